@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The whole test suite, in DESIGN.md's order: type check, lint, unit tests, integration tests.
+# Installs what it needs first (scripts/setup.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+
+step() { printf '\n== %s\n' "$*" >&2; }
+
+step "type check"
+npx tsc --noEmit
+
+step "lint"
+npx eslint --max-warnings 0 .
+
+run_tests() {
+  local dir=$1
+  mapfile -t files < <(find "$dir" -name '*.test.ts' | sort)
+  if [ ${#files[@]} -eq 0 ]; then echo "no tests in $dir" >&2; return 0; fi
+  node --import tsx --test --test-reporter=spec --test-concurrency="${TEST_CONCURRENCY:-2}" "${files[@]}"
+}
+
+step "unit tests"
+run_tests test/unit
+
+step "integration tests"
+run_tests test/integration

@@ -1,0 +1,101 @@
+/**
+ * What every command shares: output (human lines or NDJSON on stdout), the logger from --log/--json,
+ * one-line errors, and a clean stop on Ctrl-C.
+ */
+import { Option, type Command } from 'commander';
+import { createLogger, type Logger } from '../common/log.js';
+import { WirelabError, isWirelabError } from '../common/errors.js';
+import { parsePort } from '../common/net.js';
+
+export interface OutputOptions {
+  json?: boolean;
+  log?: string;
+  quiet?: boolean;
+}
+
+/** Writes the command's own output: NDJSON events with --json, readable lines otherwise. */
+export class Output {
+  readonly json: boolean;
+
+  constructor(options: OutputOptions) {
+    this.json = options.json === true;
+  }
+
+  /** One event: a JSON object with an `event` field under --json, else the human line (if any). */
+  event(event: string, fields: Record<string, unknown>, human?: string): void {
+    if (this.json) process.stdout.write(JSON.stringify({ event, ...fields }) + '\n');
+    else if (human !== undefined) process.stdout.write(human + '\n');
+  }
+
+  /** A line only a human wants to see (suppressed under --json). */
+  line(text: string): void {
+    if (!this.json) process.stdout.write(text + '\n');
+  }
+}
+
+/** The logger for a command: pretty on a TTY, quiet when stdout carries NDJSON unless --log asks. */
+export function commandLogger(options: OutputOptions, name: string): Logger {
+  return createLogger({ name, file: options.log, level: options.quiet ? 'warn' : 'info' });
+}
+
+export function addOutputOptions(command: Command): Command {
+  return command
+    .option('--json', 'print NDJSON events on stdout, one object per line')
+    .option('--log <file>', 'also write logs to FILE as JSON lines')
+    .option('-q, --quiet', 'log warnings and errors only');
+}
+
+export const portOption = (flags: string, description: string, fallback: number): Option =>
+  new Option(flags, description).default(fallback).argParser((value) => parsePort(value));
+
+export function positiveInt(what: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n <= 0) {
+      throw new WirelabError('E_USAGE', `${what} must be a whole number above 0, got '${value}'`);
+    }
+    return n;
+  };
+}
+
+export function nonNegativeInt(what: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) {
+      throw new WirelabError('E_USAGE', `${what} must be a whole number, got '${value}'`);
+    }
+    return n;
+  };
+}
+
+/**
+ * Resolve when the user asks to stop (SIGINT, SIGTERM) or after `durationMs`, whichever is first.
+ * A second Ctrl-C exits at once.
+ */
+export function untilStopped(durationMs?: number): Promise<string> {
+  return new Promise((resolve) => {
+    let timer: NodeJS.Timeout | undefined;
+    const finish = (why: string): void => {
+      if (timer) clearTimeout(timer);
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+      process.once('SIGINT', () => process.exit(130));
+      resolve(why);
+    };
+    const onSignal = (signal: NodeJS.Signals): void => finish(signal);
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    if (durationMs !== undefined) timer = setTimeout(() => finish('duration'), durationMs);
+  });
+}
+
+/** Print an error as one line (no stack for a user's mistake) and pick the exit code. */
+export function reportError(err: unknown): number {
+  if (isWirelabError(err)) {
+    process.stderr.write(`wirelab: ${err.message}\n`);
+    return err.code === 'E_USAGE' ? 2 : 1;
+  }
+  const message = err instanceof Error ? (err.stack ?? err.message) : String(err);
+  process.stderr.write(`wirelab: internal error: ${message}\n`);
+  return 70;
+}
