@@ -4,23 +4,29 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { WirelabError } from '../common/errors.js';
 import { reportError } from './shared.js';
+import { register as registerBroadcast } from './broadcast.js';
+import { register as registerAnalyze } from './analyze.js';
+import { register as registerGossip } from './gossip.js';
+import { register as registerChat } from './chat.js';
+import { register as registerDashboard } from './dashboard.js';
+import { register as registerFirewall } from './firewall.js';
+import { register as registerDemo } from './demo.js';
+
+/** One register function per command group, in the order `--help` lists them. */
+const groups = [
+  registerBroadcast,
+  registerAnalyze,
+  registerGossip,
+  registerChat,
+  registerDashboard,
+  registerFirewall,
+  registerDemo,
+];
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
   description: string;
-};
-
-/** Groups whose system is not built yet: they say so in one line and exit non-zero. */
-const notBuilt: Record<string, string> = {
-  broadcast: 'a UDP broadcast master and its nodes',
-  analyze: 'capture, decode and analyse packets',
-  gossip: 'a peer-to-peer gossip network: seeds, peers, swarm, degrees',
-  chat: 'a TCP chat server and client with file transfer and quizzes',
-  dashboard: 'a live web dashboard of the traffic',
-  firewall: 'UFW and nftables rules for the ports wirelab uses',
-  demo: 'a whole small network on this machine, shown live',
 };
 
 export function buildProgram(): Command {
@@ -29,16 +35,7 @@ export function buildProgram(): Command {
     .version(pkg.version, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const [name, summary] of Object.entries(notBuilt)) {
-    program
-      .command(name)
-      .description(`${summary} (not built yet)`)
-      .allowUnknownOption()
-      .allowExcessArguments()
-      .action(() => {
-        throw new WirelabError('E_NOT_IMPLEMENTED', `'wirelab ${name}' is not built yet`);
-      });
-  }
+  for (const register of groups) register(program);
   return program;
 }
 

@@ -99,3 +99,15 @@ export function reportError(err: unknown): number {
   process.stderr.write(`wirelab: internal error: ${message}\n`);
   return 70;
 }
+
+/** A command group whose system is not built yet: it says so in one line and exits non-zero. */
+export function notBuiltGroup(program: Command, name: string, summary: string): void {
+  program
+    .command(name)
+    .description(`${summary} (not built yet)`)
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .action(() => {
+      throw new WirelabError('E_NOT_IMPLEMENTED', `'wirelab ${name}' is not built yet`);
+    });
+}
