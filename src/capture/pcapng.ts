@@ -1,0 +1,278 @@
+/**
+ * The pcapng format (draft-ietf-opsawg-pcapng), pure: a block parser that follows sections of either
+ * byte order, interface descriptions with their timestamp resolution and offset, enhanced, simple and
+ * obsolete packet blocks, and skips every other block; and encoders for SHB, IDB and EPB.
+ */
+import { DecodeError } from '../common/errors.js';
+import type { RawPacket } from './types.js';
+import { BLOCK, MAGIC } from './constants.js';
+import type { ByteQueue, FormatParser, ReaderLimits } from './reader.js';
+
+/** smallest block: type, length, trailing length */
+const MIN_BLOCK_BYTES = 12;
+/** fixed parts (with the 12 bytes of framing) of the blocks we read, section 4 of the draft */
+const MIN_BYTES: Record<number, number> = {
+  [MAGIC.pcapngSection]: 28,
+  [BLOCK.interfaceDescription]: 20,
+  [BLOCK.enhancedPacket]: 32,
+  [BLOCK.simplePacket]: 16,
+  [BLOCK.packet]: 32,
+};
+const OPT_END = 0;
+const OPT_IF_TSRESOL = 9;
+const OPT_IF_TSOFFSET = 14;
+const NS_PER_SECOND = 1_000_000_000;
+
+/** One interface of a section, as its IDB declares it. */
+export interface PcapngInterface {
+  linkType: number;
+  /** bytes; 0 = no limit */
+  snaplen: number;
+  /** the raw if_tsresol byte (default 6: microseconds) */
+  tsresol: number;
+  /** if_tsoffset: seconds added to every timestamp */
+  tsOffset: number;
+}
+
+/** A 64-bit timestamp in the interface's units, split into whole seconds and nanoseconds. */
+export function convertTimestamp(high: number, low: number, tsresol: number): { sec: number; nsec: number } {
+  if ((tsresol & 0x80) === 0 && tsresol <= 9) {
+    // power of ten up to ns: long division by 10^tsresol in base 2^16 keeps every step below 2^53
+    const divisor = 10 ** tsresol;
+    let rem = high % divisor;
+    const q1 = Math.floor(high / divisor);
+    let t = rem * 65536 + (low >>> 16);
+    const q2 = Math.floor(t / divisor);
+    rem = t % divisor;
+    t = rem * 65536 + (low & 0xffff);
+    const q3 = Math.floor(t / divisor);
+    rem = t % divisor;
+    return { sec: q1 * 4294967296 + q2 * 65536 + q3, nsec: rem * (NS_PER_SECOND / divisor) };
+  }
+  const value = (BigInt(high) << 32n) | BigInt(low);
+  if ((tsresol & 0x80) === 0) {
+    const divisor = 10n ** BigInt(tsresol);
+    return { sec: Number(value / divisor), nsec: Number(((value % divisor) * 1_000_000_000n) / divisor) };
+  }
+  const shift = BigInt(tsresol & 0x7f);
+  const fraction = value & ((1n << shift) - 1n);
+  return { sec: Number(value >> shift), nsec: Number((fraction * 1_000_000_000n) >> shift) };
+}
+
+/**
+ * Parser for pcapng: one block at a time, buffered whole (up to maxBlockBytes) and checked (length a
+ * multiple of 4, trailing length equal to the leading one) before it is interpreted.
+ */
+export class PcapngParser implements FormatParser {
+  private littleEndian = true;
+  private inSection = false;
+  private interfaces: PcapngInterface[] = [];
+  private count = 0;
+  private sections = 0;
+
+  constructor(private readonly limits: ReaderLimits) {}
+
+  /** Section Header Blocks seen so far */
+  get sectionCount(): number {
+    return this.sections;
+  }
+
+  parse(queue: ByteQueue, out: RawPacket[]): void {
+    while (this.readBlock(queue, out));
+  }
+
+  private readBlock(queue: ByteQueue, out: RawPacket[]): boolean {
+    if (!queue.ensure(MIN_BLOCK_BYTES)) return false;
+    const offset = queue.offset;
+    const type = this.u32(queue.buf, queue.at);
+    if (type === MAGIC.pcapngSection) this.littleEndian = this.byteOrder(queue.buf, queue.at + 8, offset);
+    else if (!this.inSection) throw new DecodeError('E_DECODE', `pcapng block at byte ${offset} comes before any section header`, offset);
+    const length = this.u32(queue.buf, queue.at + 4);
+    this.checkLength(type, length, offset);
+    if (!queue.ensure(length)) return false;
+    const buf = queue.buf;
+    const at = queue.at;
+    const trailing = this.u32(buf, at + length - 4);
+    if (trailing !== length) {
+      throw new DecodeError('E_DECODE', `pcapng block at byte ${offset}: trailing length ${trailing} differs from ${length}`, offset);
+    }
+    this.dispatch(type, buf, at, length, offset, out);
+    queue.skip(length);
+    return true;
+  }
+
+  private dispatch(type: number, buf: Buffer, at: number, length: number, offset: number, out: RawPacket[]): void {
+    switch (type) {
+      case MAGIC.pcapngSection:
+        return this.readSectionHeader(buf, at, offset);
+      case BLOCK.interfaceDescription:
+        return this.readInterface(buf, at, length, offset);
+      case BLOCK.enhancedPacket:
+        return this.readPacket(buf, at, length, offset, out, false);
+      case BLOCK.packet:
+        return this.readPacket(buf, at, length, offset, out, true);
+      case BLOCK.simplePacket:
+        return this.readSimplePacket(buf, at, length, offset, out);
+      default:
+        // NRB, ISB, custom, decryption secrets and unknown blocks carry no packets: skipped whole
+        return;
+    }
+  }
+
+  private readSectionHeader(buf: Buffer, at: number, offset: number): void {
+    const major = this.u16(buf, at + 12);
+    if (major !== 1) throw new DecodeError('E_UNSUPPORTED', `pcapng section at byte ${offset} has version ${major}, not 1`, offset);
+    this.inSection = true;
+    this.interfaces = [];
+    this.sections++;
+  }
+
+  private readInterface(buf: Buffer, at: number, length: number, offset: number): void {
+    if (this.interfaces.length >= this.limits.maxInterfaces) {
+      throw new DecodeError('E_TOO_LARGE', `pcapng section declares more than ${this.limits.maxInterfaces} interfaces (byte ${offset})`, offset);
+    }
+    const iface: PcapngInterface = { linkType: this.u16(buf, at + 8), snaplen: this.u32(buf, at + 12), tsresol: 6, tsOffset: 0 };
+    let p = at + 16;
+    const end = at + length - 4;
+    while (p + 4 <= end) {
+      const code = this.u16(buf, p);
+      const optLength = this.u16(buf, p + 2);
+      if (code === OPT_END) break;
+      if (p + 4 + optLength > end) throw new DecodeError('E_DECODE', `pcapng IDB at byte ${offset}: option ${code} overruns the block`, offset);
+      if (code === OPT_IF_TSRESOL && optLength >= 1) iface.tsresol = buf[p + 4]!;
+      if (code === OPT_IF_TSOFFSET && optLength >= 8) iface.tsOffset = Number(this.littleEndian ? buf.readBigInt64LE(p + 4) : buf.readBigInt64BE(p + 4));
+      p += 4 + ((optLength + 3) & ~3);
+    }
+    this.interfaces.push(iface);
+  }
+
+  /** EPB (section 4.3) or the obsolete PB (appendix A: 16-bit interface id, drops count). */
+  private readPacket(buf: Buffer, at: number, length: number, offset: number, out: RawPacket[], obsolete: boolean): void {
+    const interfaceId = obsolete ? this.u16(buf, at + 8) : this.u32(buf, at + 8);
+    const iface = this.interfaceAt(interfaceId, offset);
+    const capLen = this.u32(buf, at + 20);
+    this.checkCaptured(capLen, length - 32, offset);
+    const ts = convertTimestamp(this.u32(buf, at + 12), this.u32(buf, at + 16), iface.tsresol);
+    out.push({
+      index: ++this.count,
+      linkType: iface.linkType,
+      tsSec: ts.sec + iface.tsOffset,
+      tsNsec: ts.nsec,
+      originalLength: this.u32(buf, at + 24),
+      data: buf.subarray(at + 28, at + 28 + capLen),
+      interfaceId,
+    });
+  }
+
+  /** SPB (section 4.4): no timestamp; captured length is min(original length, IDB 0's snaplen, room in block). */
+  private readSimplePacket(buf: Buffer, at: number, length: number, offset: number, out: RawPacket[]): void {
+    const iface = this.interfaceAt(0, offset);
+    const originalLength = this.u32(buf, at + 8);
+    let capLen = Math.min(originalLength, length - 16);
+    if (iface.snaplen > 0) capLen = Math.min(capLen, iface.snaplen);
+    this.checkCaptured(capLen, length - 16, offset);
+    out.push({
+      index: ++this.count,
+      linkType: iface.linkType,
+      tsSec: 0,
+      tsNsec: 0,
+      originalLength,
+      data: buf.subarray(at + 12, at + 12 + capLen),
+      interfaceId: 0,
+    });
+  }
+
+  private interfaceAt(id: number, offset: number): PcapngInterface {
+    const iface = this.interfaces[id];
+    if (!iface) throw new DecodeError('E_DECODE', `pcapng packet at byte ${offset} names undeclared interface ${id}`, offset);
+    return iface;
+  }
+
+  private checkCaptured(capLen: number, room: number, offset: number): void {
+    if (capLen > this.limits.maxPacketBytes) {
+      throw new DecodeError('E_TOO_LARGE', `pcapng packet at byte ${offset} claims ${capLen} captured bytes (limit ${this.limits.maxPacketBytes})`, offset);
+    }
+    if (capLen > room) throw new DecodeError('E_DECODE', `pcapng packet at byte ${offset}: ${capLen} captured bytes do not fit its block`, offset);
+  }
+
+  private checkLength(type: number, length: number, offset: number): void {
+    const min = MIN_BYTES[type] ?? MIN_BLOCK_BYTES;
+    if (length < min || length % 4 !== 0) {
+      throw new DecodeError('E_DECODE', `pcapng block at byte ${offset} has bad length ${length}`, offset);
+    }
+    if (length > this.limits.maxBlockBytes) {
+      throw new DecodeError('E_TOO_LARGE', `pcapng block at byte ${offset} is ${length} bytes (limit ${this.limits.maxBlockBytes})`, offset);
+    }
+  }
+
+  private byteOrder(buf: Buffer, at: number, offset: number): boolean {
+    if (buf.readUInt32LE(at) === MAGIC.pcapngByteOrder) return true;
+    if (buf.readUInt32BE(at) === MAGIC.pcapngByteOrder) return false;
+    throw new DecodeError('E_DECODE', `pcapng section at byte ${offset} has no byte-order magic`, offset);
+  }
+
+  private u32(buf: Buffer, at: number): number {
+    return this.littleEndian ? buf.readUInt32LE(at) : buf.readUInt32BE(at);
+  }
+
+  private u16(buf: Buffer, at: number): number {
+    return this.littleEndian ? buf.readUInt16LE(at) : buf.readUInt16BE(at);
+  }
+}
+
+/** A little-endian Section Header Block with no options and an unknown section length. */
+export function encodeSectionHeader(): Buffer {
+  const out = Buffer.alloc(28);
+  out.writeUInt32LE(MAGIC.pcapngSection, 0);
+  out.writeUInt32LE(28, 4);
+  out.writeUInt32LE(MAGIC.pcapngByteOrder, 8);
+  out.writeUInt16LE(1, 12);
+  out.writeUInt16LE(0, 14);
+  out.writeInt32LE(-1, 16); // section length -1: not given
+  out.writeInt32LE(-1, 20);
+  out.writeUInt32LE(28, 24);
+  return out;
+}
+
+/** An IDB for `linkType` with if_tsresol 9 (nanoseconds), so that written timestamps keep full precision. */
+export function encodeInterfaceDescription(linkType: number, snaplen: number): Buffer {
+  const out = Buffer.alloc(32);
+  out.writeUInt32LE(BLOCK.interfaceDescription, 0);
+  out.writeUInt32LE(32, 4);
+  out.writeUInt16LE(linkType, 8);
+  out.writeUInt32LE(snaplen, 12);
+  out.writeUInt16LE(OPT_IF_TSRESOL, 16);
+  out.writeUInt16LE(1, 18);
+  out.writeUInt8(9, 20);
+  // bytes 21..23 pad the option; 24..27 are opt_endofopt
+  out.writeUInt32LE(32, 28);
+  return out;
+}
+
+/** Bytes `encodeEnhancedPacket` writes for this packet. */
+export function enhancedPacketBytes(packet: RawPacket): number {
+  return 32 + ((packet.data.length + 3) & ~3);
+}
+
+/** Write one EPB (nanosecond timestamp) into `target` at `offset`; returns the bytes written. */
+export function encodeEnhancedPacket(packet: RawPacket, interfaceId: number, target: Buffer, offset: number): number {
+  const total = enhancedPacketBytes(packet);
+  // sec * 1e9 + nsec split into 32-bit halves without BigInt: 1e9 = 1953125 * 2^9, and
+  // sec * 1953125 < 2^53 for any 32-bit sec, so every step below is exact
+  const m = packet.tsSec * 1953125;
+  const mHigh = Math.floor(m / 8388608);
+  let low = (m % 8388608) * 512 + packet.tsNsec;
+  const high = mHigh + Math.floor(low / 4294967296);
+  low %= 4294967296;
+  target.writeUInt32LE(BLOCK.enhancedPacket, offset);
+  target.writeUInt32LE(total, offset + 4);
+  target.writeUInt32LE(interfaceId, offset + 8);
+  target.writeUInt32LE(high, offset + 12);
+  target.writeUInt32LE(low, offset + 16);
+  target.writeUInt32LE(packet.data.length, offset + 20);
+  target.writeUInt32LE(Math.max(packet.originalLength, packet.data.length), offset + 24);
+  packet.data.copy(target, offset + 28);
+  target.fill(0, offset + 28 + packet.data.length, offset + total - 4);
+  target.writeUInt32LE(total, offset + total - 4);
+  return total;
+}
