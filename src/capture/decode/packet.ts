@@ -1,0 +1,251 @@
+/**
+ * The walk from link layer to application: each layer's decoder gives a header, the walk copies
+ * what the summary needs and, when a layer tree was asked for, records the header too. A
+ * DecodeError anywhere stops the walk there and becomes `summary.error`; what was decoded stays.
+ */
+import { DecodeError } from '../../common/errors.js';
+import type { PacketSummary, RawPacket } from '../types.js';
+import {
+  DEFAULT_DECODE_LIMITS,
+  ETHERTYPE_IPV4,
+  ETHERTYPE_IPV6,
+  ETHERTYPE_MAX_LENGTH,
+  ETHERTYPE_NAMES,
+  IP_PROTOCOL_NAMES,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+  LINK_TYPE_NAMES,
+  LINKTYPE_ETHERNET,
+  LINKTYPE_IPV4,
+  LINKTYPE_IPV6,
+  LINKTYPE_RAW,
+  LINKTYPE_RAW_BSD,
+  LINKTYPE_RAW_OPENBSD,
+  type DecodeLimits,
+} from './constants.js';
+import { hex16, macAt, need } from './bytes.js';
+import { decodeEthernet } from './ethernet.js';
+import { decodeIpv4, IPV4_FLAG_TEXT } from './ipv4.js';
+import { decodeIpv6 } from './ipv6.js';
+import { decodeTcp, TCP_FLAG_TEXT } from './tcp.js';
+import { decodeUdp } from './udp.js';
+
+/** Counts of what the decoder met but could not decode; keys are 16-bit numbers, so bounded. */
+export interface DecodeCounters {
+  packets: number;
+  /** packets whose decoding stopped at an error */
+  errors: number;
+  /** link type -> packets */
+  unknownLinkTypes: Map<number, number>;
+  /** EtherType (or 802.3 length bucket 0) -> frames */
+  unknownEtherTypes: Map<number, number>;
+}
+
+export function createDecodeCounters(): DecodeCounters {
+  return { packets: 0, errors: 0, unknownLinkTypes: new Map(), unknownEtherTypes: new Map() };
+}
+
+/** One decoded layer, as tshark's tree shows it: its name, where it starts, and its header fields. */
+export interface DecodedLayer {
+  layer: string;
+  /** byte offset in the packet */
+  offset: number;
+  fields: Record<string, unknown>;
+}
+
+export interface DecodeOptions {
+  limits?: DecodeLimits;
+  /** updated in place for every packet decoded with these options */
+  counters?: DecodeCounters;
+}
+
+/** The state of one packet's walk: one object per packet, no closures. */
+interface Walk {
+  buf: Buffer;
+  s: PacketSummary;
+  tree: DecodedLayer[] | undefined;
+  limits: DecodeLimits;
+  counters: DecodeCounters | undefined;
+  /** offset of a 6-byte destination MAC followed by the source MAC, or -1 */
+  macOffset: number;
+}
+
+/** A summary with nothing decoded yet. */
+export function newSummary(raw: RawPacket): PacketSummary {
+  return {
+    index: raw.index,
+    tsSec: raw.tsSec,
+    tsNsec: raw.tsNsec,
+    type: '',
+    src: undefined,
+    dst: undefined,
+    sport: undefined,
+    dport: undefined,
+    protocol: '',
+    ipProto: -1,
+    length: raw.originalLength,
+    tcpFlags: 0,
+    flags: '',
+    info: '',
+    error: undefined,
+  };
+}
+
+function record(w: Walk, layer: string, offset: number, fields: object): void {
+  w.tree?.push({ layer, offset, fields: { ...fields } });
+}
+
+/** Walk the packet; fills `s` and, when given, `tree`. Throws nothing but bugs. */
+export function walkPacket(raw: RawPacket, s: PacketSummary, tree: DecodedLayer[] | undefined, options: DecodeOptions): void {
+  const w: Walk = { buf: raw.data, s, tree, limits: options.limits ?? DEFAULT_DECODE_LIMITS, counters: options.counters, macOffset: -1 };
+  if (w.counters) w.counters.packets++;
+  try {
+    decodeLink(w, raw.linkType);
+  } catch (err) {
+    if (!(err instanceof DecodeError)) throw err;
+    s.error = err.message;
+    if (w.counters) w.counters.errors++;
+  }
+}
+
+/** Decode `raw` into a fresh summary. */
+export function decodeToSummary(raw: RawPacket, options: DecodeOptions): PacketSummary {
+  const s = newSummary(raw);
+  walkPacket(raw, s, undefined, options);
+  return s;
+}
+
+function decodeLink(w: Walk, linkType: number): void {
+  const end = w.buf.length;
+  switch (linkType) {
+    case LINKTYPE_ETHERNET: {
+      const h = decodeEthernet(w.buf, 0, end, w.limits.maxVlanTags);
+      record(w, 'Ethernet', 0, { ...h, dst: macAt(w.buf, 0), src: macAt(w.buf, 6) });
+      w.macOffset = 0;
+      decodeNetwork(w, h.etherType, h.payloadOffset, end);
+      return;
+    }
+    case LINKTYPE_RAW:
+    case LINKTYPE_RAW_BSD:
+    case LINKTYPE_RAW_OPENBSD:
+      need('raw IP', 0, 1, end);
+      decodeNetwork(w, w.buf[0]! >>> 4 === 6 ? ETHERTYPE_IPV6 : ETHERTYPE_IPV4, 0, end);
+      return;
+    case LINKTYPE_IPV4:
+      decodeNetwork(w, ETHERTYPE_IPV4, 0, end);
+      return;
+    case LINKTYPE_IPV6:
+      decodeNetwork(w, ETHERTYPE_IPV6, 0, end);
+      return;
+    default:
+      unknownLink(w, linkType);
+  }
+}
+
+function unknownLink(w: Walk, linkType: number): void {
+  const name = LINK_TYPE_NAMES.get(linkType) ?? `linktype ${linkType}`;
+  w.s.type = name;
+  w.s.protocol = name;
+  if (w.counters) w.counters.unknownLinkTypes.set(linkType, (w.counters.unknownLinkTypes.get(linkType) ?? 0) + 1);
+}
+
+function decodeNetwork(w: Walk, etherType: number, offset: number, end: number): void {
+  switch (etherType) {
+    case ETHERTYPE_IPV4:
+      decodeIpv4Layer(w, offset, end);
+      return;
+    case ETHERTYPE_IPV6:
+      decodeIpv6Layer(w, offset, end);
+      return;
+    default:
+      nonIp(w, etherType);
+  }
+}
+
+/** A frame whose network layer is not IP: named by EtherType, addressed by MAC. */
+function nonIp(w: Walk, etherType: number): void {
+  const name = etherType <= ETHERTYPE_MAX_LENGTH ? 'LLC' : ETHERTYPE_NAMES.get(etherType) ?? 'EtherType ' + hex16(etherType);
+  w.s.type = name;
+  w.s.protocol = name;
+  if (w.macOffset >= 0) {
+    w.s.dst = macAt(w.buf, w.macOffset);
+    w.s.src = macAt(w.buf, w.macOffset + 6);
+  }
+  const key = etherType <= ETHERTYPE_MAX_LENGTH ? 0 : etherType;
+  if (w.counters) w.counters.unknownEtherTypes.set(key, (w.counters.unknownEtherTypes.get(key) ?? 0) + 1);
+}
+
+function protocolName(proto: number): string {
+  return IP_PROTOCOL_NAMES.get(proto) ?? `IP proto ${proto}`;
+}
+
+function decodeIpv4Layer(w: Walk, offset: number, end: number): void {
+  const h = decodeIpv4(w.buf, offset, end);
+  record(w, 'IPv4', offset, h);
+  const s = w.s;
+  s.type = 'IPv4';
+  s.src = h.src;
+  s.dst = h.dst;
+  s.ipProto = h.protocol;
+  s.flags = IPV4_FLAG_TEXT[h.flags]!;
+  s.protocol = protocolName(h.protocol);
+  if (h.fragmentOffset !== 0) {
+    s.info = `Fragment id=${hex16(h.id)} offset=${h.fragmentOffset}`;
+    return;
+  }
+  decodeTransport(w, h.protocol, h.payloadOffset, h.payloadEnd);
+}
+
+function decodeIpv6Layer(w: Walk, offset: number, end: number): void {
+  const h = decodeIpv6(w.buf, offset, end, w.limits.maxIpv6ExtensionHeaders);
+  record(w, 'IPv6', offset, h);
+  const s = w.s;
+  s.type = 'IPv6';
+  s.src = h.src;
+  s.dst = h.dst;
+  s.ipProto = h.protocol;
+  s.protocol = protocolName(h.protocol);
+  if (h.fragmentOffset !== 0) {
+    s.info = `Fragment offset=${h.fragmentOffset}`;
+    return;
+  }
+  decodeTransport(w, h.protocol, h.payloadOffset, h.payloadEnd);
+}
+
+function decodeTransport(w: Walk, proto: number, offset: number, end: number): void {
+  switch (proto) {
+    case IPPROTO_TCP:
+      decodeTcpLayer(w, offset, end);
+      return;
+    case IPPROTO_UDP:
+      decodeUdpLayer(w, offset, end);
+      return;
+    default:
+      return;
+  }
+}
+
+/** The ports come first, so a header cut short still yields them before the error. */
+function readPorts(w: Walk, offset: number, end: number): void {
+  if (offset + 4 > end) return;
+  w.s.sport = w.buf.readUInt16BE(offset);
+  w.s.dport = w.buf.readUInt16BE(offset + 2);
+}
+
+function decodeTcpLayer(w: Walk, offset: number, end: number): void {
+  readPorts(w, offset, end);
+  const h = decodeTcp(w.buf, offset, end);
+  record(w, 'TCP', offset, h);
+  const s = w.s;
+  s.tcpFlags = h.flags;
+  s.flags = TCP_FLAG_TEXT[h.flags]!;
+  s.info = `Seq=${h.seq} Ack=${h.ack} Win=${h.window} Len=${end - h.payloadOffset}`;
+}
+
+function decodeUdpLayer(w: Walk, offset: number, end: number): void {
+  readPorts(w, offset, end);
+  const h = decodeUdp(w.buf, offset, end);
+  record(w, 'UDP', offset, h);
+  w.s.info = `Len=${h.payloadEnd - h.payloadOffset}`;
+}
+
