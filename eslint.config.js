@@ -35,6 +35,8 @@ export default tseslint.config(
     // Pure protocol code: codecs, decoders, state machines and analysis.
     files: [
       'src/broadcast/envelope.ts',
+      'src/broadcast/replay.ts',
+      'src/broadcast/classify.ts',
       'src/capture/pcap.ts',
       'src/capture/pcapng.ts',
       'src/capture/decode/**/*.ts',

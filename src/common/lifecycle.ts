@@ -11,6 +11,8 @@ export interface Lifecycle {
 export interface Clock {
   /** ms since the epoch */
   now(): number;
+  /** µs since the epoch, from the high-resolution clock */
+  nowUs(): number;
   /** high-resolution monotonic time in ns */
   hrtime(): bigint;
   setTimeout(fn: () => void, ms: number): NodeJS.Timeout;
@@ -19,6 +21,7 @@ export interface Clock {
 
 export const systemClock: Clock = {
   now: () => Date.now(),
+  nowUs: () => Math.round((performance.timeOrigin + performance.now()) * 1000),
   hrtime: () => process.hrtime.bigint(),
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (handle) => clearTimeout(handle),

@@ -1,0 +1,213 @@
+/**
+ * A broadcast node (the seeds' node.py): listens on UDP port 12345 on all interfaces, shows each
+ * message with its sender, and acknowledges it to the sender. Several nodes can share a host
+ * (SO_REUSEADDR: every socket bound to the port gets a copy of each broadcast datagram).
+ */
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { EventEmitter } from 'node:events';
+import type { KeyObject } from 'node:crypto';
+import { hostname } from 'node:os';
+import { fromSystemError } from '../common/errors.js';
+import { silentLogger, type Logger } from '../common/log.js';
+import { systemClock, type Clock } from '../common/lifecycle.js';
+import { formatEndpoint, ipv4Interfaces } from '../common/net.js';
+import { classifyDatagram } from './classify.js';
+import { DEFAULT_MAX_SKEW_MS, DEFAULT_PORT, MAX_DATAGRAM_BYTES } from './constants.js';
+import { ackFor, plainSession } from './envelope.js';
+import { SessionWindows } from './replay.js';
+
+export interface NodeOptions {
+  /** UDP port, default 12345; 0 picks a free one */
+  port?: number;
+  /** address to bind, default 0.0.0.0 (all interfaces) */
+  host?: string;
+  /** multicast group to join on every IPv4 interface */
+  group?: string;
+  /** accept only envelopes signed by this Ed25519 public key */
+  trust?: KeyObject;
+  /** the name sent in acknowledgements, default the host name */
+  name?: string;
+  /** ms, default 30 000 */
+  maxSkewMs?: number;
+  /** bytes, default 8192 */
+  maxDatagram?: number;
+}
+
+export interface NodeDeps {
+  logger?: Logger;
+  clock?: Clock;
+}
+
+export interface ReceivedMessage {
+  /** sender address:port */
+  from: string;
+  text: string;
+  /** 'envelope' from a wirelab master, 'plain' from any other program */
+  format: 'envelope' | 'plain';
+  sender: string | undefined;
+  session: string | undefined;
+  seq: number | undefined;
+  /** signature checked against the trusted key */
+  verified: boolean;
+  /** µs from the master's send time to reception (meaningful when both share a clock) */
+  latencyUs: number | undefined;
+  bytes: number;
+}
+
+export interface NodeStats {
+  datagrams: number;
+  messages: number;
+  plain: number;
+  duplicates: number;
+  rejected: number;
+  invalid: number;
+  oversized: number;
+  acksSent: number;
+}
+
+export interface NodeEvents {
+  message: [ReceivedMessage];
+  duplicate: [{ from: string; session: string; seq: number }];
+  rejected: [{ from: string; reason: string }];
+  invalid: [{ from: string; reason: string; bytes: number }];
+}
+
+export class BroadcastNode extends EventEmitter<NodeEvents> {
+  readonly name: string;
+  private socket: Socket | undefined;
+  private readonly windows = new SessionWindows();
+  private readonly logger: Logger;
+  private readonly clock: Clock;
+  private readonly counters: NodeStats = {
+    datagrams: 0, messages: 0, plain: 0, duplicates: 0, rejected: 0, invalid: 0, oversized: 0, acksSent: 0,
+  };
+
+  constructor(
+    private readonly options: NodeOptions = {},
+    deps: NodeDeps = {},
+  ) {
+    super();
+    this.name = options.name ?? hostname();
+    this.logger = deps.logger ?? silentLogger;
+    this.clock = deps.clock ?? systemClock;
+  }
+
+  /** Bind the port (and join the group). Rejects with a WirelabError if the port cannot be had. */
+  async start(): Promise<void> {
+    if (this.socket) return;
+    const host = this.options.host ?? '0.0.0.0';
+    const port = this.options.port ?? DEFAULT_PORT;
+    // The kernel hands at most one datagram per recv; anything over maxDatagram is counted as oversized.
+    const socket = createSocket({ type: 'udp4', reuseAddr: true });
+    this.socket = socket;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        socket.once('error', reject);
+        socket.bind(port, host, () => {
+          socket.off('error', reject);
+          resolve();
+        });
+      });
+      if (this.options.group) this.joinGroup(socket, this.options.group);
+    } catch (err) {
+      this.socket = undefined;
+      socket.close();
+      throw fromSystemError(err, `listen on UDP ${formatEndpoint(host, port)}`);
+    }
+    socket.on('error', (err) => this.logger.error({ err }, 'socket error'));
+    socket.on('message', (msg, rinfo) => this.onDatagram(msg, rinfo));
+    this.logger.info({ address: this.address }, `node ${this.name} listening on UDP ${this.address}`);
+  }
+
+  private joinGroup(socket: Socket, group: string): void {
+    const interfaces = ipv4Interfaces().filter((i) => !i.internal);
+    if (interfaces.length === 0) socket.addMembership(group);
+    for (const iface of interfaces) socket.addMembership(group, iface.address);
+  }
+
+  /** The bound address, "0.0.0.0:12345". */
+  get address(): string {
+    const a = this.socket?.address();
+    return a ? formatEndpoint(a.address, a.port) : '(closed)';
+  }
+
+  get port(): number {
+    return this.socket?.address().port ?? 0;
+  }
+
+  stats(): NodeStats {
+    return { ...this.counters };
+  }
+
+  private onDatagram(datagram: Buffer, rinfo: RemoteInfo): void {
+    this.counters.datagrams++;
+    const from = formatEndpoint(rinfo.address, rinfo.port);
+    const verdict = classifyDatagram(datagram, {
+      nowMs: this.clock.now(),
+      trust: this.options.trust,
+      maxSkewMs: this.options.maxSkewMs ?? DEFAULT_MAX_SKEW_MS,
+      maxDatagram: this.options.maxDatagram ?? MAX_DATAGRAM_BYTES,
+      windows: this.windows,
+    });
+    switch (verdict.kind) {
+      case 'message': {
+        const e = verdict.envelope;
+        this.counters.messages++;
+        this.ack(ackFor(e, this.name, this.clock.nowUs()), rinfo);
+        this.deliver({
+          from, text: e.body.toString('utf8'), format: 'envelope', sender: e.name, session: e.session,
+          seq: e.seq, verified: verdict.verified, latencyUs: this.clock.nowUs() - e.timeUs, bytes: datagram.length,
+        });
+        return;
+      }
+      case 'plain':
+        this.counters.plain++;
+        this.ack(ackFor({ session: plainSession(datagram), seq: 0 }, this.name, this.clock.nowUs()), rinfo);
+        this.deliver({
+          from, text: verdict.text, format: 'plain', sender: undefined, session: undefined, seq: undefined,
+          verified: false, latencyUs: undefined, bytes: datagram.length,
+        });
+        return;
+      case 'duplicate':
+        // Acknowledge again: the first acknowledgement may have been lost.
+        this.counters.duplicates++;
+        this.ack(ackFor(verdict.envelope, this.name, this.clock.nowUs()), rinfo);
+        this.logger.debug({ from, seq: verdict.envelope.seq }, 'duplicate dropped');
+        this.emit('duplicate', { from, session: verdict.envelope.session, seq: verdict.envelope.seq });
+        return;
+      case 'ack':
+        return; // another node's acknowledgement seen on a shared port: not for us
+      case 'rejected':
+        this.counters.rejected++;
+        this.logger.warn({ from, reason: verdict.reason }, `rejected datagram from ${from}: ${verdict.reason}`);
+        this.emit('rejected', { from, reason: verdict.reason });
+        return;
+      case 'invalid':
+        this.counters.invalid++;
+        if (verdict.oversized) this.counters.oversized++;
+        this.logger.warn({ from, reason: verdict.reason }, `dropped datagram from ${from}: ${verdict.reason}`);
+        this.emit('invalid', { from, reason: verdict.reason, bytes: datagram.length });
+        return;
+    }
+  }
+
+  private deliver(message: ReceivedMessage): void {
+    this.logger.info({ from: message.from, format: message.format }, `message from ${message.from}: ${message.text}`);
+    this.emit('message', message);
+  }
+
+  private ack(datagram: Buffer, rinfo: RemoteInfo): void {
+    this.socket?.send(datagram, rinfo.port, rinfo.address, (err) => {
+      if (err) this.logger.warn({ err, to: rinfo.address }, 'acknowledgement not sent');
+      else this.counters.acksSent++;
+    });
+  }
+
+  /** Leave the group and close the socket. Idempotent. */
+  async close(): Promise<void> {
+    const socket = this.socket;
+    if (!socket) return;
+    this.socket = undefined;
+    await new Promise<void>((resolve) => socket.close(() => resolve()));
+  }
+}
