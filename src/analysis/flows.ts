@@ -1,0 +1,304 @@
+/**
+ * Bidirectional flows keyed by 5-tuple (protocol, the two endpoints): A->B and B->A are one flow, and
+ * the endpoint of the first packet is the originator (or the responder, when the first packet seen is
+ * a SYN-ACK). TCP flows carry a Zeek-like `conn_state` (Zeek's conn.log documentation: S0, S1, SF,
+ * REJ, S2, S3, RSTO, RSTR, RSTOS0, RSTRH, SH, SHR, OTH). Flows end on idle timeout, shortly after a
+ * TCP close (both FINs or an RST), on eviction when the table is full (oldest idle first), or on
+ * flush(). Time is packet time. Memory is bounded by `maxFlows`.
+ */
+import type { PacketSummary } from '../capture/types.js';
+import { WirelabError } from '../common/errors.js';
+import { DEFAULT_FLOW_CLOSE_LINGER_SECONDS, DEFAULT_FLOW_IDLE_SECONDS, DEFAULT_MAX_FLOWS, NO_ADDRESS } from './constants.js';
+
+const FIN = 0x01;
+const SYN = 0x02;
+const RST = 0x04;
+const ACK = 0x10;
+const TCP = 6;
+
+export type ConnState = 'S0' | 'S1' | 'SF' | 'REJ' | 'S2' | 'S3' | 'RSTO' | 'RSTR' | 'RSTOS0' | 'RSTRH' | 'SH' | 'SHR' | 'OTH';
+export type FlowEndReason = 'closed' | 'idle' | 'evicted' | 'flush';
+
+/** A flow as reported when it ends. Times in seconds since the epoch. */
+export interface FlowRecord {
+  /** canonical key: the same for both directions */
+  key: string;
+  /** IP protocol number, -1 when not IP */
+  ipProto: number;
+  /** highest protocol of the first packet ('TCP', 'DNS', ...) */
+  protocol: string;
+  /** originator */
+  src: string;
+  sport: number;
+  /** responder */
+  dst: string;
+  dport: number;
+  /** s */
+  start: number;
+  /** s */
+  last: number;
+  /** s */
+  duration: number;
+  origPackets: number;
+  /** bytes on the wire */
+  origBytes: number;
+  respPackets: number;
+  respBytes: number;
+  connState: ConnState;
+  /** originator sent a SYN that was never answered by a SYN-ACK */
+  synWithoutAck: boolean;
+  endReason: FlowEndReason;
+}
+
+export interface FlowTableOptions {
+  /** s of packet time without a packet before a flow ends (default 60) */
+  idleTimeout?: number;
+  /** s a closed TCP flow lingers for its last ACKs (default 2) */
+  closeLinger?: number;
+  /** most flows held (default 65536) */
+  maxFlows?: number;
+}
+
+interface Flow {
+  key: string;
+  ipProto: number;
+  protocol: string;
+  src: string;
+  sport: number;
+  dst: string;
+  dport: number;
+  start: number;
+  last: number;
+  origPackets: number;
+  origBytes: number;
+  respPackets: number;
+  respBytes: number;
+  /** bit set of TCP events: see the EV_ constants */
+  events: number;
+}
+
+const EV_ORIG_SYN = 1;
+const EV_RESP_SYNACK = 2;
+const EV_ORIG_FIN = 4;
+const EV_RESP_FIN = 8;
+const EV_ORIG_RST = 16;
+const EV_RESP_RST = 32;
+
+const NO_FLOWS: readonly FlowRecord[] = Object.freeze([]);
+
+/** Zeek's conn_state from what each side sent. */
+export function connState(ipProto: number, events: number, respPackets: number): ConnState {
+  if (ipProto !== TCP) return respPackets > 0 ? 'SF' : 'S0';
+  const syn = (events & EV_ORIG_SYN) !== 0;
+  const synAck = (events & EV_RESP_SYNACK) !== 0;
+  if (syn && synAck) return establishedState(events);
+  if (syn) {
+    if (events & EV_RESP_RST) return 'REJ';
+    if (events & EV_ORIG_RST) return 'RSTOS0';
+    return events & EV_ORIG_FIN ? 'SH' : 'S0';
+  }
+  if (synAck) {
+    if (events & EV_RESP_RST) return 'RSTRH';
+    if (events & EV_RESP_FIN) return 'SHR';
+  }
+  return 'OTH';
+}
+
+function establishedState(events: number): ConnState {
+  if (events & EV_ORIG_RST) return 'RSTO';
+  if (events & EV_RESP_RST) return 'RSTR';
+  const origFin = (events & EV_ORIG_FIN) !== 0;
+  const respFin = (events & EV_RESP_FIN) !== 0;
+  if (origFin && respFin) return 'SF';
+  if (origFin) return 'S2';
+  return respFin ? 'S3' : 'S1';
+}
+
+function portOf(port: number | undefined): number {
+  return port !== undefined && Number.isInteger(port) ? port : 0;
+}
+
+/** The same key for both directions: the lower endpoint first. */
+export function flowKey(p: PacketSummary): string {
+  const a = `${p.src ?? NO_ADDRESS}|${portOf(p.sport)}`;
+  const b = `${p.dst ?? NO_ADDRESS}|${portOf(p.dport)}`;
+  return a <= b ? `${p.ipProto}|${a}|${b}` : `${p.ipProto}|${b}|${a}`;
+}
+
+function packetTime(p: PacketSummary): number {
+  const t = p.tsSec + (p.tsNsec || 0) / 1e9;
+  return Number.isFinite(t) ? t : 0;
+}
+
+function positive(name: string, value: number): number {
+  if (!(value > 0 && value < Number.POSITIVE_INFINITY)) throw new WirelabError('E_CONFIG', `${name} must be > 0, got ${value}`);
+  return value;
+}
+
+export class FlowTable {
+  private readonly idleTimeout: number;
+  private readonly closeLinger: number;
+  private readonly maxFlows: number;
+  /** open flows, least recently active first (Map keeps insertion order; touching re-inserts) */
+  private readonly open = new Map<string, Flow>();
+  /** closed TCP flows lingering for their last packets, oldest close first */
+  private readonly closing = new Map<string, Flow>();
+  private now = Number.NEGATIVE_INFINITY;
+  private counters = { packets: 0, flows: 0, finished: 0, evicted: 0 };
+
+  constructor(options: FlowTableOptions = {}) {
+    this.idleTimeout = positive('idleTimeout', options.idleTimeout ?? DEFAULT_FLOW_IDLE_SECONDS);
+    this.closeLinger = positive('closeLinger', options.closeLinger ?? DEFAULT_FLOW_CLOSE_LINGER_SECONDS);
+    this.maxFlows = positive('maxFlows', options.maxFlows ?? DEFAULT_MAX_FLOWS);
+  }
+
+  /** Flows held now. */
+  get size(): number {
+    return this.open.size + this.closing.size;
+  }
+
+  /** Counters: packets seen, flows started, flows finished, flows evicted. */
+  stats(): { packets: number; flows: number; finished: number; evicted: number; active: number } {
+    return { ...this.counters, active: this.size };
+  }
+
+  /** Account one packet; returns the flows that ended by the time of this packet (often none). */
+  push(p: PacketSummary): readonly FlowRecord[] {
+    this.counters.packets++;
+    const t = packetTime(p);
+    if (t > this.now) this.now = t;
+    let done: FlowRecord[] | undefined = this.expire();
+    const key = flowKey(p);
+    let flow = this.closing.get(key);
+    if (flow === undefined) {
+      flow = this.open.get(key);
+      if (flow === undefined) {
+        done = this.makeRoom(done);
+        flow = this.startFlow(key, p, t);
+      } else {
+        this.open.delete(key); // re-inserted below: most recently active last
+      }
+      this.open.set(key, flow);
+    }
+    this.account(flow, p, t);
+    if (this.isClosed(flow) && this.open.delete(key)) this.closing.set(key, flow);
+    return done ?? NO_FLOWS;
+  }
+
+  /** End every flow held (end of capture). */
+  flush(): FlowRecord[] {
+    const done: FlowRecord[] = [];
+    for (const flow of this.closing.values()) done.push(this.finish(flow, 'closed'));
+    for (const flow of this.open.values()) done.push(this.finish(flow, 'flush'));
+    this.closing.clear();
+    this.open.clear();
+    return done;
+  }
+
+  private expire(): FlowRecord[] | undefined {
+    let done: FlowRecord[] | undefined;
+    for (const [key, flow] of this.closing) {
+      if (flow.last + this.closeLinger > this.now) break;
+      this.closing.delete(key);
+      (done ??= []).push(this.finish(flow, 'closed'));
+    }
+    for (const [key, flow] of this.open) {
+      if (flow.last + this.idleTimeout > this.now) break;
+      this.open.delete(key);
+      (done ??= []).push(this.finish(flow, 'idle'));
+    }
+    return done;
+  }
+
+  /** Evict the oldest idle flow when full: a lingering closed one first, else the least recently active. */
+  private makeRoom(done: FlowRecord[] | undefined): FlowRecord[] | undefined {
+    if (this.size < this.maxFlows) return done;
+    const from = this.closing.size > 0 ? this.closing : this.open;
+    const first = from.entries().next();
+    if (first.done === true) return done;
+    from.delete(first.value[0]);
+    this.counters.evicted++;
+    const list = done ?? [];
+    list.push(this.finish(first.value[1], 'evicted'));
+    return list;
+  }
+
+  private startFlow(key: string, p: PacketSummary, t: number): Flow {
+    this.counters.flows++;
+    // A first packet that is a SYN-ACK came from the responder: the originator is its destination.
+    const flipped = p.ipProto === TCP && (p.tcpFlags & (SYN | ACK)) === (SYN | ACK);
+    const src = p.src ?? NO_ADDRESS;
+    const dst = p.dst ?? NO_ADDRESS;
+    return {
+      key,
+      ipProto: p.ipProto,
+      protocol: p.protocol,
+      src: flipped ? dst : src,
+      sport: flipped ? portOf(p.dport) : portOf(p.sport),
+      dst: flipped ? src : dst,
+      dport: flipped ? portOf(p.sport) : portOf(p.dport),
+      start: t,
+      last: t,
+      origPackets: 0,
+      origBytes: 0,
+      respPackets: 0,
+      respBytes: 0,
+      events: 0,
+    };
+  }
+
+  private account(flow: Flow, p: PacketSummary, t: number): void {
+    if (t > flow.last) flow.last = t;
+    const len = p.length >= 0 && p.length < Number.POSITIVE_INFINITY ? p.length : 0;
+    const fromOrig = (p.src ?? NO_ADDRESS) === flow.src && portOf(p.sport) === flow.sport;
+    if (fromOrig) {
+      flow.origPackets++;
+      flow.origBytes += len;
+    } else {
+      flow.respPackets++;
+      flow.respBytes += len;
+    }
+    if (flow.ipProto === TCP) flow.events |= tcpEvents(p.tcpFlags, fromOrig);
+  }
+
+  private isClosed(flow: Flow): boolean {
+    if (flow.ipProto !== TCP) return false;
+    const e = flow.events;
+    return (e & (EV_ORIG_RST | EV_RESP_RST)) !== 0 || (e & (EV_ORIG_FIN | EV_RESP_FIN)) === (EV_ORIG_FIN | EV_RESP_FIN);
+  }
+
+  private finish(flow: Flow, endReason: FlowEndReason): FlowRecord {
+    this.counters.finished++;
+    const state = connState(flow.ipProto, flow.events, flow.respPackets);
+    return {
+      key: flow.key,
+      ipProto: flow.ipProto,
+      protocol: flow.protocol,
+      src: flow.src,
+      sport: flow.sport,
+      dst: flow.dst,
+      dport: flow.dport,
+      start: flow.start,
+      last: flow.last,
+      duration: flow.last - flow.start,
+      origPackets: flow.origPackets,
+      origBytes: flow.origBytes,
+      respPackets: flow.respPackets,
+      respBytes: flow.respBytes,
+      connState: state,
+      synWithoutAck: (flow.events & (EV_ORIG_SYN | EV_RESP_SYNACK)) === EV_ORIG_SYN,
+      endReason,
+    };
+  }
+}
+
+function tcpEvents(flags: number, fromOrig: boolean): number {
+  let e = 0;
+  const syn = (flags & SYN) !== 0;
+  const ack = (flags & ACK) !== 0;
+  if (fromOrig && syn && !ack) e |= EV_ORIG_SYN;
+  if (!fromOrig && syn && ack) e |= EV_RESP_SYNACK;
+  if (flags & FIN) e |= fromOrig ? EV_ORIG_FIN : EV_RESP_FIN;
+  if (flags & RST) e |= fromOrig ? EV_ORIG_RST : EV_RESP_RST;
+  return e;
+}

@@ -1,0 +1,121 @@
+/**
+ * Space-saving heavy hitters (Metwally, Agrawal, El Abbadi, "Efficient Computation of Frequent and
+ * Top-k Elements in Data Streams", ICDT 2005), weighted. A fixed number of counters k: a key already
+ * monitored adds its weight; a new key takes over the smallest counter and inherits its count as its
+ * error bound. Any key whose true total exceeds (total weight / k) is guaranteed to be monitored, and
+ * each reported count overestimates the truth by at most its `error`. Memory is O(k) on any stream.
+ *
+ * The smallest counter is found through an indexed binary min-heap, so an update is O(log k).
+ */
+import { WirelabError } from '../common/errors.js';
+import { MAX_TALKER_COUNTERS } from './constants.js';
+
+/** One monitored key. */
+export interface HeavyHitter {
+  key: string;
+  /** estimated total weight (an upper bound of the truth) */
+  count: number;
+  /** most by which `count` may overestimate the truth */
+  error: number;
+}
+
+export class SpaceSaving {
+  private readonly keys: string[] = [];
+  private readonly counts: Float64Array;
+  private readonly errors: Float64Array;
+  /** heap[i] = slot; pos[slot] = i */
+  private readonly heap: Int32Array;
+  private readonly pos: Int32Array;
+  private readonly slotOf = new Map<string, number>();
+  private used = 0;
+  private totalWeight = 0;
+
+  /** @param capacity number of counters k (1..MAX_TALKER_COUNTERS) */
+  constructor(readonly capacity: number) {
+    if (!Number.isInteger(capacity) || capacity < 1 || capacity > MAX_TALKER_COUNTERS) {
+      throw new WirelabError('E_CONFIG', `heavy-hitter counters must be 1..${MAX_TALKER_COUNTERS}, got ${capacity}`);
+    }
+    this.counts = new Float64Array(capacity);
+    this.errors = new Float64Array(capacity);
+    this.heap = new Int32Array(capacity);
+    this.pos = new Int32Array(capacity);
+  }
+
+  /** Total weight offered so far (exact). */
+  get total(): number {
+    return this.totalWeight;
+  }
+
+  /** Add `weight` (>= 0) to `key`. */
+  add(key: string, weight: number): void {
+    this.totalWeight += weight;
+    const slot = this.slotOf.get(key);
+    if (slot !== undefined) {
+      this.counts[slot]! += weight;
+      this.siftDown(this.pos[slot]!);
+      return;
+    }
+    if (this.used < this.capacity) {
+      const fresh = this.used++;
+      this.keys[fresh] = key;
+      this.counts[fresh] = weight;
+      this.errors[fresh] = 0;
+      this.slotOf.set(key, fresh);
+      this.heap[fresh] = fresh;
+      this.pos[fresh] = fresh;
+      this.siftUp(fresh);
+      return;
+    }
+    // Take over the minimum counter: its count becomes the newcomer's error bound.
+    const victim = this.heap[0]!;
+    this.slotOf.delete(this.keys[victim]!);
+    this.keys[victim] = key;
+    this.slotOf.set(key, victim);
+    this.errors[victim] = this.counts[victim]!;
+    this.counts[victim]! += weight;
+    this.siftDown(0);
+  }
+
+  /** The monitored keys, largest count first (at most `limit`). */
+  top(limit = this.capacity): HeavyHitter[] {
+    const result: HeavyHitter[] = [];
+    for (let slot = 0; slot < this.used; slot++) {
+      result.push({ key: this.keys[slot]!, count: this.counts[slot]!, error: this.errors[slot]! });
+    }
+    result.sort((a, b) => b.count - a.count || (a.key < b.key ? -1 : 1));
+    return result.slice(0, limit);
+  }
+
+  private siftUp(index: number): void {
+    let i = index;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (this.counts[this.heap[parent]!]! <= this.counts[this.heap[i]!]!) break;
+      this.swap(i, parent);
+      i = parent;
+    }
+  }
+
+  private siftDown(index: number): void {
+    let i = index;
+    for (;;) {
+      const left = 2 * i + 1;
+      if (left >= this.used) return;
+      const right = left + 1;
+      let child = left;
+      if (right < this.used && this.counts[this.heap[right]!]! < this.counts[this.heap[left]!]!) child = right;
+      if (this.counts[this.heap[i]!]! <= this.counts[this.heap[child]!]!) return;
+      this.swap(i, child);
+      i = child;
+    }
+  }
+
+  private swap(i: number, j: number): void {
+    const a = this.heap[i]!;
+    const b = this.heap[j]!;
+    this.heap[i] = b;
+    this.heap[j] = a;
+    this.pos[b] = i;
+    this.pos[a] = j;
+  }
+}

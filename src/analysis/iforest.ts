@@ -1,0 +1,231 @@
+/**
+ * Isolation Forest, after Liu, Ting and Zhou, "Isolation Forest", ICDM 2008 (and the TKDD 2012
+ * version). Anomalies are few and different, so random axis-parallel splits isolate them in fewer
+ * steps: each tree is grown on a subsample of psi vectors (Algorithm 2, iTree) up to a height limit
+ * l = ceil(log2 psi); the path length h(x) counts the edges to the leaf plus c(size) for the
+ * unbuilt subtree below a leaf that holds more than one vector (Algorithm 3), and the score is
+ * s(x) = 2^(-E(h(x)) / c(psi)) (Equation 2): near 1 for anomalies, at or below 0.5 for the rest.
+ *
+ * Trees live in flat typed arrays (feature index, threshold, first-child index, node size), one
+ * block of 2^(l+1)-1 nodes per tree, so scoring is a tight loop over numbers without objects.
+ * Randomness comes from the Rng passed in: the same seed grows the same forest.
+ */
+import { WirelabError } from '../common/errors.js';
+import { DEFAULT_SAMPLE_SIZE, DEFAULT_TREES, MAX_TRAINING_ROWS } from './constants.js';
+import { randomInt, type Rng } from './prng.js';
+
+const EULER_GAMMA = 0.5772156649;
+
+/**
+ * c(n): the average path length of an unsuccessful search in a binary search tree of n keys
+ * (Equation 1 of the paper), used to normalise path lengths and to extend leaves of size n.
+ */
+export function averagePathLength(n: number): number {
+  if (n <= 1) return 0;
+  if (n === 2) return 1;
+  return 2 * (Math.log(n - 1) + EULER_GAMMA) - (2 * (n - 1)) / n;
+}
+
+export interface IsolationForestOptions {
+  /** the random source (e.g. mulberry32(seed)) */
+  rng: Rng;
+  /** number of trees t (default 100) */
+  trees?: number;
+  /** subsample size psi (default 256; lowered to the number of rows when fewer) */
+  sampleSize?: number;
+}
+
+/** Rows of `dims` numbers laid out one after another in `data`. */
+export interface Matrix {
+  data: Float64Array;
+  rows: number;
+  dims: number;
+}
+
+function checkMatrix(m: Matrix): void {
+  if (!Number.isInteger(m.dims) || m.dims < 1 || m.dims > 1024) throw new WirelabError('E_CONFIG', `dims must be 1..1024, got ${m.dims}`);
+  if (!Number.isInteger(m.rows) || m.rows < 2 || m.rows > MAX_TRAINING_ROWS) {
+    throw new WirelabError('E_CONFIG', `training rows must be 2..${MAX_TRAINING_ROWS}, got ${m.rows}`);
+  }
+  if (m.data.length < m.rows * m.dims) throw new WirelabError('E_CONFIG', `data holds ${m.data.length} numbers, need ${m.rows * m.dims}`);
+}
+
+export class IsolationForest {
+  /** index of the split feature, -1 for a leaf */
+  private readonly feature: Int32Array;
+  /** split value (go left when x <= value); for a leaf, c(size) */
+  private readonly threshold: Float64Array;
+  /** absolute index of the left child; the right child follows it */
+  private readonly left: Int32Array;
+  /** training vectors that reached the node */
+  private readonly size: Int32Array;
+  private readonly nodesPerTree: number;
+  /** c(psi): the normaliser of Equation 2 */
+  private readonly norm: number;
+  private next = 0;
+
+  private constructor(
+    readonly dims: number,
+    readonly trees: number,
+    readonly sampleSize: number,
+    readonly heightLimit: number,
+  ) {
+    this.nodesPerTree = 2 ** (heightLimit + 1) - 1;
+    const total = this.nodesPerTree * trees;
+    this.feature = new Int32Array(total).fill(-1);
+    this.threshold = new Float64Array(total);
+    this.left = new Int32Array(total);
+    this.size = new Int32Array(total);
+    this.norm = averagePathLength(sampleSize);
+  }
+
+  /** Grow a forest on `m` (Algorithm 1). */
+  static fit(m: Matrix, options: IsolationForestOptions): IsolationForest {
+    checkMatrix(m);
+    const trees = options.trees ?? DEFAULT_TREES;
+    if (!Number.isInteger(trees) || trees < 1 || trees > 10_000) throw new WirelabError('E_CONFIG', `trees must be 1..10000, got ${trees}`);
+    const wanted = options.sampleSize ?? DEFAULT_SAMPLE_SIZE;
+    if (!Number.isInteger(wanted) || wanted < 2 || wanted > 65_536) {
+      throw new WirelabError('E_CONFIG', `sampleSize must be 2..65536, got ${wanted}`);
+    }
+    const psi = Math.min(wanted, m.rows);
+    const forest = new IsolationForest(m.dims, trees, psi, Math.ceil(Math.log2(psi)));
+    const all = Int32Array.from({ length: m.rows }, (_, i) => i);
+    const sample = new Int32Array(psi);
+    for (let t = 0; t < trees; t++) {
+      subsample(all, sample, options.rng);
+      const root = t * forest.nodesPerTree;
+      forest.next = root + 1;
+      forest.grow(root, m, sample, 0, psi, 0, options.rng);
+    }
+    return forest;
+  }
+
+  /** E(h(x)): the mean path length of `x` (dims numbers from `offset`) over the trees. */
+  pathLength(x: ArrayLike<number>, offset = 0): number {
+    const { feature, threshold, left } = this;
+    let total = 0;
+    for (let t = 0; t < this.trees; t++) {
+      let node = t * this.nodesPerTree;
+      let depth = 0;
+      let f = feature[node]!;
+      while (f >= 0) {
+        node = x[offset + f]! <= threshold[node]! ? left[node]! : left[node]! + 1;
+        depth++;
+        f = feature[node]!;
+      }
+      total += depth + threshold[node]!;
+    }
+    return total / this.trees;
+  }
+
+  /** The anomaly score s(x) in (0, 1]: near 1 anomalous, <= 0.5 ordinary. */
+  score(x: ArrayLike<number>, offset = 0): number {
+    return 2 ** (-this.pathLength(x, offset) / this.norm);
+  }
+
+  /** Scores of every row of `m`, into `out` when given. */
+  scoreAll(m: Matrix, out = new Float64Array(m.rows)): Float64Array {
+    for (let r = 0; r < m.rows; r++) out[r] = this.score(m.data, r * m.dims);
+    return out;
+  }
+
+  /**
+   * Which features isolated `x`: along x's path in every tree, a split on feature f that narrows
+   * the node from n to n' training vectors credits f with log2(n / n') bits of isolation. A vector
+   * cut off alone near the root earns many bits from one split; an ordinary one earns about one bit
+   * per split, spread over the features. Returned as shares summing to 1 (all 0 if never split).
+   */
+  explain(x: ArrayLike<number>, offset = 0): Float64Array {
+    const bits = new Float64Array(this.dims);
+    const { feature, threshold, left, size } = this;
+    for (let t = 0; t < this.trees; t++) {
+      let node = t * this.nodesPerTree;
+      let f = feature[node]!;
+      while (f >= 0) {
+        const child = x[offset + f]! <= threshold[node]! ? left[node]! : left[node]! + 1;
+        bits[f]! += Math.log2(size[node]! / Math.max(1, size[child]!));
+        node = child;
+        f = feature[node]!;
+      }
+    }
+    let sum = 0;
+    for (const b of bits) sum += b;
+    if (sum > 0) for (let f = 0; f < this.dims; f++) bits[f]! /= sum;
+    return bits;
+  }
+
+  /** Algorithm 2 over rows idx[lo, hi), as node `node`; children take the next free pair of slots. */
+  private grow(node: number, m: Matrix, idx: Int32Array, lo: number, hi: number, depth: number, rng: Rng): void {
+    this.size[node] = hi - lo;
+    const split = depth < this.heightLimit && hi - lo > 1 ? chooseSplit(m, idx, lo, hi, rng) : undefined;
+    if (split === undefined) {
+      this.feature[node] = -1;
+      this.threshold[node] = averagePathLength(hi - lo);
+      return;
+    }
+    const mid = partition(m, idx, lo, hi, split.feature, split.value);
+    this.feature[node] = split.feature;
+    this.threshold[node] = split.value;
+    // Children take two consecutive slots so that the right one is always left + 1; a tree of
+    // height l has at most 2^(l+1) - 1 nodes, the block reserved for it.
+    const first = this.next;
+    this.next += 2;
+    this.left[node] = first;
+    this.grow(first, m, idx, lo, mid, depth + 1, rng);
+    this.grow(first + 1, m, idx, mid, hi, depth + 1, rng);
+  }
+}
+
+/** Partial Fisher-Yates: the first psi entries of `all` become a uniform sample without replacement. */
+function subsample(all: Int32Array, sample: Int32Array, rng: Rng): void {
+  for (let i = 0; i < sample.length; i++) {
+    const j = i + randomInt(rng, all.length - i);
+    const tmp = all[i]!;
+    all[i] = all[j]!;
+    all[j] = tmp;
+    sample[i] = all[i]!;
+  }
+}
+
+/**
+ * A random feature and a split value drawn uniformly in [min, max) of that feature over the node's
+ * rows. A feature that is constant there cannot split, so the next one is tried; when every feature
+ * is constant the node becomes a leaf (undefined), as the paper's |X| = 1 case generalised.
+ */
+function chooseSplit(m: Matrix, idx: Int32Array, lo: number, hi: number, rng: Rng): { feature: number; value: number } | undefined {
+  const start = randomInt(rng, m.dims);
+  for (let k = 0; k < m.dims; k++) {
+    const f = (start + k) % m.dims;
+    let min = Number.POSITIVE_INFINITY;
+    let max = Number.NEGATIVE_INFINITY;
+    for (let i = lo; i < hi; i++) {
+      const v = m.data[idx[i]! * m.dims + f]!;
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+    if (max > min) {
+      const value = min + rng() * (max - min);
+      // x <= value goes left: the minimum always goes left, the maximum right, so neither side is empty.
+      return { feature: f, value: value < max ? value : min };
+    }
+  }
+  return undefined;
+}
+
+/** Rows with x[f] <= value first; returns the index of the first row of the right part. */
+function partition(m: Matrix, idx: Int32Array, lo: number, hi: number, f: number, value: number): number {
+  let i = lo;
+  let j = hi - 1;
+  while (i <= j) {
+    if (m.data[idx[i]! * m.dims + f]! <= value) {
+      i++;
+    } else {
+      const tmp = idx[i]!;
+      idx[i] = idx[j]!;
+      idx[j] = tmp;
+      j--;
+    }
+  }
+  return i;
+}
