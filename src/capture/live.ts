@@ -1,0 +1,250 @@
+/**
+ * Live capture through tcpdump as a child process (DESIGN.md: privileges stay in the capture process,
+ * exact timestamps and original lengths, kernel drop counts): `tcpdump -U -w -` writes a pcap stream
+ * that our own reader parses. The same component reads a file through tcpdump when a BPF filter must
+ * be applied to it (`tcpdump -r FILE -w - FILTER`).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { WirelabError, isWirelabError } from '../common/errors.js';
+import { systemClock, type Clock } from '../common/lifecycle.js';
+import { silentLogger, type Logger } from '../common/log.js';
+import type { RawPacket } from './types.js';
+import { LIVE_BUFFER_KIB, LIVE_START_TIMEOUT_MS, LIVE_STOP_TIMEOUT_MS } from './constants.js';
+import { CaptureReader, defaultLimits, type ReaderLimits } from './reader.js';
+
+export interface LiveCaptureOptions {
+  /** interface to capture on (exactly one of `interface` and `readFile`) */
+  interface?: string;
+  /** a capture file for tcpdump to read and filter instead */
+  readFile?: string;
+  /** BPF filter expression (pcap-filter(7)) */
+  filter?: string;
+  /** bytes kept of each packet; default tcpdump's (262144) */
+  snaplen?: number;
+  /** the capture program; default `tcpdump` from PATH */
+  tool?: string;
+  /** kernel capture buffer, KiB */
+  bufferKiB?: number;
+  limits?: ReaderLimits;
+}
+
+export interface LiveCaptureDeps {
+  clock?: Clock;
+  logger?: Logger;
+}
+
+export interface LiveCaptureEvents {
+  packet: [packet: RawPacket];
+  /** the stream broke or tcpdump failed after starting */
+  error: [error: WirelabError];
+  /** tcpdump exited (on its own or after close()); stats() is final */
+  end: [];
+}
+
+export interface LiveCaptureStats {
+  /** packets delivered by our reader */
+  packets: number;
+  /** captured bytes delivered */
+  bytes: number;
+  /** tcpdump's "packets captured" (after it exits) */
+  captured: number | undefined;
+  /** tcpdump's "packets received by filter" */
+  receivedByFilter: number | undefined;
+  /** tcpdump's "packets dropped by kernel" */
+  droppedByKernel: number | undefined;
+}
+
+/** Keep this much of tcpdump's stderr, characters (its messages are short; the tail is what counts). */
+const STDERR_KEEP = 16_384;
+
+/** Parse tcpdump's exit statistics lines from its stderr. */
+export function parseTcpdumpStats(stderr: string): Pick<LiveCaptureStats, 'captured' | 'receivedByFilter' | 'droppedByKernel'> {
+  const grab = (pattern: RegExp): number | undefined => {
+    const match = pattern.exec(stderr);
+    return match ? Number(match[1]) : undefined;
+  };
+  return {
+    captured: grab(/^(\d+) packets? captured$/m),
+    receivedByFilter: grab(/^(\d+) packets? received by filter$/m),
+    droppedByKernel: grab(/^(\d+) packets? dropped by kernel$/m),
+  };
+}
+
+/** Turn tcpdump's complaint before it started into one clear WirelabError. */
+export function startFailure(stderr: string, what: string): WirelabError {
+  const line = stderr.split('\n').map((l) => l.trim()).filter((l) => l.length > 0).pop() ?? 'exited without a message';
+  if (/permission|not permitted/i.test(stderr)) {
+    return new WirelabError('E_PERMISSION', `no permission to capture on ${what} (${line}): run as root, or grant tcpdump CAP_NET_RAW and CAP_NET_ADMIN with setcap`);
+  }
+  if (/syntax error|can't parse filter|illegal|expression rejects/i.test(stderr)) {
+    return new WirelabError('E_USAGE', `bad capture filter: ${line}`);
+  }
+  return new WirelabError('E_NETWORK', `capture on ${what} failed: ${line}`);
+}
+
+/** An IO component: packets from a live interface (or a filtered file) via tcpdump. */
+export class LiveCapture extends EventEmitter<LiveCaptureEvents> {
+  private child: ChildProcess | undefined;
+  private reader: CaptureReader;
+  private stderr = '';
+  private exited: Promise<void> | undefined;
+  private closing: Promise<void> | undefined;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly counters: LiveCaptureStats = { packets: 0, bytes: 0, captured: undefined, receivedByFilter: undefined, droppedByKernel: undefined };
+
+  constructor(
+    private readonly options: LiveCaptureOptions,
+    deps: LiveCaptureDeps = {},
+  ) {
+    super();
+    if ((options.interface === undefined) === (options.readFile === undefined)) {
+      throw new WirelabError('E_USAGE', 'LiveCapture needs exactly one of interface and readFile');
+    }
+    this.clock = deps.clock ?? systemClock;
+    this.logger = deps.logger ?? silentLogger;
+    this.reader = new CaptureReader(options.limits ?? defaultLimits);
+  }
+
+  /** The tcpdump command line this capture runs (for logs and tests). */
+  args(): string[] {
+    const o = this.options;
+    const args = o.readFile !== undefined ? ['-r', o.readFile] : ['-i', o.interface!, '-B', String(o.bufferKiB ?? LIVE_BUFFER_KIB), '--immediate-mode', '--time-stamp-precision=nano'];
+    args.push('-U', '-w', '-');
+    if (o.snaplen !== undefined) args.push('-s', String(o.snaplen));
+    if (o.filter !== undefined && o.filter.trim() !== '') args.push(o.filter);
+    return args;
+  }
+
+  /** Spawn tcpdump; resolves once it reports that it is listening (or reading), rejects with why not. */
+  async start(): Promise<void> {
+    if (this.child) return;
+    const tool = this.options.tool ?? 'tcpdump';
+    const child = spawn(tool, this.args(), { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    this.logger.debug({ tool, args: this.args() }, 'capture started');
+    const spawnFailed = new Promise<never>((_, reject) => {
+      child.once('error', (err: NodeJS.ErrnoException) => reject(this.spawnError(err, tool)));
+    });
+    this.exited = new Promise((resolve) => child.once('close', () => resolve()));
+    const ready = this.watchStderr(child);
+    child.stdout.on('data', (chunk: Buffer) => this.onData(chunk));
+    // the race below observes these; the losers must not become unhandled rejections later
+    spawnFailed.catch(() => undefined);
+    ready.catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = this.clock.setTimeout(
+        () => reject(new WirelabError('E_TIMEOUT', `${tool} did not start within ${LIVE_START_TIMEOUT_MS} ms`)),
+        LIVE_START_TIMEOUT_MS,
+      );
+    });
+    try {
+      await Promise.race([ready, spawnFailed, deadline]);
+    } catch (err) {
+      child.kill('SIGKILL');
+      throw err;
+    } finally {
+      if (timer) this.clock.clearTimeout(timer);
+    }
+    void this.exited.then(() => this.onExit());
+  }
+
+  /** Stop reading tcpdump's output (it blocks, and the kernel counts drops) until resume(). */
+  pause(): void {
+    this.child?.stdout?.pause();
+  }
+
+  resume(): void {
+    this.child?.stdout?.resume();
+  }
+
+  /** Stop tcpdump with SIGINT (so it prints its statistics), SIGKILL after a grace period. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= this.stop();
+    return this.closing;
+  }
+
+  stats(): LiveCaptureStats {
+    return { ...this.counters };
+  }
+
+  private async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || !this.exited) return;
+    if (child.exitCode === null && child.signalCode === null) {
+      child.stdout?.resume();
+      child.kill('SIGINT');
+      const timer = this.clock.setTimeout(() => child.kill('SIGKILL'), LIVE_STOP_TIMEOUT_MS);
+      await this.exited;
+      this.clock.clearTimeout(timer);
+    } else {
+      await this.exited;
+    }
+    Object.assign(this.counters, parseTcpdumpStats(this.stderr));
+  }
+
+  private watchStderr(child: ChildProcess): Promise<void> {
+    child.stderr!.setEncoding('utf8');
+    return new Promise((resolve, reject) => {
+      let started = false;
+      child.stderr!.on('data', (text: string) => {
+        this.stderr = (this.stderr + text).slice(-STDERR_KEEP);
+        if (!started && /listening on|reading from file/.test(this.stderr)) {
+          started = true;
+          resolve();
+        }
+      });
+      child.once('close', () => {
+        const what = this.options.interface ?? this.options.readFile!;
+        if (!started) reject(startFailure(this.stderr, what));
+      });
+    });
+  }
+
+  private onData(chunk: Buffer): void {
+    let packets: RawPacket[];
+    try {
+      packets = this.reader.push(chunk);
+    } catch (err) {
+      this.failed(err);
+      return;
+    }
+    for (const packet of packets) {
+      this.counters.packets++;
+      this.counters.bytes += packet.data.length;
+      this.emit('packet', packet);
+    }
+  }
+
+  private onExit(): void {
+    Object.assign(this.counters, parseTcpdumpStats(this.stderr));
+    try {
+      if (this.reader.format !== undefined) this.reader.end();
+    } catch (err) {
+      this.failed(err);
+    }
+    const code = this.child?.exitCode;
+    if (code !== null && code !== undefined && code !== 0 && !this.closing) {
+      this.failed(startFailure(this.stderr, this.options.interface ?? this.options.readFile!));
+    }
+    this.emit('end');
+  }
+
+  private failed(err: unknown): void {
+    const error = isWirelabError(err) ? err : new WirelabError('E_DECODE', String(err), { cause: err });
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+    else this.logger.error({ err: error }, 'capture failed');
+  }
+
+  private spawnError(err: NodeJS.ErrnoException, tool: string): WirelabError {
+    if (err.code === 'ENOENT') {
+      return new WirelabError('E_MISSING_TOOL', `${tool} is not installed (or not on PATH): install it with 'apt-get install tcpdump'`, { cause: err });
+    }
+    if (err.code === 'EACCES') {
+      return new WirelabError('E_PERMISSION', `cannot run ${tool}: permission denied`, { cause: err });
+    }
+    return new WirelabError('E_NETWORK', `cannot run ${tool}: ${err.message}`, { cause: err });
+  }
+}
