@@ -46,6 +46,7 @@ export function classifyDatagram(datagram: Buffer, ctx: ClassifyContext): Verdic
   if (datagram.length > ctx.maxDatagram) {
     return { kind: 'invalid', reason: `oversized datagram: ${datagram.length} bytes (limit ${ctx.maxDatagram})`, oversized: true };
   }
+  if (datagram.length === 0) return { kind: 'invalid', reason: 'empty datagram', oversized: false };
   if (!looksLikeEnvelope(datagram)) {
     if (ctx.trust) return { kind: 'rejected', reason: 'unsigned plain-text datagram' };
     const text = asText(datagram);

@@ -77,7 +77,8 @@ export class WirelabProcess {
     return this.waitNew(predicate, timeoutMs, what);
   }
 
-  private waitNew(predicate: (e: WirelabEvent) => boolean, timeoutMs: number, what: string): Promise<WirelabEvent> {
+  private waitNew(predicate: (e: WirelabEvent) => boolean, timeoutMs: number, describe: string | (() => string)): Promise<WirelabEvent> {
+    const what = (): string => (typeof describe === 'string' ? describe : describe());
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {
         predicate,
@@ -88,14 +89,14 @@ export class WirelabProcess {
       };
       const timer = setTimeout(() => {
         this.waiters.delete(waiter);
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; stderr: ${this.stderr.slice(-2000)}`));
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what()}; stderr: ${this.stderr.slice(-2000)}`));
       }, timeoutMs);
       this.waiters.add(waiter);
       void this.exited.then(({ code }) => {
         if (!this.waiters.has(waiter)) return;
         this.waiters.delete(waiter);
         clearTimeout(timer);
-        reject(new Error(`process exited (${code}) before ${what}; stderr: ${this.stderr.slice(-2000)}`));
+        reject(new Error(`process exited (${code}) before ${what()}; stderr: ${this.stderr.slice(-2000)}`));
       });
     });
   }
@@ -104,7 +105,7 @@ export class WirelabProcess {
   async waitForCount(predicate: (e: WirelabEvent) => boolean, count: number, timeoutMs = 10_000): Promise<void> {
     let seen = this.events.filter(predicate).length;
     if (seen >= count) return;
-    await this.waitNew((e) => predicate(e) && ++seen >= count, timeoutMs, `${count} matching events (saw ${seen})`);
+    await this.waitNew((e) => predicate(e) && ++seen >= count, timeoutMs, () => `${count} matching events (saw ${seen})`);
   }
 
   /** Send a signal (default SIGTERM) and wait for the exit; SIGKILL after `graceMs`. */
