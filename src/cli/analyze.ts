@@ -1,6 +1,273 @@
-import type { Command } from 'commander';
-import { notBuiltGroup } from './shared.js';
+/**
+ * `wirelab analyze`: packets from an interface (live, through tcpdump) or a capture file, one line
+ * each (NDJSON under --json), optionally written to a capture file, with a summary at the end.
+ */
+import { Option, type Command } from 'commander';
+import { SingleBar } from 'cli-progress';
+import { networkInterfaces } from 'node:os';
+import {
+  CaptureWriter,
+  LiveCapture,
+  decodePacket,
+  formatSummary,
+  readCaptureFile,
+  summaryToJson,
+  type PacketSummary,
+  type RawPacket,
+  type ReadProgress,
+} from '../capture/index.js';
+import { WirelabError } from '../common/errors.js';
+import type { Logger } from '../common/log.js';
+import { addOutputOptions, commandLogger, positiveInt, untilStopped, type OutputOptions } from './shared.js';
+
+interface AnalyzeFlags extends OutputOptions {
+  interface?: string;
+  read?: string;
+  filter?: string;
+  count?: number;
+  write?: string;
+}
+
+/** Live capture's filter when none is given: the seed analyzer looked at IP traffic of TCP and UDP. */
+const DEFAULT_LIVE_FILTER = 'udp or tcp';
+/** stdout is written in blocks of about this many characters (one write per block, not per line) */
+const OUTPUT_BLOCK_CHARS = 64 * 1024;
+
+/**
+ * Something that sees every packet of a run: the printer and the file writer now; --stats and
+ * --anomalies join here as further consumers.
+ */
+interface PacketConsumer {
+  /** false: the consumer's sink is full; await drained() before the next batch */
+  accept(raw: RawPacket, summary: PacketSummary): boolean;
+  drained(): Promise<void>;
+  /** end of the run: flush everything */
+  finish(): Promise<void>;
+}
+
+/** Lines (or NDJSON) to stdout in large blocks, honouring stdout's backpressure. */
+class PacketPrinter implements PacketConsumer {
+  private pending = '';
+  /** the reader of stdout went away (EPIPE, e.g. `| head`): stop printing, and stop the run */
+  closed = false;
+
+  constructor(
+    private readonly json: boolean,
+    private readonly eager: boolean,
+  ) {
+    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+      this.closed = true;
+    });
+  }
+
+  accept(_raw: RawPacket, summary: PacketSummary): boolean {
+    this.pending += this.json ? JSON.stringify({ event: 'packet', ...summaryToJson(summary) }) + '\n' : formatSummary(summary) + '\n';
+    return this.eager || this.pending.length >= OUTPUT_BLOCK_CHARS ? this.flush() : true;
+  }
+
+  /** Print one whole line (after flushing what is pending, to keep the order). */
+  print(line: string): void {
+    this.pending += line + '\n';
+    this.flush();
+  }
+
+  flush(): boolean {
+    if (this.closed) this.pending = '';
+    if (this.pending.length === 0) return !process.stdout.writableNeedDrain;
+    const ok = process.stdout.write(this.pending);
+    this.pending = '';
+    return ok;
+  }
+
+  async drained(): Promise<void> {
+    if (!process.stdout.writableNeedDrain) return;
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        process.stdout.off('drain', done);
+        process.stdout.off('close', done);
+        resolve();
+      };
+      process.stdout.once('drain', done);
+      process.stdout.once('close', done);
+    });
+  }
+
+  finish(): Promise<void> {
+    this.flush();
+    return Promise.resolve();
+  }
+}
+
+class FileConsumer implements PacketConsumer {
+  constructor(private readonly writer: CaptureWriter) {}
+
+  accept(raw: RawPacket): boolean {
+    return this.writer.write(raw);
+  }
+
+  drained(): Promise<void> {
+    return this.writer.drained();
+  }
+
+  finish(): Promise<void> {
+    return this.writer.close();
+  }
+}
+
+/** Decodes each packet once, hands it to every consumer, counts, and stops at --count. */
+class Pipeline {
+  packets = 0;
+  /** bytes on the wire */
+  bytes = 0;
+  full = false;
+
+  constructor(
+    private readonly printer: PacketPrinter,
+    private readonly consumers: PacketConsumer[],
+    private readonly limit: number | undefined,
+  ) {}
+
+  get done(): boolean {
+    return (this.limit !== undefined && this.packets >= this.limit) || this.printer.closed;
+  }
+
+  /** Feed a batch; returns how far it got (it stops at the count). */
+  feed(batch: readonly RawPacket[]): void {
+    for (const raw of batch) {
+      if (this.done) return;
+      const summary = decodePacket(raw);
+      this.packets++;
+      this.bytes += raw.originalLength;
+      for (const consumer of this.consumers) if (!consumer.accept(raw, summary)) this.full = true;
+    }
+  }
+
+  async drained(): Promise<void> {
+    this.full = false;
+    await Promise.all(this.consumers.map((c) => c.drained()));
+  }
+
+  async finish(): Promise<void> {
+    await Promise.all(this.consumers.map((c) => c.finish()));
+  }
+}
+
+function defaultInterface(): string {
+  for (const [name, infos] of Object.entries(networkInterfaces())) {
+    if (infos?.some((i) => !i.internal)) return name;
+  }
+  throw new WirelabError('E_USAGE', 'no non-loopback interface is up: name one with --interface');
+}
+
+function progressBar(flags: AnalyzeFlags): ((p: ReadProgress) => void) & { stop(): void } {
+  // only when stderr is a terminal and the packet lines go elsewhere: a bar between lines garbles both
+  const show = process.stderr.isTTY === true && process.stdout.isTTY !== true && flags.json !== true;
+  if (!show) return Object.assign(() => undefined, { stop: () => undefined });
+  const bar = new SingleBar({ stream: process.stderr, format: 'reading {bar} {percentage}% | {value}/{total} bytes', hideCursor: true });
+  let started = false;
+  const update = (p: ReadProgress): void => {
+    if (!started) bar.start(p.totalBytes, 0);
+    started = true;
+    bar.update(p.bytesRead);
+  };
+  return Object.assign(update, { stop: () => (started ? bar.stop() : undefined) });
+}
+
+async function readFile(path: string, pipeline: Pipeline, flags: AnalyzeFlags): Promise<void> {
+  let stopped = false;
+  void untilStopped().then(() => (stopped = true));
+  const progress = progressBar(flags);
+  try {
+    for await (const batch of readCaptureFile(path, { onProgress: progress })) {
+      pipeline.feed(batch);
+      if (pipeline.full) await pipeline.drained();
+      if (pipeline.done || stopped) break;
+    }
+  } finally {
+    progress.stop();
+  }
+}
+
+/** Packets through tcpdump: live from an interface, or a file filtered by tcpdump's BPF. */
+async function viaTcpdump(capture: LiveCapture, pipeline: Pipeline, logger: Logger): Promise<LiveCapture> {
+  let failure: WirelabError | undefined;
+  let finished: () => void = () => undefined;
+  const ended = new Promise<string>((resolve) => (finished = () => resolve('end')));
+  capture.on('packet', (raw) => {
+    pipeline.feed([raw]);
+    if (pipeline.done) finished();
+    else if (pipeline.full) {
+      capture.pause();
+      void pipeline.drained().then(() => capture.resume());
+    }
+  });
+  capture.on('error', (err) => {
+    failure ??= err;
+    finished();
+  });
+  capture.on('end', finished);
+  await capture.start();
+  const why = await Promise.race([ended, untilStopped()]);
+  logger.debug({ why }, 'capture stopping');
+  await capture.close();
+  if (failure) throw failure;
+  return capture;
+}
+
+function summaryLine(pipeline: Pipeline, capture: LiveCapture | undefined, live: boolean): [Record<string, unknown>, string] {
+  const stats = capture?.stats();
+  const fields: Record<string, unknown> = { packets: pipeline.packets, bytes: pipeline.bytes };
+  let human = `Summary: ${pipeline.packets} packets, ${pipeline.bytes} bytes`;
+  if (live) {
+    fields.droppedByKernel = stats?.droppedByKernel ?? null;
+    fields.receivedByFilter = stats?.receivedByFilter ?? null;
+    human += `, ${stats?.droppedByKernel ?? 'unknown'} dropped by kernel`;
+  }
+  return [fields, human];
+}
+
+async function runAnalyze(flags: AnalyzeFlags): Promise<void> {
+  const logger = commandLogger(flags, 'analyze');
+  const printer = new PacketPrinter(flags.json === true, flags.read === undefined);
+  const consumers: PacketConsumer[] = [printer];
+  let writer: CaptureWriter | undefined;
+  if (flags.write !== undefined) {
+    writer = new CaptureWriter({ path: flags.write });
+    await writer.start();
+    consumers.push(new FileConsumer(writer));
+  }
+  const pipeline = new Pipeline(printer, consumers, flags.count);
+  const live = flags.read === undefined;
+  let capture: LiveCapture | undefined;
+  let failure: Error | undefined;
+  try {
+    if (flags.read !== undefined && flags.filter === undefined) await readFile(flags.read, pipeline, flags);
+    else {
+      const source = live ? { interface: flags.interface ?? defaultInterface(), filter: flags.filter ?? DEFAULT_LIVE_FILTER } : { readFile: flags.read, filter: flags.filter };
+      capture = new LiveCapture(source, { logger });
+      await viaTcpdump(capture, pipeline, logger);
+    }
+  } catch (err) {
+    failure = err instanceof Error ? err : new WirelabError('E_DECODE', String(err));
+  }
+  await pipeline.finish();
+  // a source that never opened (no such file, not a capture, no tcpdump) gets its error alone
+  if (failure && pipeline.packets === 0) throw failure;
+  const [fields, human] = summaryLine(pipeline, capture, live);
+  if (flags.json) printer.print(JSON.stringify({ event: 'summary', ...fields }));
+  else printer.print(human);
+  if (failure) throw failure;
+}
 
 export function register(program: Command): void {
-  notBuiltGroup(program, 'analyze', 'capture, decode and analyse packets');
+  const command = program
+    .command('analyze')
+    .description('capture and decode packets from an interface or a pcap/pcapng file')
+    .addOption(new Option('-i, --interface <if>', 'capture live on this interface (default: the first non-loopback one)').conflicts('read'))
+    .option('-r, --read <file>', 'read packets from a pcap or pcapng file')
+    .option('-f, --filter <bpf>', `BPF filter (live default '${DEFAULT_LIVE_FILTER}'; with --read, applied by tcpdump)`)
+    .option('-c, --count <n>', 'stop after N packets', positiveInt('--count'))
+    .option('-w, --write <file>', 'also write the packets to FILE (.pcap: pcap, otherwise pcapng)');
+  addOutputOptions(command).action(runAnalyze);
 }
