@@ -1,0 +1,104 @@
+/**
+ * One framed TCP connection of the gossip system: decodes frames into messages, sends messages with a
+ * cap on queued bytes, and closes with a logged reason on malformed input (and on nothing else of
+ * the peer's doing).
+ */
+import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
+import type { Logger } from '../common/log.js';
+import { isWirelabError } from '../common/errors.js';
+import { FrameDecoder, encodeFrame, formatMessage, parseMessage, type GossipMessage, type ProtocolLimits } from './protocol.js';
+import { MAX_QUEUED_BYTES } from './constants.js';
+
+export interface ConnectionEvents {
+  message: [GossipMessage];
+  /** reason: why we closed it, undefined when the other side did */
+  close: [reason: string | undefined];
+}
+
+export interface ConnectionOptions {
+  limits: ProtocolLimits;
+  logger: Logger;
+  /** bytes queued before the connection is dropped as a slow consumer */
+  maxQueuedBytes?: number;
+}
+
+export class Connection extends EventEmitter<ConnectionEvents> {
+  readonly remote: string;
+  bytesIn = 0;
+  bytesOut = 0;
+  private readonly decoder: FrameDecoder;
+  private closed = false;
+  private reason: string | undefined;
+
+  constructor(
+    readonly socket: Socket,
+    private readonly options: ConnectionOptions,
+  ) {
+    super();
+    this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
+    this.decoder = new FrameDecoder(options.limits.maxFrameBytes);
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (err) => this.close(`socket error: ${err.message}`));
+    socket.on('end', () => socket.end());
+    socket.on('close', () => this.finish());
+  }
+
+  get isOpen(): boolean {
+    return !this.closed;
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closed) return;
+    this.bytesIn += chunk.length;
+    let messages: GossipMessage[];
+    try {
+      messages = this.decoder.push(chunk).map((text) => parseMessage(text, this.options.limits));
+    } catch (err) {
+      if (!isWirelabError(err)) throw err;
+      this.options.logger.warn({ remote: this.remote, code: err.code }, `closing connection: malformed input: ${err.message}`);
+      this.close(`malformed input: ${err.message}`);
+      return;
+    }
+    for (const message of messages) {
+      if (this.closed) return;
+      this.emit('message', message);
+    }
+  }
+
+  /** Send one message. Returns false when closed or when the peer was dropped as too slow. */
+  send(message: GossipMessage): boolean {
+    if (this.closed) return false;
+    const frame = encodeFrame(formatMessage(message), this.options.limits.maxFrameBytes);
+    if (this.socket.writableLength + frame.length > (this.options.maxQueuedBytes ?? MAX_QUEUED_BYTES)) {
+      this.options.logger.warn({ remote: this.remote }, 'closing connection: slow consumer');
+      this.close('slow consumer');
+      return false;
+    }
+    this.bytesOut += frame.length;
+    this.socket.write(frame);
+    return true;
+  }
+
+  /** Send a last message and close once it is flushed. */
+  sendAndEnd(message: GossipMessage, reason: string): void {
+    if (this.send(message)) {
+      this.reason = reason;
+      this.socket.end();
+    }
+  }
+
+  close(reason?: string): void {
+    if (this.closed) return;
+    this.reason = reason;
+    this.socket.destroy();
+    this.finish();
+  }
+
+  private finish(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.emit('close', this.reason);
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * Defaults of the gossip system, in one place. Intervals and timeouts are in ms.
+ * The seed (WhisperNet) values are kept where it had them: a message every 5 s, 10 in all, a liveness
+ * check every 13 s, 3 misses, capacity 40 * 1.5^(-id/10).
+ */
+
+/** Largest frame body we accept or send (bytes); checked before any allocation. */
+export const MAX_FRAME_BYTES = 256 * 1024;
+/** Most entries in one peer list or neighbour list. */
+export const MAX_LIST_ENTRIES = 8192;
+/** Longest gossip message text (characters). */
+export const MAX_GOSSIP_TEXT = 512;
+
+/** Time between a peer's own gossip messages (ms). */
+export const GOSSIP_INTERVAL_MS = 5_000;
+/** How many messages each peer originates. */
+export const GOSSIP_MESSAGES = 10;
+/** Time between liveness checks of each neighbour (ms). */
+export const LIVENESS_INTERVAL_MS = 13_000;
+/** Consecutive missed liveness checks before a neighbour is reported dead. */
+export const LIVENESS_MISSES = 3;
+
+/** Capacity formula of the seed: base * decay^(-id / idScale), never below the floor. */
+export const CAPACITY_BASE = 40;
+export const CAPACITY_DECAY = 1.5;
+export const CAPACITY_ID_SCALE = 10;
+/** No peer's capacity falls below this, so that no peer is left alone. */
+export const CAPACITY_FLOOR = 2;
+/** Links a new peer makes under preferential attachment (Barabási–Albert m). */
+export const ATTACHMENT_LINKS = 2;
+/** Capacity of a peer under preferential attachment: hubs may grow, but not without bound. */
+export const ATTACHMENT_MAX_DEGREE = 1_000;
+
+/** Message cache: most hashes remembered, and for how long (ms). */
+export const MESSAGE_CACHE_ENTRIES = 100_000;
+export const MESSAGE_CACHE_TTL_MS = 10 * 60_000;
+/** Announce-then-pull: bodies kept to answer IWANT, hashes awaited, announcers remembered per hash. */
+export const PULL_STORE_ENTRIES = 20_000;
+export const PULL_WANTED_ENTRIES = 20_000;
+export const PULL_ANNOUNCERS = 16;
+/** An IWANT not answered in this long is asked of the next announcer (ms). */
+export const PULL_TIMEOUT_MS = 500;
+
+/** Timeout of one request to a seed or one connection attempt to a peer (ms). */
+export const REQUEST_TIMEOUT_MS = 3_000;
+/** Bytes queued for one connection before it is dropped as a slow consumer. */
+export const MAX_QUEUED_BYTES = 4 * 1024 * 1024;
+/** Connection attempts per maintenance round when a peer is below its target degree. */
+export const CONNECT_ATTEMPTS_PER_ROUND = 8;

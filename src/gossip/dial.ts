@@ -1,0 +1,98 @@
+/**
+ * Outgoing TCP connections of the gossip system: open a framed connection with a deadline, and the
+ * one-shot request (send messages, wait for the answer, close) used for seeds and probes.
+ */
+import { connect } from 'node:net';
+import type { Logger } from '../common/log.js';
+import { WirelabError, fromSystemError } from '../common/errors.js';
+import type { Clock } from '../common/lifecycle.js';
+import { Connection } from './connection.js';
+import { endpointKey, type Endpoint, type GossipMessage, type ProtocolLimits } from './protocol.js';
+
+export interface DialOptions {
+  limits: ProtocolLimits;
+  logger: Logger;
+  clock: Clock;
+  /** ms */
+  timeoutMs: number;
+  /** local address to bind (so that peers in one process show their own address) */
+  localAddress?: string;
+}
+
+/** Open a framed connection to `to`; rejects with E_TIMEOUT or a network error. */
+export function dial(to: Endpoint, options: DialOptions): Promise<Connection> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: to.host, port: to.port, localAddress: options.localAddress });
+    const timer = options.clock.setTimeout(() => {
+      socket.destroy();
+      reject(new WirelabError('E_TIMEOUT', `connect to ${endpointKey(to)}: no answer in ${options.timeoutMs} ms`));
+    }, options.timeoutMs);
+    socket.once('error', (err) => {
+      options.clock.clearTimeout(timer);
+      reject(fromSystemError(err, `connect to ${endpointKey(to)}`));
+    });
+    socket.once('connect', () => {
+      options.clock.clearTimeout(timer);
+      socket.removeAllListeners('error');
+      resolve(new Connection(socket, { limits: options.limits, logger: options.logger }));
+    });
+  });
+}
+
+/**
+ * Send `messages` on a connection and collect what comes back until `done(received)` says so; then
+ * close. Rejects on timeout or when the other side closes first.
+ */
+export function exchange(
+  conn: Connection,
+  messages: GossipMessage[],
+  done: (received: GossipMessage[]) => boolean,
+  options: Pick<DialOptions, 'clock' | 'timeoutMs'>,
+): Promise<GossipMessage[]> {
+  return new Promise((resolve, reject) => {
+    const received: GossipMessage[] = [];
+    const timer = options.clock.setTimeout(() => {
+      conn.close('request timed out');
+      reject(new WirelabError('E_TIMEOUT', `${conn.remote}: no answer in ${options.timeoutMs} ms`));
+    }, options.timeoutMs);
+    conn.on('message', (m) => {
+      received.push(m);
+      if (done(received)) {
+        options.clock.clearTimeout(timer);
+        resolve(received);
+        conn.close();
+      }
+    });
+    conn.on('close', (reason) => {
+      options.clock.clearTimeout(timer);
+      reject(new WirelabError('E_CLOSED', `${conn.remote} closed the connection${reason ? `: ${reason}` : ''}`));
+    });
+    if (messages.length === 0 && done(received)) {
+      options.clock.clearTimeout(timer);
+      resolve(received);
+      conn.close();
+      return;
+    }
+    for (const m of messages) conn.send(m);
+  });
+}
+
+/** dial + exchange, with one deadline for both. */
+export async function request(
+  to: Endpoint,
+  messages: GossipMessage[],
+  done: (received: GossipMessage[]) => boolean,
+  options: DialOptions,
+): Promise<GossipMessage[]> {
+  const started = options.clock.now();
+  const conn = await dial(to, options);
+  const left = Math.max(1, options.timeoutMs - (options.clock.now() - started));
+  return exchange(conn, messages, done, { clock: options.clock, timeoutMs: left });
+}
+
+/** Send `messages` and close once they are flushed (fire and forget, e.g. a Dead Node report). */
+export async function notify(to: Endpoint, messages: GossipMessage[], options: DialOptions): Promise<void> {
+  const conn = await dial(to, options);
+  for (const m of messages) conn.send(m);
+  conn.socket.end();
+}

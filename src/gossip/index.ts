@@ -1,0 +1,19 @@
+/** The gossip system's public face: seeds, peers, the swarm, the wire protocol and the degree plot. */
+export { Seed, type SeedOptions, type SeedDeps, type SeedEvents, type SeedStats } from './seed.js';
+export { Peer } from './peer.js';
+export type { PeerOptions, PeerDeps, PeerEvents, PeerStats, GossipSeen } from './peer-types.js';
+export {
+  FrameDecoder,
+  encodeFrame,
+  parseMessage,
+  formatMessage,
+  parseEndpoint,
+  endpointKey,
+  gossipText,
+  type Endpoint,
+  type GossipMessage,
+  type ProtocolLimits,
+} from './protocol.js';
+export { degreePolicy, powerLawCapacity, seedQuorum, type DegreePolicy, type DegreePolicyName } from './topology.js';
+export { MessageCache, messageHash } from './message-cache.js';
+export { LivenessTracker } from './liveness.js';

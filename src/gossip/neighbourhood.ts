@@ -1,0 +1,147 @@
+/**
+ * What a peer knows about other peers: its neighbours (live links), the candidates it learnt from the
+ * seeds' peer lists, the ones that refused it lately, and the lost links it still watches. Pure
+ * bookkeeping; the order in which candidates are tried is the degree policy's (topology.ts).
+ */
+import type { Connection } from './connection.js';
+import { endpointKey, type Endpoint } from './protocol.js';
+import { CAPACITY_DECAY, CAPACITY_ID_SCALE } from './constants.js';
+import { shuffled, type DegreePolicyName } from './topology.js';
+
+export interface Neighbour {
+  key: string;
+  endpoint: Endpoint;
+  conn: Connection;
+}
+
+interface Candidate {
+  endpoint: Endpoint;
+  /** position in a seed's peer list: registration order, so an estimate of the peer's id */
+  rank: number;
+  /** ms timestamp before which it is not tried again */
+  refusedUntil: number;
+  /** a neighbour of a peer that welcomed us (preferential attachment's random-walk step) */
+  preferred: boolean;
+}
+
+export class Neighbourhood {
+  /** outbound dials in flight, by key */
+  readonly pending = new Set<string>();
+  private readonly links = new Map<string, Neighbour>();
+  private readonly known = new Map<string, Candidate>();
+  private readonly lost = new Map<string, Endpoint>();
+
+  /**
+   * @param random uniform [0, 1)
+   * @param backoffMs how long a peer that refused us (busy, or no answer) is left alone
+   */
+  constructor(
+    private readonly random: () => number,
+    private readonly backoffMs = 10_000,
+  ) {}
+
+  get size(): number {
+    return this.links.size;
+  }
+
+  get candidateCount(): number {
+    return this.known.size;
+  }
+
+  keys(): string[] {
+    return [...this.links.keys()];
+  }
+
+  all(): Neighbour[] {
+    return [...this.links.values()];
+  }
+
+  endpoints(): Endpoint[] {
+    return this.all().map((n) => n.endpoint);
+  }
+
+  get(key: string): Neighbour | undefined {
+    return this.links.get(key);
+  }
+
+  isNeighbour(key: string): boolean {
+    return this.links.has(key);
+  }
+
+  /** A neighbour, or a dial to it in flight. */
+  isLinked(key: string): boolean {
+    return this.links.has(key) || this.pending.has(key);
+  }
+
+  add(n: Neighbour): void {
+    this.links.set(n.key, n);
+    this.lost.delete(n.key);
+  }
+
+  /** Returns false when `n` was not (or no longer) the neighbour under its key. */
+  remove(n: Neighbour): boolean {
+    if (this.links.get(n.key) !== n) return false;
+    this.links.delete(n.key);
+    return true;
+  }
+
+  /** Learn peers from a seed's list, in its (registration) order. */
+  learn(peers: Endpoint[]): void {
+    peers.forEach((endpoint, rank) => {
+      const key = endpointKey(endpoint);
+      const known = this.known.get(key);
+      if (known) known.rank = Math.min(known.rank, rank);
+      else this.known.set(key, { endpoint, rank, refusedUntil: 0, preferred: false });
+    });
+  }
+
+  preferNeighboursOf(neighbours: Endpoint[]): void {
+    for (const endpoint of neighbours) {
+      const key = endpointKey(endpoint);
+      const known = this.known.get(key);
+      if (known) known.preferred = true;
+      else this.known.set(key, { endpoint, rank: this.known.size, refusedUntil: 0, preferred: true });
+    }
+  }
+
+  refused(key: string, now: number): void {
+    const known = this.known.get(key);
+    if (known) known.refusedUntil = now + this.backoffMs;
+  }
+
+  forgetCandidate(key: string): void {
+    this.known.delete(key);
+    this.lost.delete(key);
+  }
+
+  watch(endpoint: Endpoint): void {
+    this.lost.set(endpointKey(endpoint), endpoint);
+  }
+
+  unwatch(key: string): void {
+    this.lost.delete(key);
+  }
+
+  watched(): Endpoint[] {
+    return [...this.lost.values()];
+  }
+
+  /**
+   * Candidates to dial now, best first. power-law: weighted by the capacity their rank suggests
+   * (Efraimidis–Spirakis weighted sampling, key = u^(1/w)), so hubs are asked first but not always;
+   * preferential: the welcomed peer's neighbours first, then the rest uniformly.
+   */
+  candidates(now: number, policy: DegreePolicyName): Endpoint[] {
+    const open = [...this.known.entries()].filter(
+      ([key, c]) => !this.isLinked(key) && !this.lost.has(key) && c.refusedUntil <= now,
+    );
+    if (policy === 'preferential') {
+      const list = shuffled(open.map(([, c]) => c), this.random);
+      return [...list.filter((c) => c.preferred), ...list.filter((c) => !c.preferred)].map((c) => c.endpoint);
+    }
+    return open
+      .map(([, c]) => ({ c, k: Math.pow(this.random(), 1 / Math.pow(CAPACITY_DECAY, -c.rank / CAPACITY_ID_SCALE)) }))
+      .sort((a, b) => b.k - a.k)
+      .map(({ c }) => c.endpoint);
+  }
+}

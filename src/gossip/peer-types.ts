@@ -1,0 +1,90 @@
+/** Options, dependencies, events and counters of a gossip Peer (peer.ts). */
+import type { Logger } from '../common/log.js';
+import type { Clock } from '../common/lifecycle.js';
+import type { Endpoint, ProtocolLimits } from './protocol.js';
+import type { DegreePolicyName } from './topology.js';
+
+export interface PeerOptions {
+  /** IPv4 address to listen on and dial from (default 127.0.0.1) */
+  host?: string;
+  /** address told to others, when not `host` (e.g. host 0.0.0.0) */
+  advertiseHost?: string;
+  /** TCP port, 0 for any free one */
+  port?: number;
+  seeds: Endpoint[];
+  /** degree policy (default power-law) */
+  policy?: DegreePolicyName;
+  /** least capacity of any peer (default 2) */
+  floor?: number;
+  /** preferential attachment: links a new peer makes (default 2) */
+  links?: number;
+  /** ms between own messages (default 5000) */
+  gossipIntervalMs?: number;
+  /** own messages in all (default 10) */
+  messages?: number;
+  /** start originating at start() (default true); else call startGossip() */
+  autoGossip?: boolean;
+  /**
+   * announce: send a new message's hash (IHAVE) and let neighbours pull it (IWANT), about one body
+   * per peer per message; flood: send the body to every neighbour (default announce)
+   */
+  dissemination?: 'announce' | 'flood';
+  /** ms before an unanswered IWANT is asked of another announcer (default 500) */
+  pullTimeoutMs?: number;
+  /** ms between liveness checks of each neighbour (default 13000) */
+  livenessIntervalMs?: number;
+  /** consecutive missed checks before a neighbour is reported dead (default 3) */
+  misses?: number;
+  /** ms for a seed request or a dial (default 3000) */
+  requestTimeoutMs?: number;
+  limits?: ProtocolLimits;
+  /** uniform [0, 1) (default Math.random) */
+  random?: () => number;
+}
+
+export interface PeerDeps {
+  clock?: Clock;
+  logger?: Logger;
+}
+
+export interface GossipSeen {
+  /** ip:port of the peer that made the message */
+  origin: string;
+  text: string;
+  /** neighbour it came from; null for our own */
+  from: string | null;
+  hash: string;
+  /** ms since the epoch */
+  at: number;
+}
+
+export interface PeerEvents {
+  gossip: [GossipSeen];
+  neighbour: [{ peer: string; change: 'added' | 'removed'; degree: number }];
+  registered: [{ seed: string; id: number }];
+  'dead-reported': [{ peer: string }];
+}
+
+export interface PeerStats {
+  id: number;
+  degree: number;
+  capacity: number;
+  originated: number;
+  /** distinct messages seen */
+  seen: number;
+  known: number;
+  gossipReceived: number;
+  /** gossip frames received for a message already seen */
+  duplicates: number;
+  /** gossip bodies sent (forwarded, or answering IWANT) */
+  forwarded: number;
+  /** IHAVE announcements sent */
+  announced: number;
+  /** liveness requests and probes sent */
+  livenessSent: number;
+  /** bytes of liveness requests sent */
+  livenessBytes: number;
+  deadReported: number;
+  malformed: number;
+  refusedBusy: number;
+}

@@ -1,0 +1,490 @@
+/**
+ * A gossip peer (the seed project's peer.py): registers with a majority of seeds, links to other peers
+ * under a degree policy, originates and floods gossip messages (each forwarded once, never back to
+ * where it came from), and checks its neighbours' liveness, reporting the dead to the seeds.
+ */
+import { EventEmitter } from 'node:events';
+import { createServer, type Server, type Socket } from 'node:net';
+import { silentLogger, type Logger } from '../common/log.js';
+import { WirelabError, fromSystemError } from '../common/errors.js';
+import { PeriodicTask, systemClock, type Clock } from '../common/lifecycle.js';
+import { Connection } from './connection.js';
+import { dial, exchange, notify, request, type DialOptions } from './dial.js';
+import { LivenessTracker } from './liveness.js';
+import { MessageCache, messageHash } from './message-cache.js';
+import { PullState } from './pull.js';
+import { defaultLimits, endpointKey, gossipText, type Endpoint, type GossipMessage } from './protocol.js';
+import { Neighbourhood, type Neighbour } from './neighbourhood.js';
+import { degreePolicy, seedQuorum, shuffled, type DegreePolicy } from './topology.js';
+import * as C from './constants.js';
+import type { PeerDeps, PeerEvents, PeerOptions, PeerStats } from './peer-types.js';
+
+export type { PeerDeps, PeerEvents, PeerOptions, PeerStats } from './peer-types.js';
+
+export class Peer extends EventEmitter<PeerEvents> {
+  private readonly server: Server;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly random: () => number;
+  private readonly cache: MessageCache;
+  private readonly liveness: LivenessTracker;
+  private readonly hood: Neighbourhood;
+  private readonly inbound = new Set<Connection>();
+  private readonly gossipTask: PeriodicTask;
+  private readonly livenessTask: PeriodicTask;
+  private readonly pullTask: PeriodicTask;
+  private readonly pull = new PullState();
+  private readonly pullTimeoutMs: number;
+  private self: Endpoint = { host: '127.0.0.1', port: 0 };
+  private seedsUsed: Endpoint[] = [];
+  private policyValue: DegreePolicy | undefined;
+  private idValue = -1;
+  private filling: Promise<void> | undefined;
+  private sent = 0;
+  private started = false;
+  private closed = false;
+  private readonly counters = {
+    gossipReceived: 0,
+    duplicates: 0,
+    forwarded: 0,
+    announced: 0,
+    livenessSent: 0,
+    livenessBytes: 0,
+    deadReported: 0,
+    malformed: 0,
+    refusedBusy: 0,
+  };
+
+  constructor(
+    private readonly options: PeerOptions,
+    deps: PeerDeps = {},
+  ) {
+    super();
+    this.clock = deps.clock ?? systemClock;
+    this.logger = deps.logger ?? silentLogger;
+    this.random = options.random ?? Math.random;
+    this.cache = new MessageCache();
+    this.liveness = new LivenessTracker(options.misses ?? C.LIVENESS_MISSES);
+    this.hood = new Neighbourhood(this.random, 3 * (options.livenessIntervalMs ?? C.LIVENESS_INTERVAL_MS));
+    this.server = createServer((socket) => this.onSocket(socket));
+    const onError = (err: unknown): void => this.logger.error({ err }, 'periodic task failed');
+    this.gossipTask = new PeriodicTask(options.gossipIntervalMs ?? C.GOSSIP_INTERVAL_MS, () => this.originate(), onError, this.clock);
+    this.pullTimeoutMs = options.pullTimeoutMs ?? C.PULL_TIMEOUT_MS;
+    this.pullTask = new PeriodicTask(this.pullTimeoutMs, () => this.retryPulls(), onError, this.clock);
+    this.livenessTask = new PeriodicTask(options.livenessIntervalMs ?? C.LIVENESS_INTERVAL_MS, () => this.livenessRound(), onError, this.clock);
+  }
+
+  /** Listen, join through the seeds, link to neighbours, and start liveness checks (and gossip). */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    const host = this.options.host ?? '127.0.0.1';
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', (err) => reject(fromSystemError(err, `listen on TCP ${host}:${this.options.port ?? 0}`)));
+      this.server.listen({ host, port: this.options.port ?? 0 }, () => resolve());
+    });
+    const addr = this.server.address();
+    this.self = { host: this.options.advertiseHost ?? host, port: typeof addr === 'object' && addr ? addr.port : 0 };
+    await this.join();
+    await this.fill();
+    this.livenessTask.start();
+    if (this.options.dissemination !== 'flood') this.pullTask.start();
+    if (this.options.autoGossip !== false) this.startGossip();
+  }
+
+  /** Start originating messages (when autoGossip was false, e.g. until a whole swarm is up). */
+  startGossip(): void {
+    if (!this.closed) this.gossipTask.start();
+  }
+
+  get endpoint(): Endpoint {
+    return this.self;
+  }
+
+  get key(): string {
+    return endpointKey(this.self);
+  }
+
+  /** Registration order at the seeds (the smallest id any of them gave), or -1 before joining. */
+  get id(): number {
+    return this.idValue;
+  }
+
+  get policy(): DegreePolicy | undefined {
+    return this.policyValue;
+  }
+
+  neighbours(): string[] {
+    return this.hood.keys();
+  }
+
+  /** Seeds this peer registered with. */
+  seeds(): Endpoint[] {
+    return this.seedsUsed.slice();
+  }
+
+  stats(): PeerStats {
+    return {
+      ...this.counters,
+      id: this.idValue,
+      degree: this.hood.size,
+      capacity: this.policyValue?.capacity ?? 0,
+      originated: this.sent,
+      seen: this.cache.size,
+      known: this.hood.candidateCount,
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.gossipTask.stop();
+    this.livenessTask.stop();
+    this.pullTask.stop();
+    for (const n of this.hood.all()) n.conn.close('peer closing');
+    for (const conn of this.inbound) conn.close('peer closing');
+    if (this.started) await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private dialOptions(): DialOptions {
+    return {
+      limits: this.options.limits ?? defaultLimits,
+      logger: this.logger,
+      clock: this.clock,
+      timeoutMs: this.options.requestTimeoutMs ?? C.REQUEST_TIMEOUT_MS,
+      localAddress: this.options.host,
+    };
+  }
+
+  // ---- joining: seeds ----
+
+  /** Register with floor(n/2)+1 seeds chosen at random (more if some fail) and learn their peer lists. */
+  private async join(): Promise<void> {
+    const seeds = shuffled(this.options.seeds, this.random);
+    const quorum = seedQuorum(seeds.length);
+    const used: Endpoint[] = [];
+    const ids: number[] = [];
+    for (const seed of seeds) {
+      if (used.length >= quorum || this.closed) break;
+      const answer = await this.registerWith(seed).catch((err: unknown) => {
+        this.logger.warn({ seed: endpointKey(seed), err: (err as Error).message }, 'seed did not answer');
+        return undefined;
+      });
+      if (!answer) continue;
+      used.push(seed);
+      ids.push(answer.id);
+      this.hood.learn(answer.peers.filter((p) => endpointKey(p) !== this.key));
+      this.emit('registered', { seed: endpointKey(seed), id: answer.id });
+    }
+    if (used.length === 0) throw new WirelabError('E_NETWORK', 'no seed answered the registration');
+    this.seedsUsed = used;
+    if (this.idValue < 0) {
+      this.idValue = Math.min(...ids);
+      this.policyValue = degreePolicy(this.options.policy ?? 'power-law', this.idValue, { floor: this.options.floor, links: this.options.links });
+    }
+    this.logger.info({ id: this.idValue, seeds: used.map(endpointKey), capacity: this.policyValue?.capacity }, 'joined');
+  }
+
+  private async registerWith(seed: Endpoint): Promise<{ id: number; peers: Endpoint[] }> {
+    const got = await request(seed, [{ type: 'register', peer: this.self }, { type: 'peer-list-request' }], (r) => r.length >= 2, this.dialOptions());
+    const registered = got.find((m) => m.type === 'registered');
+    const list = got.find((m) => m.type === 'peer-list');
+    if (!registered || !list) throw new WirelabError('E_NETWORK', `seed ${endpointKey(seed)} answered out of protocol`);
+    return { id: registered.id, peers: list.peers };
+  }
+
+  // ---- linking: neighbours ----
+
+  /** Link out until the policy's target degree (or the candidates run out); one fill at a time. */
+  private async fill(): Promise<void> {
+    if (this.filling) return this.filling;
+    this.filling = this.fillOnce().finally(() => {
+      this.filling = undefined;
+    });
+    return this.filling;
+  }
+
+  private async fillOnce(): Promise<void> {
+    const policy = this.policyValue;
+    if (!policy || this.closed) return;
+    const want = policy.target - this.hood.size;
+    if (want <= 0) return;
+    // A peer with no neighbour tries every candidate: it must attach to the overlay somewhere.
+    const budget = this.hood.size === 0 ? Number.POSITIVE_INFINITY : C.CONNECT_ATTEMPTS_PER_ROUND;
+    const order = this.hood.candidates(this.clock.now(), policy.name);
+    let tried = 0;
+    for (const candidate of order) {
+      if (this.closed || this.hood.size >= policy.target || tried >= budget) break;
+      if (this.hood.isLinked(endpointKey(candidate))) continue;
+      tried++;
+      const welcomed = await this.link(candidate);
+      if (welcomed && policy.name === 'preferential') this.hood.preferNeighboursOf(welcomed);
+    }
+  }
+
+  /** Connect to a candidate and say hello; resolves with its neighbours when it took us. */
+  private async link(to: Endpoint): Promise<Endpoint[] | undefined> {
+    const key = endpointKey(to);
+    this.hood.pending.add(key);
+    try {
+      const conn = await dial(to, this.dialOptions());
+      const hello: GossipMessage = { type: 'hello', peer: this.self, id: this.idValue };
+      const answer = await this.handshake(conn, hello);
+      if (answer?.type !== 'welcome') {
+        this.counters.refusedBusy++;
+        this.hood.refused(key, this.clock.now());
+        return undefined;
+      }
+      if (this.closed || this.hood.isNeighbour(key) || this.hood.size >= (this.policyValue?.capacity ?? 0)) {
+        conn.close('not needed');
+        return undefined;
+      }
+      this.addNeighbour(to, conn);
+      return answer.neighbours;
+    } catch {
+      this.hood.refused(key, this.clock.now());
+      return undefined;
+    } finally {
+      this.hood.pending.delete(key);
+    }
+  }
+
+  /** Send hello and wait for welcome or busy without closing the connection on welcome. */
+  private handshake(conn: Connection, hello: GossipMessage): Promise<GossipMessage | undefined> {
+    return new Promise((resolve) => {
+      const timer = this.clock.setTimeout(() => {
+        conn.close('handshake timed out');
+        resolve(undefined);
+      }, this.options.requestTimeoutMs ?? C.REQUEST_TIMEOUT_MS);
+      const onMessage = (m: GossipMessage): void => {
+        this.clock.clearTimeout(timer);
+        conn.off('message', onMessage);
+        if (m.type !== 'welcome') conn.close(m.type === 'busy' ? undefined : `unexpected ${m.type}`);
+        resolve(m);
+      };
+      conn.on('message', onMessage);
+      conn.once('close', () => {
+        this.clock.clearTimeout(timer);
+        resolve(undefined);
+      });
+      conn.send(hello);
+    });
+  }
+
+  private onSocket(socket: Socket): void {
+    if (this.closed) {
+      socket.destroy();
+      return;
+    }
+    const conn = new Connection(socket, { limits: this.options.limits ?? defaultLimits, logger: this.logger });
+    this.inbound.add(conn);
+    conn.on('close', (reason) => {
+      this.inbound.delete(conn);
+      if (reason?.startsWith('malformed')) this.counters.malformed++;
+    });
+    const onFirst = (m: GossipMessage): void => {
+      if (m.type === 'liveness-request') {
+        this.answerLiveness(conn, m);
+        return;
+      }
+      conn.off('message', onFirst);
+      if (m.type === 'hello') this.onHello(conn, m.peer);
+      else this.dropUnexpected(conn, m);
+    };
+    conn.on('message', onFirst);
+  }
+
+  /** Take a new neighbour unless full, already linked, or it loses a simultaneous-connect tie. */
+  private onHello(conn: Connection, peer: Endpoint): void {
+    const key = endpointKey(peer);
+    const capacity = this.policyValue?.capacity ?? 0;
+    // Both sides dialling at once: the dial of the smaller key wins, so exactly one link survives.
+    const tieLost = this.hood.pending.has(key) && this.key < key;
+    if (this.closed || key === this.key || this.hood.isNeighbour(key) || this.hood.size >= capacity || tieLost) {
+      conn.sendAndEnd({ type: 'busy', peer: this.self }, 'busy');
+      return;
+    }
+    this.inbound.delete(conn);
+    conn.send({ type: 'welcome', peer: this.self, neighbours: this.hood.endpoints().slice(0, 64) });
+    this.addNeighbour(peer, conn);
+  }
+
+  private addNeighbour(peer: Endpoint, conn: Connection): void {
+    const key = endpointKey(peer);
+    const neighbour: Neighbour = { key, endpoint: peer, conn };
+    this.hood.add(neighbour);
+    this.liveness.forget(key);
+    conn.on('message', (m) => this.onNeighbourMessage(neighbour, m));
+    conn.on('close', (reason) => this.removeNeighbour(neighbour, reason));
+    this.logger.info({ peer: key, degree: this.hood.size }, `linked to ${key}`);
+    this.emit('neighbour', { peer: key, change: 'added', degree: this.hood.size });
+  }
+
+  private removeNeighbour(n: Neighbour, reason: string | undefined): void {
+    if (!this.hood.remove(n)) return;
+    this.logger.info({ peer: n.key, degree: this.hood.size, reason }, `lost neighbour ${n.key}`);
+    this.emit('neighbour', { peer: n.key, change: 'removed', degree: this.hood.size });
+    if (this.closed) return;
+    // Watch it: a lost link is not yet a dead peer (it may have closed on purpose or been slow).
+    if (reason !== 'reported dead') this.hood.watch(n.endpoint);
+    void this.fill();
+  }
+
+  private dropUnexpected(conn: Connection, m: GossipMessage): void {
+    this.counters.malformed++;
+    this.logger.warn({ remote: conn.remote, type: m.type }, `closing connection: unexpected '${m.type}'`);
+    conn.close(`unexpected ${m.type}`);
+  }
+
+  // ---- gossip ----
+
+  private originate(): void {
+    const limit = this.options.messages ?? C.GOSSIP_MESSAGES;
+    if (this.sent >= limit) {
+      this.gossipTask.stop();
+      return;
+    }
+    this.sent++;
+    const timestamp = this.clock.now();
+    const text = gossipText(timestamp, this.self, this.sent);
+    this.onGossip({ type: 'gossip', text, timestamp, origin: this.self, seq: this.sent }, undefined);
+    if (this.sent >= limit) this.gossipTask.stop();
+  }
+
+  private onNeighbourMessage(n: Neighbour, m: GossipMessage): void {
+    switch (m.type) {
+      case 'gossip':
+        this.counters.gossipReceived++;
+        this.onGossip(m, n);
+        return;
+      case 'ihave':
+        if (!this.cache.has(m.hash, this.clock.now()) && this.pull.announced(m.hash, n.key, this.clock.now()) === 'ask') {
+          n.conn.send({ type: 'iwant', hash: m.hash });
+        }
+        return;
+      case 'iwant': {
+        const body = this.pull.body(m.hash);
+        if (body && n.conn.send(body)) this.counters.forwarded++;
+        return;
+      }
+      case 'liveness-request':
+        this.answerLiveness(n.conn, m);
+        return;
+      case 'liveness-reply':
+        this.liveness.answered(n.key);
+        return;
+      default:
+        this.dropUnexpected(n.conn, m);
+    }
+  }
+
+  /**
+   * First sight: log it, then pass it on to every neighbour but the one it came from: its hash only
+   * (announce mode, the default: they pull the body if they lack it), or the body (flood mode).
+   * A repeat is counted and dropped.
+   */
+  private onGossip(m: Extract<GossipMessage, { type: 'gossip' }>, from: Neighbour | undefined): void {
+    const hash = messageHash(m.text);
+    if (!this.cache.add(hash, this.clock.now())) {
+      this.counters.duplicates++;
+      return;
+    }
+    this.pull.remember(hash, m);
+    this.emit('gossip', { origin: endpointKey(m.origin), text: m.text, from: from?.key ?? null, hash, at: this.clock.now() });
+    const flood = this.options.dissemination === 'flood';
+    for (const n of this.hood.all()) {
+      if (n === from) continue;
+      if (flood) {
+        if (n.conn.send(m)) this.counters.forwarded++;
+      } else if (n.conn.send({ type: 'ihave', hash })) {
+        this.counters.announced++;
+      }
+    }
+  }
+
+  /** Ask the next announcer for bodies whose first ask went unanswered (its sender left or is slow). */
+  private retryPulls(): void {
+    for (const { hash, ask } of this.pull.overdue(this.clock.now(), this.pullTimeoutMs)) {
+      this.hood.get(ask)?.conn.send({ type: 'iwant', hash });
+    }
+  }
+
+  // ---- liveness ----
+
+  private answerLiveness(conn: Connection, m: Extract<GossipMessage, { type: 'liveness-request' }>): void {
+    conn.send({ type: 'liveness-reply', timestamp: m.timestamp, peer: m.peer, replier: this.self });
+  }
+
+  /** One liveness interval: check every neighbour and every watched lost link, then top up links. */
+  private async livenessRound(): Promise<void> {
+    const now = this.clock.now();
+    for (const n of this.hood.all()) {
+      if (this.liveness.check(n.key) === 'dead') {
+        n.conn.close('reported dead');
+        this.reportDead(n.endpoint);
+        continue;
+      }
+      const before = n.conn.bytesOut;
+      n.conn.send({ type: 'liveness-request', timestamp: now, peer: this.self });
+      this.counters.livenessSent++;
+      this.counters.livenessBytes += n.conn.bytesOut - before;
+    }
+    for (const lost of this.hood.watched()) {
+      const key = endpointKey(lost);
+      if (this.hood.isNeighbour(key)) {
+        this.hood.unwatch(key);
+      } else if (this.liveness.check(key) === 'dead') {
+        this.hood.unwatch(key);
+        this.reportDead(lost);
+      } else {
+        void this.probe(lost);
+      }
+    }
+    await this.maintain();
+  }
+
+  private async probe(peer: Endpoint): Promise<void> {
+    const key = endpointKey(peer);
+    this.counters.livenessSent++;
+    try {
+      const conn = await dial(peer, { ...this.dialOptions(), timeoutMs: this.options.livenessIntervalMs ?? C.LIVENESS_INTERVAL_MS });
+      const ping: GossipMessage = { type: 'liveness-request', timestamp: this.clock.now(), peer: this.self };
+      await exchange(conn, [ping], (got) => got.some((m) => m.type === 'liveness-reply'), {
+        clock: this.clock,
+        timeoutMs: this.options.livenessIntervalMs ?? C.LIVENESS_INTERVAL_MS,
+      });
+      this.counters.livenessBytes += conn.bytesOut;
+      this.liveness.answered(key);
+      this.liveness.forget(key);
+      this.hood.unwatch(key);
+    } catch {
+      // a miss; the next round counts it
+    }
+  }
+
+  /** Tell the seeds (every configured one: the dead peer may be registered where we are not). */
+  private reportDead(peer: Endpoint): void {
+    const key = endpointKey(peer);
+    this.counters.deadReported++;
+    this.hood.forgetCandidate(key);
+    this.logger.warn({ peer: key }, `Dead Node ${key}: reporting to the seeds`);
+    this.emit('dead-reported', { peer: key });
+    const report: GossipMessage = { type: 'dead-node', peer, timestamp: this.clock.now(), reporter: this.self.host };
+    for (const seed of this.options.seeds) {
+      notify(seed, [report], this.dialOptions()).catch((err: unknown) => {
+        this.logger.warn({ seed: endpointKey(seed), err: (err as Error).message }, 'could not report to seed');
+      });
+    }
+  }
+
+  /** Keep the degree: replace lost neighbours; alone and out of candidates, join the seeds again. */
+  private async maintain(): Promise<void> {
+    const policy = this.policyValue;
+    if (!policy || this.closed || this.hood.size >= policy.target) return;
+    const now = this.clock.now();
+    if (this.hood.candidates(now, policy.name).length === 0 || this.hood.size === 0) {
+      await this.join().catch((err: unknown) => this.logger.warn({ err: (err as Error).message }, 'rejoin failed'));
+    }
+    await this.fill();
+  }
+}
