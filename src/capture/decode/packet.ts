@@ -7,28 +7,47 @@ import { DecodeError } from '../../common/errors.js';
 import type { PacketSummary, RawPacket } from '../types.js';
 import {
   DEFAULT_DECODE_LIMITS,
+  ETHERTYPE_ARP,
   ETHERTYPE_IPV4,
   ETHERTYPE_IPV6,
   ETHERTYPE_MAX_LENGTH,
   ETHERTYPE_NAMES,
   IP_PROTOCOL_NAMES,
+  IPPROTO_ICMP,
+  IPPROTO_ICMPV6,
   IPPROTO_TCP,
   IPPROTO_UDP,
   LINK_TYPE_NAMES,
   LINKTYPE_ETHERNET,
   LINKTYPE_IPV4,
   LINKTYPE_IPV6,
+  LINKTYPE_LINUX_SLL,
+  LINKTYPE_LINUX_SLL2,
+  LINKTYPE_LOOP,
+  LINKTYPE_NULL,
   LINKTYPE_RAW,
   LINKTYPE_RAW_BSD,
   LINKTYPE_RAW_OPENBSD,
+  PORT_DNS,
+  PORT_LLMNR,
+  PORT_MDNS,
   type DecodeLimits,
 } from './constants.js';
 import { hex16, macAt, need } from './bytes.js';
+import { arpInfo, decodeArp } from './arp.js';
+import { decodeDns, dnsInfo } from './dns.js';
 import { decodeEthernet } from './ethernet.js';
-import { decodeIpv4, IPV4_FLAG_TEXT } from './ipv4.js';
+import { decodeIcmp, icmpInfo } from './icmp.js';
+import { decodeIcmpv6, icmpv6Info } from './icmpv6.js';
+import { decodeIpv4, IPV4_FLAG_TEXT, ipv4Options } from './ipv4.js';
 import { decodeIpv6 } from './ipv6.js';
-import { decodeTcp, TCP_FLAG_TEXT } from './tcp.js';
+import { decodeNull } from './null.js';
+import { rawIpEtherType } from './raw.js';
+import { ARPHRD_NETLINK, decodeSll } from './sll.js';
+import { decodeSll2 } from './sll2.js';
+import { decodeTcp, TCP_FLAG_TEXT, tcpOptions } from './tcp.js';
 import { decodeUdp } from './udp.js';
+import { matchWirelab } from './wirelab.js';
 
 /** Counts of what the decoder met but could not decode; keys are 16-bit numbers, so bounded. */
 export interface DecodeCounters {
@@ -116,20 +135,49 @@ export function decodeToSummary(raw: RawPacket, options: DecodeOptions): PacketS
 }
 
 function decodeLink(w: Walk, linkType: number): void {
-  const end = w.buf.length;
+  const buf = w.buf;
+  const end = buf.length;
   switch (linkType) {
     case LINKTYPE_ETHERNET: {
-      const h = decodeEthernet(w.buf, 0, end, w.limits.maxVlanTags);
-      record(w, 'Ethernet', 0, { ...h, dst: macAt(w.buf, 0), src: macAt(w.buf, 6) });
+      const h = decodeEthernet(buf, 0, end, w.limits.maxVlanTags);
+      record(w, 'Ethernet', 0, { ...h, dst: macAt(buf, 0), src: macAt(buf, 6) });
       w.macOffset = 0;
       decodeNetwork(w, h.etherType, h.payloadOffset, end);
+      return;
+    }
+    case LINKTYPE_LINUX_SLL: {
+      const h = decodeSll(buf, 0, end);
+      record(w, 'SLL', 0, h);
+      decodeCooked(w, h.hardwareType, h.etherType, h.address, h.payloadOffset);
+      return;
+    }
+    case LINKTYPE_LINUX_SLL2: {
+      const h = decodeSll2(buf, 0, end);
+      record(w, 'SLL2', 0, h);
+      decodeCooked(w, h.hardwareType, h.etherType, h.address, h.payloadOffset);
+      return;
+    }
+    default:
+      decodeHeaderlessLink(w, linkType);
+  }
+}
+
+/** Link types without addresses: loopback and raw IP. */
+function decodeHeaderlessLink(w: Walk, linkType: number): void {
+  const end = w.buf.length;
+  switch (linkType) {
+    case LINKTYPE_NULL:
+    case LINKTYPE_LOOP: {
+      const h = decodeNull(w.buf, 0, end);
+      record(w, 'NULL', 0, h);
+      if (h.etherType < 0) unknownFamily(w, h.family);
+      else decodeNetwork(w, h.etherType, h.payloadOffset, end);
       return;
     }
     case LINKTYPE_RAW:
     case LINKTYPE_RAW_BSD:
     case LINKTYPE_RAW_OPENBSD:
-      need('raw IP', 0, 1, end);
-      decodeNetwork(w, w.buf[0]! >>> 4 === 6 ? ETHERTYPE_IPV6 : ETHERTYPE_IPV4, 0, end);
+      decodeNetwork(w, rawIpEtherType(w.buf, 0, end), 0, end);
       return;
     case LINKTYPE_IPV4:
       decodeNetwork(w, ETHERTYPE_IPV4, 0, end);
@@ -140,6 +188,21 @@ function decodeLink(w: Walk, linkType: number): void {
     default:
       unknownLink(w, linkType);
   }
+}
+
+/** After a Linux cooked header: the protocol field is an EtherType unless the device is netlink. */
+function decodeCooked(w: Walk, hardwareType: number, etherType: number, address: string | undefined, offset: number): void {
+  if (hardwareType === ARPHRD_NETLINK) {
+    w.s.type = w.s.protocol = 'Netlink';
+    w.s.src = address;
+    return;
+  }
+  if (etherType !== ETHERTYPE_IPV4 && etherType !== ETHERTYPE_IPV6) w.s.src = address;
+  decodeNetwork(w, etherType, offset, w.buf.length);
+}
+
+function unknownFamily(w: Walk, family: number): void {
+  w.s.type = w.s.protocol = `NULL family ${family}`;
 }
 
 function unknownLink(w: Walk, linkType: number): void {
@@ -157,8 +220,13 @@ function decodeNetwork(w: Walk, etherType: number, offset: number, end: number):
     case ETHERTYPE_IPV6:
       decodeIpv6Layer(w, offset, end);
       return;
+    case ETHERTYPE_ARP:
+      nonIp(w, etherType);
+      decodeArpLayer(w, offset, end);
+      return;
     default:
       nonIp(w, etherType);
+      countEtherType(w, etherType);
   }
 }
 
@@ -171,8 +239,17 @@ function nonIp(w: Walk, etherType: number): void {
     w.s.dst = macAt(w.buf, w.macOffset);
     w.s.src = macAt(w.buf, w.macOffset + 6);
   }
+}
+
+function countEtherType(w: Walk, etherType: number): void {
   const key = etherType <= ETHERTYPE_MAX_LENGTH ? 0 : etherType;
   if (w.counters) w.counters.unknownEtherTypes.set(key, (w.counters.unknownEtherTypes.get(key) ?? 0) + 1);
+}
+
+function decodeArpLayer(w: Walk, offset: number, end: number): void {
+  const a = decodeArp(w.buf, offset, end);
+  record(w, 'ARP', offset, a);
+  w.s.info = arpInfo(a);
 }
 
 function protocolName(proto: number): string {
@@ -182,6 +259,7 @@ function protocolName(proto: number): string {
 function decodeIpv4Layer(w: Walk, offset: number, end: number): void {
   const h = decodeIpv4(w.buf, offset, end);
   record(w, 'IPv4', offset, h);
+  if (w.tree && h.headerLength > 20) record(w, 'IPv4 options', offset + 20, { options: ipv4Options(w.buf, h, w.limits.maxOptions) });
   const s = w.s;
   s.type = 'IPv4';
   s.src = h.src;
@@ -205,6 +283,8 @@ function decodeIpv6Layer(w: Walk, offset: number, end: number): void {
   s.dst = h.dst;
   s.ipProto = h.protocol;
   s.protocol = protocolName(h.protocol);
+  if (!h.fragmented) s.flags = '';
+  else s.flags = h.moreFragments ? 'MF' : '';
   if (h.fragmentOffset !== 0) {
     s.info = `Fragment offset=${h.fragmentOffset}`;
     return;
@@ -220,6 +300,18 @@ function decodeTransport(w: Walk, proto: number, offset: number, end: number): v
     case IPPROTO_UDP:
       decodeUdpLayer(w, offset, end);
       return;
+    case IPPROTO_ICMP: {
+      const h = decodeIcmp(w.buf, offset, end);
+      record(w, 'ICMP', offset, h);
+      w.s.info = icmpInfo(h);
+      return;
+    }
+    case IPPROTO_ICMPV6: {
+      const h = decodeIcmpv6(w.buf, offset, end);
+      record(w, 'ICMPv6', offset, h);
+      w.s.info = icmpv6Info(h);
+      return;
+    }
     default:
       return;
   }
@@ -240,6 +332,8 @@ function decodeTcpLayer(w: Walk, offset: number, end: number): void {
   s.tcpFlags = h.flags;
   s.flags = TCP_FLAG_TEXT[h.flags]!;
   s.info = `Seq=${h.seq} Ack=${h.ack} Win=${h.window} Len=${end - h.payloadOffset}`;
+  if (w.tree) record(w, 'TCP options', offset + 20, tcpOptions(w.buf, h, w.limits.maxOptions));
+  if (h.payloadOffset < end) decodeApplication(w, 'tcp', h.srcPort, h.dstPort, h.payloadOffset, end);
 }
 
 function decodeUdpLayer(w: Walk, offset: number, end: number): void {
@@ -247,5 +341,37 @@ function decodeUdpLayer(w: Walk, offset: number, end: number): void {
   const h = decodeUdp(w.buf, offset, end);
   record(w, 'UDP', offset, h);
   w.s.info = `Len=${h.payloadEnd - h.payloadOffset}`;
+  decodeApplication(w, 'udp', h.srcPort, h.dstPort, h.payloadOffset, h.payloadEnd);
+}
+
+/** DNS on its ports (RFC 1035 4.2.2: over TCP with a 2-byte length prefix), then wirelab's own protocols. */
+function decodeApplication(w: Walk, transport: 'udp' | 'tcp', sport: number, dport: number, offset: number, end: number): void {
+  const dnsName = dnsPortName(sport, dport);
+  if (dnsName !== undefined) {
+    let start = offset;
+    let stop = end;
+    if (transport === 'tcp') {
+      need('DNS over TCP', offset, 2, end);
+      start = offset + 2;
+      stop = Math.min(end, start + w.buf.readUInt16BE(offset));
+    }
+    w.s.protocol = dnsName;
+    const msg = decodeDns(w.buf, start, stop, w.limits);
+    record(w, dnsName, start, msg);
+    w.s.info = dnsInfo(msg);
+    return;
+  }
+  const proto = matchWirelab(transport, sport, dport, w.buf, offset, end);
+  if (proto === undefined) return;
+  w.s.protocol = proto.name;
+  w.s.info = proto.describe(w.buf, offset, end);
+  record(w, proto.name, offset, { length: end - offset });
+}
+
+function dnsPortName(sport: number, dport: number): string | undefined {
+  if (sport === PORT_DNS || dport === PORT_DNS) return 'DNS';
+  if (sport === PORT_MDNS || dport === PORT_MDNS) return 'MDNS';
+  if (sport === PORT_LLMNR || dport === PORT_LLMNR) return 'LLMNR';
+  return undefined;
 }
 

@@ -1,0 +1,54 @@
+/**
+ * wirelab's own protocols, recognised by transport and port plus a look at the payload. Only the
+ * broadcast envelope is known so far (UDP 12345, starts with ASCII "WLB1 ", see src/broadcast);
+ * gossip and chat add an entry to WIRELAB_PROTOCOLS when their wire formats settle.
+ */
+import { PORT_WIRELAB_BROADCAST } from './constants.js';
+
+export interface WirelabProtocol {
+  /** the summary's protocol name, e.g. 'wirelab-broadcast' */
+  name: string;
+  transport: 'udp' | 'tcp';
+  /** ports on which to look (either side) */
+  ports: readonly number[];
+  /** does the payload `buf[offset, end)` look like this protocol? Must only read inside the bounds. */
+  matches(buf: Buffer, offset: number, end: number): boolean;
+  /** a short line for the packet */
+  describe(buf: Buffer, offset: number, end: number): string;
+}
+
+/** "WLB1 " in ASCII: the broadcast envelope's magic. */
+const BROADCAST_MAGIC = Buffer.from('WLB1 ', 'latin1');
+
+const broadcast: WirelabProtocol = {
+  name: 'wirelab-broadcast',
+  transport: 'udp',
+  ports: [PORT_WIRELAB_BROADCAST],
+  matches: (buf, offset, end) =>
+    end - offset >= BROADCAST_MAGIC.length && buf.compare(BROADCAST_MAGIC, 0, BROADCAST_MAGIC.length, offset, offset + BROADCAST_MAGIC.length) === 0,
+  describe: (_buf, offset, end) => `wirelab broadcast envelope, ${end - offset} bytes`,
+};
+
+/** Every wirelab protocol the decoder recognises. */
+export const WIRELAB_PROTOCOLS: readonly WirelabProtocol[] = [broadcast];
+
+function byPort(transport: 'udp' | 'tcp'): ReadonlyMap<number, readonly WirelabProtocol[]> {
+  const map = new Map<number, WirelabProtocol[]>();
+  for (const proto of WIRELAB_PROTOCOLS) {
+    if (proto.transport !== transport) continue;
+    for (const port of proto.ports) map.set(port, [...(map.get(port) ?? []), proto]);
+  }
+  return map;
+}
+
+const UDP_PORTS = byPort('udp');
+const TCP_PORTS = byPort('tcp');
+
+/** The wirelab protocol carried by this UDP/TCP payload, if any. */
+export function matchWirelab(transport: 'udp' | 'tcp', sport: number, dport: number, buf: Buffer, offset: number, end: number): WirelabProtocol | undefined {
+  const ports = transport === 'udp' ? UDP_PORTS : TCP_PORTS;
+  const candidates = ports.get(dport) ?? ports.get(sport);
+  if (candidates === undefined) return undefined;
+  for (const proto of candidates) if (proto.matches(buf, offset, end)) return proto;
+  return undefined;
+}
