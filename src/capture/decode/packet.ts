@@ -341,7 +341,7 @@ function decodeUdpLayer(w: Walk, offset: number, end: number): void {
   const h = decodeUdp(w.buf, offset, end);
   record(w, 'UDP', offset, h);
   w.s.info = `Len=${h.payloadEnd - h.payloadOffset}`;
-  decodeApplication(w, 'udp', h.srcPort, h.dstPort, h.payloadOffset, h.payloadEnd);
+  if (h.payloadOffset < h.payloadEnd) decodeApplication(w, 'udp', h.srcPort, h.dstPort, h.payloadOffset, h.payloadEnd);
 }
 
 /** DNS on its ports (RFC 1035 4.2.2: over TCP with a 2-byte length prefix), then wirelab's own protocols. */
