@@ -93,7 +93,15 @@ export class CaptureWriter {
   async drained(): Promise<void> {
     const stream = this.stream;
     if (!stream?.writableNeedDrain) return;
-    await Promise.race([once(stream, 'drain'), once(stream, 'close')]);
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        stream.off('drain', done);
+        stream.off('close', done);
+        resolve();
+      };
+      stream.on('drain', done);
+      stream.on('close', done);
+    });
     if (this.failure) throw this.failure;
   }
 
