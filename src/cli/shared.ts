@@ -13,9 +13,15 @@ export interface OutputOptions {
   quiet?: boolean;
 }
 
-/** Writes the command's own output: NDJSON events with --json, readable lines otherwise. */
+/**
+ * Writes the command's own output: NDJSON events with --json, readable lines otherwise. Lines are
+ * gathered and written once per turn of the event loop: one write() per burst instead of one per
+ * line (stdout to a pipe or file is a synchronous syscall per write on Linux).
+ */
 export class Output {
   readonly json: boolean;
+  private pending: string[] = [];
+  private scheduled = false;
 
   constructor(options: OutputOptions) {
     this.json = options.json === true;
@@ -23,13 +29,29 @@ export class Output {
 
   /** One event: a JSON object with an `event` field under --json, else the human line (if any). */
   event(event: string, fields: Record<string, unknown>, human?: string): void {
-    if (this.json) process.stdout.write(JSON.stringify({ event, ...fields }) + '\n');
-    else if (human !== undefined) process.stdout.write(human + '\n');
+    if (this.json) this.write(JSON.stringify({ event, ...fields }));
+    else if (human !== undefined) this.write(human);
   }
 
   /** A line only a human wants to see (suppressed under --json). */
   line(text: string): void {
-    if (!this.json) process.stdout.write(text + '\n');
+    if (!this.json) this.write(text);
+  }
+
+  private write(line: string): void {
+    this.pending.push(line);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  /** Write what is gathered now. */
+  flush(): void {
+    this.scheduled = false;
+    if (this.pending.length === 0) return;
+    const text = this.pending.join('\n') + '\n';
+    this.pending = [];
+    process.stdout.write(text);
   }
 }
 
