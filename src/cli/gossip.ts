@@ -1,6 +1,221 @@
-import type { Command } from 'commander';
-import { notBuiltGroup } from './shared.js';
+/**
+ * `wirelab gossip`: seeds, peers, a swarm of peers, and the degree plot (seed 002, WhisperNet).
+ * Thin shell: flags in, components from src/gossip, events out.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { Option, type Command } from 'commander';
+import cliProgress from 'cli-progress';
+import { WirelabError, fromSystemError } from '../common/errors.js';
+import { Peer, Seed, endpointKey, type PeerOptions, type Endpoint } from '../gossip/index.js';
+import { readSeedConfig } from '../gossip/config.js';
+import { LineLog, attachPeerLogs, attachSeedLog } from '../gossip/logs.js';
+import { Swarm } from '../gossip/swarm.js';
+import { parseDegreeLog, renderDegreesSvg, renderPng, summarizeDegrees } from '../gossip/degrees.js';
+import { Output, addOutputOptions, commandLogger, positiveInt, portOption, untilStopped, type OutputOptions } from './shared.js';
+
+interface CommonOptions extends OutputOptions {
+  duration?: number;
+  eventLog?: string;
+}
+
+interface PeerFlags extends CommonOptions {
+  config: string;
+  host: string;
+  policy: 'power-law' | 'preferential';
+  floor: number;
+  gossipInterval: number;
+  messages: number;
+  livenessInterval: number;
+  misses: number;
+  dissemination: 'announce' | 'flood';
+  degreeLog?: string;
+}
+
+function addCommon(command: Command): Command {
+  return addOutputOptions(command)
+    .option('--duration <ms>', 'stop after this many ms (default: run until Ctrl-C)', positiveInt('--duration'))
+    .option('--event-log <file>', "append events to FILE as 'timestamp:event' lines (the seed's outputfile.log)");
+}
+
+function addPeerFlags(command: Command): Command {
+  return addCommon(command)
+    .requiredOption('--config <file>', 'seed list: one IP:PORT per line')
+    .option('--host <ip>', 'IPv4 address to listen on and announce', '127.0.0.1')
+    .addOption(new Option('--policy <name>', 'degree policy').choices(['power-law', 'preferential']).default('power-law'))
+    .option('--floor <n>', 'least capacity of a peer', positiveInt('--floor'), 2)
+    .option('--gossip-interval <ms>', 'time between own messages', positiveInt('--gossip-interval'), 5000)
+    .option('--messages <n>', 'own messages in all', positiveInt('--messages'), 10)
+    .option('--liveness-interval <ms>', 'time between liveness checks of each neighbour', positiveInt('--liveness-interval'), 13000)
+    .option('--misses <n>', 'missed checks before a neighbour is reported dead', positiveInt('--misses'), 3)
+    .addOption(new Option('--dissemination <mode>', 'announce hashes and pull, or flood bodies').choices(['announce', 'flood']).default('announce'))
+    .option('--degree-log <file>', "append 'peer=>degree' on each degree change (the seed's freqtrack.log)");
+}
+
+function peerOptions(flags: PeerFlags, seeds: Endpoint[], port: number): PeerOptions {
+  return {
+    host: flags.host,
+    port,
+    seeds,
+    policy: flags.policy,
+    floor: flags.floor,
+    gossipIntervalMs: flags.gossipInterval,
+    messages: flags.messages,
+    livenessIntervalMs: flags.livenessInterval,
+    misses: flags.misses,
+    dissemination: flags.dissemination,
+  };
+}
+
+/** Print a peer's events: NDJSON with --json, readable lines otherwise. */
+function reportPeer(out: Output, peer: Peer): void {
+  peer.on('gossip', (g) =>
+    out.event('gossip', { peer: peer.key, origin: g.origin, text: g.text, from: g.from, at: g.at }, `${peer.key} gossip ${g.text} (from ${g.from ?? 'self'})`),
+  );
+  peer.on('neighbour', (n) =>
+    out.event('neighbour', { peer: peer.key, neighbour: n.peer, change: n.change, degree: n.degree }, `${peer.key} ${n.change} ${n.peer}, degree ${n.degree}`),
+  );
+  peer.on('dead-reported', (d) => out.event('dead-reported', { peer: peer.key, dead: d.peer }, `${peer.key} reported Dead Node ${d.peer}`));
+}
+
+function reportSeed(out: Output, seed: Seed): void {
+  const self = (): string => endpointKey(seed.address());
+  seed.on('registered', (r) => out.event('registered', { seed: self(), peer: r.peer, id: r.id }, `seed ${self()} registered ${r.peer} (id ${r.id})`));
+  seed.on('removed', (r) => out.event('removed', { seed: self(), peer: r.peer, reporter: r.reporter }, `seed ${self()} removed ${r.peer}`));
+  seed.on('refused', (r) => out.event('refused', { seed: self(), peer: r.peer, reporter: r.reporter }, `seed ${self()} refused a report about ${r.peer}`));
+}
+
+async function runSeeds(endpoints: Endpoint[], flags: CommonOptions & { confirmTimeout?: number }): Promise<void> {
+  const out = new Output(flags);
+  const logger = commandLogger(flags, 'gossip-seed');
+  const eventLog = flags.eventLog ? new LineLog(flags.eventLog) : undefined;
+  const seeds = endpoints.map((e) => new Seed({ host: e.host, port: e.port, confirmTimeoutMs: flags.confirmTimeout }, { logger }));
+  try {
+    for (const seed of seeds) {
+      reportSeed(out, seed);
+      if (eventLog) attachSeedLog(seed, eventLog);
+      await seed.start();
+      out.event('listening', { seed: endpointKey(seed.address()) }, `seed listening on ${endpointKey(seed.address())}`);
+    }
+    await untilStopped(flags.duration);
+  } finally {
+    await Promise.all(seeds.map((s) => s.close()));
+    await eventLog?.close();
+  }
+}
+
+/**
+ * Test hook (hidden flag): on SIGUSR2 block the event loop for `ms`, as a peer stalled by a long GC
+ * or a busy host would be. Atomics.wait blocks the thread without spinning a core.
+ */
+function installStall(ms: number | undefined): void {
+  if (ms === undefined) return;
+  process.on('SIGUSR2', () => {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+  });
+}
+
+async function runPeer(flags: PeerFlags & { port: number; stallOnSigusr2?: number }): Promise<void> {
+  const out = new Output(flags);
+  const logger = commandLogger(flags, 'gossip-peer');
+  const seeds = await readSeedConfig(flags.config);
+  const eventLog = flags.eventLog ? new LineLog(flags.eventLog) : undefined;
+  const degreeLog = flags.degreeLog ? new LineLog(flags.degreeLog) : undefined;
+  const peer = new Peer(peerOptions(flags, seeds, flags.port), { logger });
+  reportPeer(out, peer);
+  attachPeerLogs(peer, eventLog, degreeLog);
+  installStall(flags.stallOnSigusr2);
+  try {
+    await peer.start();
+    out.event('joined', { peer: peer.key, id: peer.id, capacity: peer.policy?.capacity, seeds: peer.seeds().map(endpointKey) }, `peer ${peer.key} joined as id ${peer.id}`);
+    await untilStopped(flags.duration);
+  } finally {
+    await peer.close();
+    await eventLog?.close();
+    await degreeLog?.close();
+  }
+}
+
+async function runSwarm(flags: PeerFlags & { peers: number; settleTimeout: number }): Promise<void> {
+  const out = new Output(flags);
+  const logger = commandLogger({ ...flags, quiet: true }, 'gossip-swarm');
+  const seeds = await readSeedConfig(flags.config);
+  const eventLog = flags.eventLog ? new LineLog(flags.eventLog) : undefined;
+  const degreeLog = flags.degreeLog ? new LineLog(flags.degreeLog) : undefined;
+  const swarm = new Swarm({ peers: flags.peers, peer: { ...peerOptions(flags, seeds, 0), autoGossip: false } }, { logger });
+  const bar = process.stdout.isTTY && !flags.json ? new cliProgress.SingleBar({ format: 'peers {bar} {value}/{total}' }, cliProgress.Presets.shades_classic) : undefined;
+  swarm.on('peer', (peer) => {
+    if (flags.json) reportPeer(out, peer);
+    attachPeerLogs(peer, eventLog, degreeLog);
+  });
+  swarm.on('progress', (p) => {
+    bar?.update(p.started);
+    out.event('progress', p);
+  });
+  try {
+    bar?.start(flags.peers, 0);
+    await swarm.start();
+    bar?.stop();
+    swarm.startGossip();
+    const state = await swarm.settled(flags.settleTimeout);
+    out.event('settled', { ...state }, `settled: ${state.peers} peers, ${state.links} links, ${state.components} component(s), degree min ${state.minDegree} avg ${state.avgDegree.toFixed(2)} max ${state.maxDegree}`);
+    await untilStopped(flags.duration);
+  } finally {
+    bar?.stop();
+    await swarm.close();
+    await eventLog?.close();
+    await degreeLog?.close();
+  }
+}
+
+async function runDegrees(flags: { log: string; out: string; json?: boolean }): Promise<void> {
+  const out = new Output(flags);
+  let text: string;
+  try {
+    text = await readFile(flags.log, 'utf8');
+  } catch (err) {
+    throw fromSystemError(err, `read ${flags.log}`);
+  }
+  const summary = summarizeDegrees(parseDegreeLog(text).values());
+  if (summary.peers === 0) throw new WirelabError('E_FILE', `${flags.log}: no degrees logged`);
+  const svg = renderDegreesSvg(summary);
+  const lower = flags.out.toLowerCase();
+  if (!lower.endsWith('.svg') && !lower.endsWith('.png')) throw new WirelabError('E_USAGE', '--out must end in .svg or .png');
+  await writeFile(flags.out, lower.endsWith('.png') ? renderPng(svg) : svg).catch((err: unknown) => {
+    throw fromSystemError(err, `write ${flags.out}`);
+  });
+  const { histogram: _histogram, ...fields } = summary;
+  out.event('degrees', { ...fields, out: flags.out }, `${summary.peers} peers, average degree ${summary.average.toFixed(2)}, max ${summary.max}, min ${summary.min}, gamma ${summary.exponent?.toFixed(2) ?? 'n/a'} -> ${flags.out}`);
+}
 
 export function register(program: Command): void {
-  notBuiltGroup(program, 'gossip', 'a peer-to-peer gossip network: seeds, peers, swarm, degrees');
+  const gossip = program.command('gossip').description('a peer-to-peer gossip network: seeds, peers, swarm, degrees');
+
+  addCommon(gossip.command('seed').description('run one seed: registers peers, answers peer lists, removes confirmed dead peers'))
+    .addOption(portOption('--port <port>', 'TCP port (0: any free port)', 0))
+    .option('--host <ip>', 'IPv4 address to listen on', '127.0.0.1')
+    .option('--confirm-timeout <ms>', 'how long the probe of a reported peer waits for its reply', positiveInt('--confirm-timeout'))
+    .action((flags: CommonOptions & { port: number; host: string; confirmTimeout?: number }) => runSeeds([{ host: flags.host, port: flags.port }], flags));
+
+  addCommon(gossip.command('seeds').description('run every seed listed in a config file (like the seed project\'s runner.py)'))
+    .requiredOption('--config <file>', 'seed list: one IP:PORT per line')
+    .option('--confirm-timeout <ms>', 'how long the probe of a reported peer waits for its reply', positiveInt('--confirm-timeout'))
+    .action(async (flags: CommonOptions & { config: string; confirmTimeout?: number }) => runSeeds(await readSeedConfig(flags.config), flags));
+
+  addPeerFlags(gossip.command('peer').description('run one peer: join through the seeds, gossip, check neighbours'))
+    .addOption(portOption('--port <port>', 'TCP port (0: any free port)', 0))
+    .addOption(new Option('--stall-on-sigusr2 <ms>', 'test hook: block the event loop this long on SIGUSR2').argParser(positiveInt('--stall-on-sigusr2')).hideHelp())
+    .action((flags: PeerFlags & { port: number; stallOnSigusr2?: number }) => runPeer(flags));
+
+  addPeerFlags(gossip.command('swarm').description('start N peers in this process (like PeerRunner.py) and print the settled network'))
+    .requiredOption('--peers <n>', 'how many peers', positiveInt('--peers'))
+    .option('--settle-timeout <ms>', 'longest wait for the overlay to settle', positiveInt('--settle-timeout'), 120_000)
+    .action((flags: PeerFlags & { peers: number; settleTimeout: number }) => runSwarm(flags));
+
+  gossip
+    .command('degrees')
+    .description('plot the degree distribution from a degree log (like visualizer.py)')
+    .option('--log <file>', 'degree log', 'freqtrack.log')
+    .requiredOption('--out <file>', 'output image: FILE.svg or FILE.png')
+    .option('--json', 'print the summary as one NDJSON event')
+    .action((flags: { log: string; out: string; json?: boolean }) => runDegrees(flags));
 }

@@ -47,3 +47,5 @@ export const REQUEST_TIMEOUT_MS = 3_000;
 export const MAX_QUEUED_BYTES = 4 * 1024 * 1024;
 /** Connection attempts per maintenance round when a peer is below its target degree. */
 export const CONNECT_ATTEMPTS_PER_ROUND = 8;
+/** A peer short of its target degree asks the seeds for fresh candidates at most once per this many liveness rounds. */
+export const REJOIN_ROUNDS = 10;

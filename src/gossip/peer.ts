@@ -39,6 +39,7 @@ export class Peer extends EventEmitter<PeerEvents> {
   private seedsUsed: Endpoint[] = [];
   private policyValue: DegreePolicy | undefined;
   private idValue = -1;
+  private lastJoin = 0;
   private filling: Promise<void> | undefined;
   private sent = 0;
   private started = false;
@@ -176,6 +177,7 @@ export class Peer extends EventEmitter<PeerEvents> {
       this.hood.learn(answer.peers.filter((p) => endpointKey(p) !== this.key));
       this.emit('registered', { seed: endpointKey(seed), id: answer.id });
     }
+    this.lastJoin = this.clock.now();
     if (used.length === 0) throw new WirelabError('E_NETWORK', 'no seed answered the registration');
     this.seedsUsed = used;
     if (this.idValue < 0) {
@@ -321,10 +323,9 @@ export class Peer extends EventEmitter<PeerEvents> {
   }
 
   private removeNeighbour(n: Neighbour, reason: string | undefined): void {
-    if (!this.hood.remove(n)) return;
+    if (!this.hood.remove(n) || this.closed) return;
     this.logger.info({ peer: n.key, degree: this.hood.size, reason }, `lost neighbour ${n.key}`);
     this.emit('neighbour', { peer: n.key, change: 'removed', degree: this.hood.size });
-    if (this.closed) return;
     // Watch it: a lost link is not yet a dead peer (it may have closed on purpose or been slow).
     if (reason !== 'reported dead') this.hood.watch(n.endpoint);
     void this.fill();
@@ -482,7 +483,10 @@ export class Peer extends EventEmitter<PeerEvents> {
     const policy = this.policyValue;
     if (!policy || this.closed || this.hood.size >= policy.target) return;
     const now = this.clock.now();
-    if (this.hood.candidates(now, policy.name).length === 0 || this.hood.size === 0) {
+    // Alone: ask the seeds at once (a partition healed, or we were removed). Merely short of the
+    // target: refresh the candidates now and then, not every round.
+    const stale = now - this.lastJoin >= C.REJOIN_ROUNDS * (this.options.livenessIntervalMs ?? C.LIVENESS_INTERVAL_MS);
+    if (this.hood.size === 0 || (stale && this.hood.candidates(now, policy.name).length === 0)) {
       await this.join().catch((err: unknown) => this.logger.warn({ err: (err as Error).message }, 'rejoin failed'));
     }
     await this.fill();
