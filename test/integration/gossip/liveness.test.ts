@@ -103,7 +103,7 @@ test('malformed input to a seed closes that connection with a reason and nothing
   t.after(() => sock.destroy());
   await once(sock, 'connect');
   sock.write(Buffer.from([0xff, 0xff, 0xff, 0xff, 1, 2, 3]));
-  const [event] = await malformed;
+  const [event] = (await malformed) as [{ reason: string }];
   assert.match(event.reason, /exceeds/);
   await once(sock, 'close', { signal: AbortSignal.timeout(5_000) });
   // The seed still serves others.
