@@ -53,9 +53,9 @@ function isGenericExtension(type: number): boolean {
 /** Bytes spanned by the extension header of `type` at `p`, checked against `end`. */
 function extensionLength(buf: Buffer, type: number, p: number, end: number): number {
   need('IPv6 extension', p, 2, end);
-  if (type === IPPROTO_FRAGMENT) return 8;
-  // AH counts 4-byte units minus 2 (RFC 4302 2.2); the others 8-byte units minus 1 (RFC 8200 4.3).
-  const length = type === IPPROTO_AH ? (buf[p + 1]! + 2) * 4 : (buf[p + 1]! + 1) * 8;
+  // The fragment header is 8 bytes (RFC 8200 4.5); AH counts 4-byte units minus 2 (RFC 4302 2.2);
+  // the others 8-byte units minus 1 (RFC 8200 4.3).
+  const length = type === IPPROTO_FRAGMENT ? 8 : type === IPPROTO_AH ? (buf[p + 1]! + 2) * 4 : (buf[p + 1]! + 1) * 8;
   need('IPv6 extension', p, length, end);
   return length;
 }

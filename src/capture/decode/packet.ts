@@ -341,7 +341,9 @@ function decodeUdpLayer(w: Walk, offset: number, end: number): void {
   const h = decodeUdp(w.buf, offset, end);
   record(w, 'UDP', offset, h);
   w.s.info = `Len=${h.payloadEnd - h.payloadOffset}`;
-  if (h.payloadOffset < h.payloadEnd) decodeApplication(w, 'udp', h.srcPort, h.dstPort, h.payloadOffset, h.payloadEnd);
+  // The length field, not the captured bytes, says whether a payload exists: a snapped one is reported.
+  const hasPayload = h.length === 0 ? h.payloadOffset < h.payloadEnd : h.length > 8;
+  if (hasPayload) decodeApplication(w, 'udp', h.srcPort, h.dstPort, h.payloadOffset, h.payloadEnd);
 }
 
 /** DNS on its ports (RFC 1035 4.2.2: over TCP with a 2-byte length prefix), then wirelab's own protocols. */
