@@ -9,7 +9,7 @@ import type { PacketSummary } from '../../../src/capture/types.js';
 const FIELDS = [
   'frame.number', 'frame.len', 'eth.src', 'eth.dst', 'ip.src', 'ip.dst', 'ipv6.src', 'ipv6.dst',
   'tcp.srcport', 'tcp.dstport', 'udp.srcport', 'udp.dstport', 'ip.proto', 'tcp.flags', 'dns.qry.name',
-  'icmp.type', 'icmpv6.type', 'arp.opcode',
+  'icmp.type', 'icmpv6.type', 'arp.opcode', 'frame.protocols',
 ] as const;
 
 export type TsharkRow = Record<(typeof FIELDS)[number], string>;
@@ -47,6 +47,14 @@ function deliberate(c: Comparison, reason: string): void {
   c.deliberate.set(reason, (c.deliberate.get(reason) ?? 0) + 1);
 }
 
+/** Where in tshark's layer list ("eth:ethertype:ip:udp:dns") the outer and inner IP and the first transport sit. */
+function layerPositions(r: TsharkRow): { outerV6: boolean; innerIp: number; transport: number } {
+  const layers = r['frame.protocols'].split(':');
+  const ips = layers.flatMap((l, i) => (l === 'ip' || l === 'ipv6' ? [i] : []));
+  const transport = layers.findIndex((l) => l === 'tcp' || l === 'udp');
+  return { outerV6: ips[0] !== undefined && layers[ips[0]] === 'ipv6', innerIp: ips[1] ?? -1, transport };
+}
+
 function comparePorts(c: Comparison, s: PacketSummary, r: TsharkRow): void {
   const tcp = r['tcp.srcport'] !== '';
   const udp = r['udp.srcport'] !== '';
@@ -54,8 +62,10 @@ function comparePorts(c: Comparison, s: PacketSummary, r: TsharkRow): void {
     check(c, r['frame.number'], 'ports', `${s.sport}/${s.dport}`, 'undefined/undefined');
     return;
   }
-  // ICMP errors quote the offending packet; tshark shows the quoted ports, we stop at ICMP.
-  if (s.ipProto === 1 || s.ipProto === 58) return deliberate(c, 'ports of a packet quoted in an ICMP error');
+  // ICMP errors quote the offending packet and tunnels carry a whole one: tshark shows the inner
+  // packet's ports, we stop at the outer header's protocol.
+  const { innerIp, transport } = layerPositions(r);
+  if (innerIp >= 0 && transport > innerIp) return deliberate(c, 'inner ports of a quoted or tunnelled packet');
   check(c, r['frame.number'], 'sport', s.sport, tcp ? r['tcp.srcport'] : r['udp.srcport']);
   check(c, r['frame.number'], 'dport', s.dport, tcp ? r['tcp.dstport'] : r['udp.dstport']);
   if (tcp) check(c, r['frame.number'], 'tcp.flags', s.tcpFlags, Number(r['tcp.flags']) & 0xff);
@@ -64,7 +74,8 @@ function comparePorts(c: Comparison, s: PacketSummary, r: TsharkRow): void {
 function compareAddresses(c: Comparison, s: PacketSummary, r: TsharkRow): void {
   const frame = r['frame.number'];
   if (r['ip.src'] !== '' || r['ipv6.src'] !== '') {
-    const v4 = r['ip.src'] !== '';
+    // ip.* and ipv6.* each give their first occurrence; the outer header is whichever comes first.
+    const v4 = !layerPositions(r).outerV6;
     check(c, frame, 'type', s.type, v4 ? 'IPv4' : 'IPv6');
     check(c, frame, 'src', s.src, v4 ? r['ip.src'] : r['ipv6.src']);
     check(c, frame, 'dst', s.dst, v4 ? r['ip.dst'] : r['ipv6.dst']);
