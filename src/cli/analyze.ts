@@ -190,7 +190,7 @@ async function readFile(path: string, pipeline: Pipeline, flags: AnalyzeFlags): 
 }
 
 /** Packets through tcpdump: live from an interface, or a file filtered by tcpdump's BPF. */
-async function viaTcpdump(capture: LiveCapture, pipeline: Pipeline, logger: Logger): Promise<LiveCapture> {
+async function viaTcpdump(capture: LiveCapture, pipeline: Pipeline, logger: Logger, onStarted: () => void): Promise<LiveCapture> {
   let failure: WirelabError | undefined;
   let finished: () => void = () => undefined;
   const ended = new Promise<string>((resolve) => (finished = () => resolve('end')));
@@ -208,6 +208,7 @@ async function viaTcpdump(capture: LiveCapture, pipeline: Pipeline, logger: Logg
   });
   capture.on('end', finished);
   await capture.start();
+  onStarted();
   const why = await Promise.race([ended, untilStopped()]);
   logger.debug({ why }, 'capture stopping');
   await capture.close();
@@ -246,7 +247,12 @@ async function runAnalyze(flags: AnalyzeFlags): Promise<void> {
     else {
       const source = live ? { interface: flags.interface ?? defaultInterface(), filter: flags.filter ?? DEFAULT_LIVE_FILTER } : { readFile: flags.read, filter: flags.filter };
       capture = new LiveCapture(source, { logger });
-      await viaTcpdump(capture, pipeline, logger);
+      const started = (): void => {
+        // tells scripts and tests the capture is up (live traffic from now on is seen)
+        if (flags.json) printer.print(JSON.stringify({ event: 'started', ...source }));
+        else logger.info(source, 'capturing');
+      };
+      await viaTcpdump(capture, pipeline, logger, started);
     }
   } catch (err) {
     failure = err instanceof Error ? err : new WirelabError('E_DECODE', String(err));
