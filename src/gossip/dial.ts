@@ -96,3 +96,48 @@ export async function notify(to: Endpoint, messages: GossipMessage[], options: D
   for (const m of messages) conn.send(m);
   conn.socket.end();
 }
+
+/**
+ * Say hello on a fresh connection and wait for welcome or busy. On welcome the connection stays open
+ * (it becomes the link); on anything else it is closed. Resolves undefined on timeout or close.
+ */
+export function handshake(conn: Connection, hello: GossipMessage, options: Pick<DialOptions, 'clock' | 'timeoutMs'>): Promise<GossipMessage | undefined> {
+  return new Promise((resolve) => {
+    const timer = options.clock.setTimeout(() => {
+      conn.close('handshake timed out');
+      resolve(undefined);
+    }, options.timeoutMs);
+    const onMessage = (m: GossipMessage): void => {
+      options.clock.clearTimeout(timer);
+      conn.off('message', onMessage);
+      resolve(m);
+      if (m.type !== 'welcome') conn.close(m.type === 'busy' ? undefined : `unexpected ${m.type}`);
+    };
+    conn.on('message', onMessage);
+    conn.once('close', () => {
+      options.clock.clearTimeout(timer);
+      resolve(undefined);
+    });
+    conn.send(hello);
+  });
+}
+
+/** Register `self` at a seed and fetch its peer list, on one connection. */
+export async function registerAt(seed: Endpoint, self: Endpoint, options: DialOptions): Promise<{ id: number; peers: Endpoint[] }> {
+  const got = await request(seed, [{ type: 'register', peer: self }, { type: 'peer-list-request' }], (r) => r.length >= 2, options);
+  const registered = got.find((m) => m.type === 'registered');
+  const list = got.find((m) => m.type === 'peer-list');
+  if (!registered || !list) throw new WirelabError('E_NETWORK', `seed ${endpointKey(seed)} answered out of protocol`);
+  return { id: registered.id, peers: list.peers };
+}
+
+/** One liveness probe over a fresh connection: true when a Liveness Reply comes within the timeout. */
+export async function probeLiveness(to: Endpoint, self: Endpoint, options: DialOptions): Promise<boolean> {
+  const ping: GossipMessage = { type: 'liveness-request', timestamp: options.clock.now(), peer: self };
+  try {
+    await request(to, [ping], (got) => got.some((m) => m.type === 'liveness-reply'), options);
+    return true;
+  } catch {
+    return false;
+  }
+}

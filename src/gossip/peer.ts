@@ -1,7 +1,7 @@
 /**
  * A gossip peer (the seed project's peer.py): registers with a majority of seeds, links to other peers
- * under a degree policy, originates and floods gossip messages (each forwarded once, never back to
- * where it came from), and checks its neighbours' liveness, reporting the dead to the seeds.
+ * under a degree policy, originates gossip messages and passes on others' (router.ts), and checks its
+ * neighbours' liveness, reporting the dead to the seeds.
  */
 import { EventEmitter } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -9,10 +9,9 @@ import { silentLogger, type Logger } from '../common/log.js';
 import { WirelabError, fromSystemError } from '../common/errors.js';
 import { PeriodicTask, systemClock, type Clock } from '../common/lifecycle.js';
 import { Connection } from './connection.js';
-import { dial, exchange, notify, request, type DialOptions } from './dial.js';
+import { dial, handshake, notify, probeLiveness, registerAt, type DialOptions } from './dial.js';
 import { LivenessTracker } from './liveness.js';
-import { MessageCache, messageHash } from './message-cache.js';
-import { PullState } from './pull.js';
+import { GossipRouter } from './router.js';
 import { defaultLimits, endpointKey, gossipText, type Endpoint, type GossipMessage } from './protocol.js';
 import { Neighbourhood, type Neighbour } from './neighbourhood.js';
 import { degreePolicy, seedQuorum, shuffled, type DegreePolicy } from './topology.js';
@@ -26,14 +25,13 @@ export class Peer extends EventEmitter<PeerEvents> {
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly random: () => number;
-  private readonly cache: MessageCache;
+  private readonly router: GossipRouter;
   private readonly liveness: LivenessTracker;
   private readonly hood: Neighbourhood;
   private readonly inbound = new Set<Connection>();
   private readonly gossipTask: PeriodicTask;
   private readonly livenessTask: PeriodicTask;
   private readonly pullTask: PeriodicTask;
-  private readonly pull = new PullState();
   private readonly pullTimeoutMs: number;
   private self: Endpoint = { host: '127.0.0.1', port: 0 };
   private seedsUsed: Endpoint[] = [];
@@ -45,10 +43,6 @@ export class Peer extends EventEmitter<PeerEvents> {
   private started = false;
   private closed = false;
   private readonly counters = {
-    gossipReceived: 0,
-    duplicates: 0,
-    forwarded: 0,
-    announced: 0,
     livenessSent: 0,
     livenessBytes: 0,
     deadReported: 0,
@@ -64,14 +58,14 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.clock = deps.clock ?? systemClock;
     this.logger = deps.logger ?? silentLogger;
     this.random = options.random ?? Math.random;
-    this.cache = new MessageCache();
     this.liveness = new LivenessTracker(options.misses ?? C.LIVENESS_MISSES);
     this.hood = new Neighbourhood(this.random, 3 * (options.livenessIntervalMs ?? C.LIVENESS_INTERVAL_MS));
+    this.router = new GossipRouter(this.hood, options.dissemination ?? 'announce', this.clock, (seen) => this.emit('gossip', seen));
     this.server = createServer((socket) => this.onSocket(socket));
     const onError = (err: unknown): void => this.logger.error({ err }, 'periodic task failed');
     this.gossipTask = new PeriodicTask(options.gossipIntervalMs ?? C.GOSSIP_INTERVAL_MS, () => this.originate(), onError, this.clock);
     this.pullTimeoutMs = options.pullTimeoutMs ?? C.PULL_TIMEOUT_MS;
-    this.pullTask = new PeriodicTask(this.pullTimeoutMs, () => this.retryPulls(), onError, this.clock);
+    this.pullTask = new PeriodicTask(this.pullTimeoutMs, () => this.router.retryPulls(this.pullTimeoutMs), onError, this.clock);
     this.livenessTask = new PeriodicTask(options.livenessIntervalMs ?? C.LIVENESS_INTERVAL_MS, () => this.livenessRound(), onError, this.clock);
   }
 
@@ -127,11 +121,12 @@ export class Peer extends EventEmitter<PeerEvents> {
   stats(): PeerStats {
     return {
       ...this.counters,
+      ...this.router.counters,
       id: this.idValue,
       degree: this.hood.size,
       capacity: this.policyValue?.capacity ?? 0,
       originated: this.sent,
-      seen: this.cache.size,
+      seen: this.router.seen,
       known: this.hood.candidateCount,
     };
   }
@@ -167,7 +162,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     const ids: number[] = [];
     for (const seed of seeds) {
       if (used.length >= quorum || this.closed) break;
-      const answer = await this.registerWith(seed).catch((err: unknown) => {
+      const answer = await registerAt(seed, this.self, this.dialOptions()).catch((err: unknown) => {
         this.logger.warn({ seed: endpointKey(seed), err: (err as Error).message }, 'seed did not answer');
         return undefined;
       });
@@ -185,14 +180,6 @@ export class Peer extends EventEmitter<PeerEvents> {
       this.policyValue = degreePolicy(this.options.policy ?? 'power-law', this.idValue, { floor: this.options.floor, links: this.options.links });
     }
     this.logger.info({ id: this.idValue, seeds: used.map(endpointKey), capacity: this.policyValue?.capacity }, 'joined');
-  }
-
-  private async registerWith(seed: Endpoint): Promise<{ id: number; peers: Endpoint[] }> {
-    const got = await request(seed, [{ type: 'register', peer: this.self }, { type: 'peer-list-request' }], (r) => r.length >= 2, this.dialOptions());
-    const registered = got.find((m) => m.type === 'registered');
-    const list = got.find((m) => m.type === 'peer-list');
-    if (!registered || !list) throw new WirelabError('E_NETWORK', `seed ${endpointKey(seed)} answered out of protocol`);
-    return { id: registered.id, peers: list.peers };
   }
 
   // ---- linking: neighbours ----
@@ -231,7 +218,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     try {
       const conn = await dial(to, this.dialOptions());
       const hello: GossipMessage = { type: 'hello', peer: this.self, id: this.idValue };
-      const answer = await this.handshake(conn, hello);
+      const answer = await handshake(conn, hello, this.dialOptions());
       if (answer?.type !== 'welcome') {
         this.counters.refusedBusy++;
         this.hood.refused(key, this.clock.now());
@@ -249,28 +236,6 @@ export class Peer extends EventEmitter<PeerEvents> {
     } finally {
       this.hood.pending.delete(key);
     }
-  }
-
-  /** Send hello and wait for welcome or busy without closing the connection on welcome. */
-  private handshake(conn: Connection, hello: GossipMessage): Promise<GossipMessage | undefined> {
-    return new Promise((resolve) => {
-      const timer = this.clock.setTimeout(() => {
-        conn.close('handshake timed out');
-        resolve(undefined);
-      }, this.options.requestTimeoutMs ?? C.REQUEST_TIMEOUT_MS);
-      const onMessage = (m: GossipMessage): void => {
-        this.clock.clearTimeout(timer);
-        conn.off('message', onMessage);
-        if (m.type !== 'welcome') conn.close(m.type === 'busy' ? undefined : `unexpected ${m.type}`);
-        resolve(m);
-      };
-      conn.on('message', onMessage);
-      conn.once('close', () => {
-        this.clock.clearTimeout(timer);
-        resolve(undefined);
-      });
-      conn.send(hello);
-    });
   }
 
   private onSocket(socket: Socket): void {
@@ -348,66 +313,15 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.sent++;
     const timestamp = this.clock.now();
     const text = gossipText(timestamp, this.self, this.sent);
-    this.onGossip({ type: 'gossip', text, timestamp, origin: this.self, seq: this.sent }, undefined);
+    this.router.accept({ type: 'gossip', text, timestamp, origin: this.self, seq: this.sent }, undefined);
     if (this.sent >= limit) this.gossipTask.stop();
   }
 
   private onNeighbourMessage(n: Neighbour, m: GossipMessage): void {
-    switch (m.type) {
-      case 'gossip':
-        this.counters.gossipReceived++;
-        this.onGossip(m, n);
-        return;
-      case 'ihave':
-        if (!this.cache.has(m.hash, this.clock.now()) && this.pull.announced(m.hash, n.key, this.clock.now()) === 'ask') {
-          n.conn.send({ type: 'iwant', hash: m.hash });
-        }
-        return;
-      case 'iwant': {
-        const body = this.pull.body(m.hash);
-        if (body && n.conn.send(body)) this.counters.forwarded++;
-        return;
-      }
-      case 'liveness-request':
-        this.answerLiveness(n.conn, m);
-        return;
-      case 'liveness-reply':
-        this.liveness.answered(n.key);
-        return;
-      default:
-        this.dropUnexpected(n.conn, m);
-    }
-  }
-
-  /**
-   * First sight: log it, then pass it on to every neighbour but the one it came from: its hash only
-   * (announce mode, the default: they pull the body if they lack it), or the body (flood mode).
-   * A repeat is counted and dropped.
-   */
-  private onGossip(m: Extract<GossipMessage, { type: 'gossip' }>, from: Neighbour | undefined): void {
-    const hash = messageHash(m.text);
-    if (!this.cache.add(hash, this.clock.now())) {
-      this.counters.duplicates++;
-      return;
-    }
-    this.pull.remember(hash, m);
-    this.emit('gossip', { origin: endpointKey(m.origin), text: m.text, from: from?.key ?? null, hash, at: this.clock.now() });
-    const flood = this.options.dissemination === 'flood';
-    for (const n of this.hood.all()) {
-      if (n === from) continue;
-      if (flood) {
-        if (n.conn.send(m)) this.counters.forwarded++;
-      } else if (n.conn.send({ type: 'ihave', hash })) {
-        this.counters.announced++;
-      }
-    }
-  }
-
-  /** Ask the next announcer for bodies whose first ask went unanswered (its sender left or is slow). */
-  private retryPulls(): void {
-    for (const { hash, ask } of this.pull.overdue(this.clock.now(), this.pullTimeoutMs)) {
-      this.hood.get(ask)?.conn.send({ type: 'iwant', hash });
-    }
+    if (this.router.onMessage(n, m)) return;
+    if (m.type === 'liveness-request') this.answerLiveness(n.conn, m);
+    else if (m.type === 'liveness-reply') this.liveness.answered(n.key);
+    else this.dropUnexpected(n.conn, m);
   }
 
   // ---- liveness ----
@@ -444,22 +358,14 @@ export class Peer extends EventEmitter<PeerEvents> {
     await this.maintain();
   }
 
+  /** Probe a lost link over a fresh connection; an answer ends the watch (the next round counts a miss). */
   private async probe(peer: Endpoint): Promise<void> {
     const key = endpointKey(peer);
     this.counters.livenessSent++;
-    try {
-      const conn = await dial(peer, { ...this.dialOptions(), timeoutMs: this.options.livenessIntervalMs ?? C.LIVENESS_INTERVAL_MS });
-      const ping: GossipMessage = { type: 'liveness-request', timestamp: this.clock.now(), peer: this.self };
-      await exchange(conn, [ping], (got) => got.some((m) => m.type === 'liveness-reply'), {
-        clock: this.clock,
-        timeoutMs: this.options.livenessIntervalMs ?? C.LIVENESS_INTERVAL_MS,
-      });
-      this.counters.livenessBytes += conn.bytesOut;
-      this.liveness.answered(key);
+    const timeoutMs = this.options.livenessIntervalMs ?? C.LIVENESS_INTERVAL_MS;
+    if (await probeLiveness(peer, this.self, { ...this.dialOptions(), timeoutMs })) {
       this.liveness.forget(key);
       this.hood.unwatch(key);
-    } catch {
-      // a miss; the next round counts it
     }
   }
 

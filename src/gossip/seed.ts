@@ -9,7 +9,7 @@ import { silentLogger, type Logger } from '../common/log.js';
 import { fromSystemError } from '../common/errors.js';
 import { systemClock, type Clock } from '../common/lifecycle.js';
 import { Connection } from './connection.js';
-import { request } from './dial.js';
+import { probeLiveness } from './dial.js';
 import { defaultLimits, endpointKey, type Endpoint, type GossipMessage, type ProtocolLimits } from './protocol.js';
 import { LIVENESS_INTERVAL_MS, LIVENESS_MISSES } from './constants.js';
 
@@ -199,20 +199,13 @@ export class Seed extends EventEmitter<SeedEvents> {
     this.emit('removed', { peer: key, reporter });
   }
 
-  private async probe(peer: Endpoint): Promise<boolean> {
-    const timeoutMs = this.options.confirmTimeoutMs ?? LIVENESS_INTERVAL_MS * LIVENESS_MISSES;
-    const ping: GossipMessage = { type: 'liveness-request', timestamp: this.clock.now(), peer: this.address() };
-    try {
-      await request(peer, [ping], (got) => got.some((m) => m.type === 'liveness-reply'), {
-        limits: this.limits,
-        logger: this.logger,
-        clock: this.clock,
-        timeoutMs,
-        localAddress: this.options.host,
-      });
-      return true;
-    } catch {
-      return false;
-    }
+  private probe(peer: Endpoint): Promise<boolean> {
+    return probeLiveness(peer, this.address(), {
+      limits: this.limits,
+      logger: this.logger,
+      clock: this.clock,
+      timeoutMs: this.options.confirmTimeoutMs ?? LIVENESS_INTERVAL_MS * LIVENESS_MISSES,
+      localAddress: this.options.host,
+    });
   }
 }
