@@ -28,6 +28,8 @@ export const SIZE_BUCKET_LABELS: readonly string[] = ['0-64', '65-128', '129-256
 
 /** Flows: idle timeout, seconds of packet time (Zeek's default for TCP inactivity is 5 min; 60 s keeps tables small). */
 export const DEFAULT_FLOW_IDLE_SECONDS = 60;
+/** Flows: idle timeout of UDP, ICMP and other datagram flows, s (NetFlow's default inactive timeout is 15 s). */
+export const DEFAULT_DATAGRAM_IDLE_SECONDS = 15;
 /** Flows: how long a closed TCP flow (both FINs or an RST) lingers for its last ACKs, seconds (Zeek: tcp_close_delay 5 s). */
 export const DEFAULT_FLOW_CLOSE_LINGER_SECONDS = 2;
 /** Flows: most flows held at once; past it the oldest idle flow is evicted and reported. */
@@ -44,8 +46,13 @@ export const MAX_TRAINING_ROWS = 1_000_000;
 export const DEFAULT_BASELINE_PACKETS = 5_000;
 /** Anomaly detection: finished flows learnt as the baseline before flow scoring starts. */
 export const DEFAULT_BASELINE_FLOWS = 500;
-/** Anomaly detection: share of baseline items allowed above the threshold (threshold = 1 - this quantile). */
-export const DEFAULT_CONTAMINATION = 0.005;
+/**
+ * Anomaly detection: share of baseline items allowed above the threshold, per forest (the threshold
+ * is the 1 - this quantile of the baseline's scores). 0.1%: the 99.9th percentile sits above small
+ * clusters of rare but normal traffic and leaves room for drift; attacks score well above it
+ * (docs/anomaly.md).
+ */
+export const DEFAULT_CONTAMINATION = 0.001;
 /** Anomaly detection: the threshold never goes below this score, whatever the baseline quantile. */
 export const MIN_THRESHOLD = 0.5;
 /** Anomaly detection: features named in each explanation. */
@@ -53,6 +60,8 @@ export const DEFAULT_TOP_FEATURES = 3;
 
 /** Features: time constant of the decaying per-host rates, seconds. */
 export const DEFAULT_RATE_TAU_SECONDS = 2;
+/** Features: time constant of the decaying per-host flow rates, seconds. */
+export const DEFAULT_FLOW_RATE_TAU_SECONDS = 5;
 /** Features: most sources / destinations with per-host state (least recently seen dropped first). */
 export const DEFAULT_MAX_HOSTS = 4_096;
 /** Features: bits in each source's "destination ports already touched" filter. */

@@ -8,7 +8,13 @@
  */
 import type { PacketSummary } from '../capture/types.js';
 import { WirelabError } from '../common/errors.js';
-import { DEFAULT_FLOW_CLOSE_LINGER_SECONDS, DEFAULT_FLOW_IDLE_SECONDS, DEFAULT_MAX_FLOWS, NO_ADDRESS } from './constants.js';
+import {
+  DEFAULT_DATAGRAM_IDLE_SECONDS,
+  DEFAULT_FLOW_CLOSE_LINGER_SECONDS,
+  DEFAULT_FLOW_IDLE_SECONDS,
+  DEFAULT_MAX_FLOWS,
+  NO_ADDRESS,
+} from './constants.js';
 
 const FIN = 0x01;
 const SYN = 0x02;
@@ -20,7 +26,7 @@ export type ConnState = 'S0' | 'S1' | 'SF' | 'REJ' | 'S2' | 'S3' | 'RSTO' | 'RST
 export type FlowEndReason = 'closed' | 'idle' | 'evicted' | 'flush';
 
 /** A flow as reported when it ends. Times in seconds since the epoch. */
-export interface FlowRecord {
+export interface FlowRecord<T = undefined> {
   /** canonical key: the same for both directions */
   key: string;
   /** IP protocol number, -1 when not IP */
@@ -48,18 +54,24 @@ export interface FlowRecord {
   /** originator sent a SYN that was never answered by a SYN-ACK */
   synWithoutAck: boolean;
   endReason: FlowEndReason;
+  /** what options.tag returned for the flow's first packet */
+  tag: T;
 }
 
-export interface FlowTableOptions {
-  /** s of packet time without a packet before a flow ends (default 60) */
+export interface FlowTableOptions<T = undefined> {
+  /** s of packet time without a packet before a TCP flow ends (default 60) */
   idleTimeout?: number;
+  /** s of packet time without a packet before a UDP, ICMP or other flow ends (default 15) */
+  datagramIdleTimeout?: number;
   /** s a closed TCP flow lingers for its last ACKs (default 2) */
   closeLinger?: number;
   /** most flows held (default 65536) */
   maxFlows?: number;
+  /** called with the first packet of each flow; its result is returned with the finished flow */
+  tag?: (p: PacketSummary) => T;
 }
 
-interface Flow {
+interface Flow<T> {
   key: string;
   ipProto: number;
   protocol: string;
@@ -75,6 +87,7 @@ interface Flow {
   respBytes: number;
   /** bit set of TCP events: see the EV_ constants */
   events: number;
+  tag: T;
 }
 
 const EV_ORIG_SYN = 1;
@@ -84,7 +97,7 @@ const EV_RESP_FIN = 8;
 const EV_ORIG_RST = 16;
 const EV_RESP_RST = 32;
 
-const NO_FLOWS: readonly FlowRecord[] = Object.freeze([]);
+const NO_FLOWS: readonly never[] = Object.freeze([]);
 
 /** Zeek's conn_state from what each side sent. */
 export function connState(ipProto: number, events: number, respPackets: number): ConnState {
@@ -135,95 +148,111 @@ function positive(name: string, value: number): number {
   return value;
 }
 
-export class FlowTable {
-  private readonly idleTimeout: number;
-  private readonly closeLinger: number;
+/** One queue of flows that share a timeout, least recently active first. */
+interface Queue<T> {
+  flows: Map<string, Flow<T>>;
+  /** s of packet time after the last packet at which a flow of this queue ends */
+  timeout: number;
+  reason: FlowEndReason;
+}
+
+/**
+ * The flow table. `T` is an optional tag the caller attaches to each flow when it starts (through
+ * `options.tag`), returned with the finished record: e.g. what was known about the hosts then.
+ */
+export class FlowTable<T = undefined> {
+  /** open TCP flows, open other flows, closed TCP flows lingering for their last packets */
+  private readonly tcp: Queue<T>;
+  private readonly datagram: Queue<T>;
+  private readonly closing: Queue<T>;
   private readonly maxFlows: number;
-  /** open flows, least recently active first (Map keeps insertion order; touching re-inserts) */
-  private readonly open = new Map<string, Flow>();
-  /** closed TCP flows lingering for their last packets, oldest close first */
-  private readonly closing = new Map<string, Flow>();
+  private readonly tag: ((p: PacketSummary) => T) | undefined;
   private now = Number.NEGATIVE_INFINITY;
   private counters = { packets: 0, flows: 0, finished: 0, evicted: 0 };
 
-  constructor(options: FlowTableOptions = {}) {
-    this.idleTimeout = positive('idleTimeout', options.idleTimeout ?? DEFAULT_FLOW_IDLE_SECONDS);
-    this.closeLinger = positive('closeLinger', options.closeLinger ?? DEFAULT_FLOW_CLOSE_LINGER_SECONDS);
+  constructor(options: FlowTableOptions<T> = {}) {
+    const idle = positive('idleTimeout', options.idleTimeout ?? DEFAULT_FLOW_IDLE_SECONDS);
+    const datagramIdle = positive('datagramIdleTimeout', options.datagramIdleTimeout ?? DEFAULT_DATAGRAM_IDLE_SECONDS);
+    const linger = positive('closeLinger', options.closeLinger ?? DEFAULT_FLOW_CLOSE_LINGER_SECONDS);
+    this.tcp = { flows: new Map(), timeout: idle, reason: 'idle' };
+    this.datagram = { flows: new Map(), timeout: datagramIdle, reason: 'idle' };
+    this.closing = { flows: new Map(), timeout: linger, reason: 'closed' };
     this.maxFlows = positive('maxFlows', options.maxFlows ?? DEFAULT_MAX_FLOWS);
+    this.tag = options.tag;
   }
 
   /** Flows held now. */
   get size(): number {
-    return this.open.size + this.closing.size;
+    return this.tcp.flows.size + this.datagram.flows.size + this.closing.flows.size;
   }
 
-  /** Counters: packets seen, flows started, flows finished, flows evicted. */
+  /** Counters: packets seen, flows started, flows finished, flows evicted, flows held. */
   stats(): { packets: number; flows: number; finished: number; evicted: number; active: number } {
     return { ...this.counters, active: this.size };
   }
 
   /** Account one packet; returns the flows that ended by the time of this packet (often none). */
-  push(p: PacketSummary): readonly FlowRecord[] {
+  push(p: PacketSummary): readonly FlowRecord<T>[] {
     this.counters.packets++;
     const t = packetTime(p);
     if (t > this.now) this.now = t;
-    let done: FlowRecord[] | undefined = this.expire();
+    let done = this.expire(this.closing, this.expire(this.tcp, this.expire(this.datagram, undefined)));
     const key = flowKey(p);
-    let flow = this.closing.get(key);
+    let flow = this.closing.flows.get(key);
     if (flow === undefined) {
-      flow = this.open.get(key);
+      const queue = p.ipProto === TCP ? this.tcp : this.datagram;
+      flow = queue.flows.get(key);
       if (flow === undefined) {
         done = this.makeRoom(done);
         flow = this.startFlow(key, p, t);
       } else {
-        this.open.delete(key); // re-inserted below: most recently active last
+        queue.flows.delete(key); // re-inserted below: most recently active last
       }
-      this.open.set(key, flow);
+      queue.flows.set(key, flow);
     }
     this.account(flow, p, t);
-    if (this.isClosed(flow) && this.open.delete(key)) this.closing.set(key, flow);
+    if (this.isClosed(flow) && this.tcp.flows.delete(key)) this.closing.flows.set(key, flow);
     return done ?? NO_FLOWS;
   }
 
   /** End every flow held (end of capture). */
-  flush(): FlowRecord[] {
-    const done: FlowRecord[] = [];
-    for (const flow of this.closing.values()) done.push(this.finish(flow, 'closed'));
-    for (const flow of this.open.values()) done.push(this.finish(flow, 'flush'));
-    this.closing.clear();
-    this.open.clear();
+  flush(): FlowRecord<T>[] {
+    const done: FlowRecord<T>[] = [];
+    for (const queue of [this.closing, this.tcp, this.datagram]) {
+      for (const flow of queue.flows.values()) done.push(this.finish(flow, queue === this.closing ? 'closed' : 'flush'));
+      queue.flows.clear();
+    }
     return done;
   }
 
-  private expire(): FlowRecord[] | undefined {
-    let done: FlowRecord[] | undefined;
-    for (const [key, flow] of this.closing) {
-      if (flow.last + this.closeLinger > this.now) break;
-      this.closing.delete(key);
-      (done ??= []).push(this.finish(flow, 'closed'));
-    }
-    for (const [key, flow] of this.open) {
-      if (flow.last + this.idleTimeout > this.now) break;
-      this.open.delete(key);
-      (done ??= []).push(this.finish(flow, 'idle'));
+  private expire(queue: Queue<T>, done: FlowRecord<T>[] | undefined): FlowRecord<T>[] | undefined {
+    for (const [key, flow] of queue.flows) {
+      if (flow.last + queue.timeout > this.now) break;
+      queue.flows.delete(key);
+      (done ??= []).push(this.finish(flow, queue.reason));
     }
     return done;
   }
 
   /** Evict the oldest idle flow when full: a lingering closed one first, else the least recently active. */
-  private makeRoom(done: FlowRecord[] | undefined): FlowRecord[] | undefined {
+  private makeRoom(done: FlowRecord<T>[] | undefined): FlowRecord<T>[] | undefined {
     if (this.size < this.maxFlows) return done;
-    const from = this.closing.size > 0 ? this.closing : this.open;
-    const first = from.entries().next();
+    let from = this.closing;
+    if (from.flows.size === 0) {
+      const a = this.tcp.flows.values().next();
+      const b = this.datagram.flows.values().next();
+      from = a.done === true || (b.done !== true && b.value.last < a.value.last) ? this.datagram : this.tcp;
+    }
+    const first = from.flows.entries().next();
     if (first.done === true) return done;
-    from.delete(first.value[0]);
+    from.flows.delete(first.value[0]);
     this.counters.evicted++;
     const list = done ?? [];
     list.push(this.finish(first.value[1], 'evicted'));
     return list;
   }
 
-  private startFlow(key: string, p: PacketSummary, t: number): Flow {
+  private startFlow(key: string, p: PacketSummary, t: number): Flow<T> {
     this.counters.flows++;
     // A first packet that is a SYN-ACK came from the responder: the originator is its destination.
     const flipped = p.ipProto === TCP && (p.tcpFlags & (SYN | ACK)) === (SYN | ACK);
@@ -244,10 +273,11 @@ export class FlowTable {
       respPackets: 0,
       respBytes: 0,
       events: 0,
+      tag: this.tag?.(p) as T,
     };
   }
 
-  private account(flow: Flow, p: PacketSummary, t: number): void {
+  private account(flow: Flow<T>, p: PacketSummary, t: number): void {
     if (t > flow.last) flow.last = t;
     const len = p.length >= 0 && p.length < Number.POSITIVE_INFINITY ? p.length : 0;
     const fromOrig = (p.src ?? NO_ADDRESS) === flow.src && portOf(p.sport) === flow.sport;
@@ -261,15 +291,14 @@ export class FlowTable {
     if (flow.ipProto === TCP) flow.events |= tcpEvents(p.tcpFlags, fromOrig);
   }
 
-  private isClosed(flow: Flow): boolean {
+  private isClosed(flow: Flow<T>): boolean {
     if (flow.ipProto !== TCP) return false;
     const e = flow.events;
     return (e & (EV_ORIG_RST | EV_RESP_RST)) !== 0 || (e & (EV_ORIG_FIN | EV_RESP_FIN)) === (EV_ORIG_FIN | EV_RESP_FIN);
   }
 
-  private finish(flow: Flow, endReason: FlowEndReason): FlowRecord {
+  private finish(flow: Flow<T>, endReason: FlowEndReason): FlowRecord<T> {
     this.counters.finished++;
-    const state = connState(flow.ipProto, flow.events, flow.respPackets);
     return {
       key: flow.key,
       ipProto: flow.ipProto,
@@ -285,9 +314,10 @@ export class FlowTable {
       origBytes: flow.origBytes,
       respPackets: flow.respPackets,
       respBytes: flow.respBytes,
-      connState: state,
+      connState: connState(flow.ipProto, flow.events, flow.respPackets),
       synWithoutAck: (flow.events & (EV_ORIG_SYN | EV_RESP_SYNACK)) === EV_ORIG_SYN,
       endReason,
+      tag: flow.tag,
     };
   }
 }

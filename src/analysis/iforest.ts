@@ -15,6 +15,8 @@ import { DEFAULT_SAMPLE_SIZE, DEFAULT_TREES, MAX_TRAINING_ROWS } from './constan
 import { randomInt, type Rng } from './prng.js';
 
 const EULER_GAMMA = 0.5772156649;
+/** Bytes per node in the interleaved node buffer. */
+const NODE_BYTES = 32;
 
 /**
  * c(n): the average path length of an unsuccessful search in a binary search tree of n keys
@@ -33,6 +35,14 @@ export interface IsolationForestOptions {
   trees?: number;
   /** subsample size psi (default 256; lowered to the number of rows when fewer) */
   sampleSize?: number;
+  /**
+   * How to score a value outside the training range of a split node (default 'paper'):
+   * 'paper' follows it to the side of the nearest training points, as the paper does, so a value
+   * far past the baseline scores no higher than the baseline's own extreme; 'isolate' counts it as
+   * isolated at that node with the probability it would have been, had it been in the subsample
+   * (the split point is uniform over the range widened to include it): see docs/anomaly.md.
+   */
+  outOfRange?: 'paper' | 'isolate';
 }
 
 /** Rows of `dims` numbers laid out one after another in `data`. */
@@ -51,13 +61,15 @@ function checkMatrix(m: Matrix): void {
 }
 
 export class IsolationForest {
-  /** index of the split feature, -1 for a leaf */
-  private readonly feature: Int32Array;
-  /** split value (go left when x <= value); for a leaf, c(size) */
-  private readonly threshold: Float64Array;
-  /** absolute index of the left child; the right child follows it */
-  private readonly left: Int32Array;
-  /** training vectors that reached the node */
+  /**
+   * Nodes, 32 bytes each, interleaved so that one node is one memory access: as doubles
+   * [4n] split value (go left when x <= value; for a leaf, c(size)), [4n+1, 4n+2] the range
+   * [lo, hi] of the split feature over the node's training vectors; as int32 [8n+6] the split
+   * feature (-1 for a leaf), [8n+7] the index of the left child (the right one follows it).
+   */
+  private readonly num: Float64Array;
+  private readonly int: Int32Array;
+  /** training vectors that reached the node (used by explain() only) */
   private readonly size: Int32Array;
   private readonly nodesPerTree: number;
   /** c(psi): the normaliser of Equation 2 */
@@ -69,12 +81,13 @@ export class IsolationForest {
     readonly trees: number,
     readonly sampleSize: number,
     readonly heightLimit: number,
+    readonly outOfRange: 'paper' | 'isolate',
   ) {
     this.nodesPerTree = 2 ** (heightLimit + 1) - 1;
     const total = this.nodesPerTree * trees;
-    this.feature = new Int32Array(total).fill(-1);
-    this.threshold = new Float64Array(total);
-    this.left = new Int32Array(total);
+    const buffer = new ArrayBuffer(total * NODE_BYTES);
+    this.num = new Float64Array(buffer);
+    this.int = new Int32Array(buffer);
     this.size = new Int32Array(total);
     this.norm = averagePathLength(sampleSize);
   }
@@ -89,7 +102,7 @@ export class IsolationForest {
       throw new WirelabError('E_CONFIG', `sampleSize must be 2..65536, got ${wanted}`);
     }
     const psi = Math.min(wanted, m.rows);
-    const forest = new IsolationForest(m.dims, trees, psi, Math.ceil(Math.log2(psi)));
+    const forest = new IsolationForest(m.dims, trees, psi, Math.ceil(Math.log2(psi)), options.outOfRange ?? 'paper');
     const all = Int32Array.from({ length: m.rows }, (_, i) => i);
     const sample = new Int32Array(psi);
     for (let t = 0; t < trees; t++) {
@@ -103,18 +116,51 @@ export class IsolationForest {
 
   /** E(h(x)): the mean path length of `x` (dims numbers from `offset`) over the trees. */
   pathLength(x: ArrayLike<number>, offset = 0): number {
-    const { feature, threshold, left } = this;
+    if (this.outOfRange === 'isolate') return this.pathLengthIsolating(x, offset);
+    const { num, int } = this;
     let total = 0;
     for (let t = 0; t < this.trees; t++) {
       let node = t * this.nodesPerTree;
       let depth = 0;
-      let f = feature[node]!;
+      let f = int[8 * node + 6]!;
       while (f >= 0) {
-        node = x[offset + f]! <= threshold[node]! ? left[node]! : left[node]! + 1;
+        // Branch-free step (the comparison is a coin flip the CPU cannot predict): right is left + 1.
+        node = int[8 * node + 7]! + +(x[offset + f]! > num[4 * node]!);
         depth++;
-        f = feature[node]!;
+        f = int[8 * node + 6]!;
       }
-      total += depth + threshold[node]!;
+      total += depth + num[4 * node]!;
+    }
+    return total / this.trees;
+  }
+
+  /**
+   * Path length where, at a node whose training range on the split feature is [lo, hi], a value v
+   * outside it ends the path there (length depth + 1) with probability (v - hi) / (v - lo) above
+   * or (lo - v) / (hi - v) below: the chance that a split point drawn uniformly over the widened
+   * range falls between v and the training vectors. The rest of the probability mass goes on down.
+   */
+  private pathLengthIsolating(x: ArrayLike<number>, offset: number): number {
+    const { num, int } = this;
+    let total = 0;
+    for (let t = 0; t < this.trees; t++) {
+      let node = t * this.nodesPerTree;
+      let depth = 0;
+      let alive = 1;
+      let expected = 0;
+      let f = int[8 * node + 6]!;
+      while (f >= 0) {
+        const v = x[offset + f]!;
+        const p = outsideProbability(v, num[4 * node + 1]!, num[4 * node + 2]!);
+        if (p > 0) {
+          expected += alive * p * (depth + 1);
+          alive *= 1 - p;
+        }
+        node = int[8 * node + 7]! + +(v > num[4 * node]!);
+        depth++;
+        f = int[8 * node + 6]!;
+      }
+      total += expected + alive * (depth + num[4 * node]!);
     }
     return total / this.trees;
   }
@@ -138,15 +184,21 @@ export class IsolationForest {
    */
   explain(x: ArrayLike<number>, offset = 0): Float64Array {
     const bits = new Float64Array(this.dims);
-    const { feature, threshold, left, size } = this;
+    const { num, int, size } = this;
+    const isolating = this.outOfRange === 'isolate';
     for (let t = 0; t < this.trees; t++) {
       let node = t * this.nodesPerTree;
-      let f = feature[node]!;
-      while (f >= 0) {
-        const child = x[offset + f]! <= threshold[node]! ? left[node]! : left[node]! + 1;
-        bits[f]! += Math.log2(size[node]! / Math.max(1, size[child]!));
+      let alive = 1;
+      let f = int[8 * node + 6]!;
+      while (f >= 0 && alive > 1e-6) {
+        const v = x[offset + f]!;
+        const child = v <= num[4 * node]! ? int[8 * node + 7]! : int[8 * node + 7]! + 1;
+        // Isolated here (out of range): all log2(n) bits at once; otherwise the narrowing n -> n'.
+        const p = isolating ? outsideProbability(v, num[4 * node + 1]!, num[4 * node + 2]!) : 0;
+        bits[f]! += alive * (p * Math.log2(size[node]!) + (1 - p) * Math.log2(size[node]! / Math.max(1, size[child]!)));
+        alive *= 1 - p;
         node = child;
-        f = feature[node]!;
+        f = int[8 * node + 6]!;
       }
     }
     let sum = 0;
@@ -160,21 +212,39 @@ export class IsolationForest {
     this.size[node] = hi - lo;
     const split = depth < this.heightLimit && hi - lo > 1 ? chooseSplit(m, idx, lo, hi, rng) : undefined;
     if (split === undefined) {
-      this.feature[node] = -1;
-      this.threshold[node] = averagePathLength(hi - lo);
+      this.int[8 * node + 6] = -1;
+      this.num[4 * node] = averagePathLength(hi - lo);
       return;
     }
     const mid = partition(m, idx, lo, hi, split.feature, split.value);
-    this.feature[node] = split.feature;
-    this.threshold[node] = split.value;
+    this.int[8 * node + 6] = split.feature;
+    this.num[4 * node] = split.value;
+    this.num[4 * node + 1] = split.min;
+    this.num[4 * node + 2] = split.max;
     // Children take two consecutive slots so that the right one is always left + 1; a tree of
     // height l has at most 2^(l+1) - 1 nodes, the block reserved for it.
     const first = this.next;
     this.next += 2;
-    this.left[node] = first;
+    this.int[8 * node + 7] = first;
     this.grow(first, m, idx, lo, mid, depth + 1, rng);
     this.grow(first + 1, m, idx, mid, hi, depth + 1, rng);
   }
+}
+
+interface Split {
+  feature: number;
+  value: number;
+  /** range of the feature over the node's rows */
+  min: number;
+  max: number;
+}
+
+/** The probability that v, outside [lo, hi], would be cut off alone by a split drawn over the widened range. */
+function outsideProbability(v: number, lo: number, hi: number): number {
+  let p = 0;
+  if (v > hi) p = (v - hi) / (v - lo);
+  else if (v < lo) p = (lo - v) / (hi - v);
+  return p <= 1 ? p : 1; // an infinite v gives NaN: isolated for sure
 }
 
 /** Partial Fisher-Yates: the first psi entries of `all` become a uniform sample without replacement. */
@@ -193,7 +263,7 @@ function subsample(all: Int32Array, sample: Int32Array, rng: Rng): void {
  * rows. A feature that is constant there cannot split, so the next one is tried; when every feature
  * is constant the node becomes a leaf (undefined), as the paper's |X| = 1 case generalised.
  */
-function chooseSplit(m: Matrix, idx: Int32Array, lo: number, hi: number, rng: Rng): { feature: number; value: number } | undefined {
+function chooseSplit(m: Matrix, idx: Int32Array, lo: number, hi: number, rng: Rng): Split | undefined {
   const start = randomInt(rng, m.dims);
   for (let k = 0; k < m.dims; k++) {
     const f = (start + k) % m.dims;
@@ -207,7 +277,7 @@ function chooseSplit(m: Matrix, idx: Int32Array, lo: number, hi: number, rng: Rn
     if (max > min) {
       const value = min + rng() * (max - min);
       // x <= value goes left: the minimum always goes left, the maximum right, so neither side is empty.
-      return { feature: f, value: value < max ? value : min };
+      return { feature: f, value: value < max ? value : min, min, max };
     }
   }
   return undefined;
