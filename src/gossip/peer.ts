@@ -305,16 +305,17 @@ export class Peer extends EventEmitter<PeerEvents> {
   // ---- gossip ----
 
   private originate(): void {
-    const limit = this.options.messages ?? C.GOSSIP_MESSAGES;
-    if (this.sent >= limit) {
-      this.gossipTask.stop();
-      return;
-    }
+    if (this.sent < (this.options.messages ?? C.GOSSIP_MESSAGES)) this.publish();
+    if (this.sent >= (this.options.messages ?? C.GOSSIP_MESSAGES)) this.gossipTask.stop();
+  }
+
+  /** Make the next own message (`<timestamp>:<ip>:<port>:<n>`) now and send it; returns its text. */
+  publish(): string {
     this.sent++;
     const timestamp = this.clock.now();
     const text = gossipText(timestamp, this.self, this.sent);
     this.router.accept({ type: 'gossip', text, timestamp, origin: this.self, seq: this.sent }, undefined);
-    if (this.sent >= limit) this.gossipTask.stop();
+    return text;
   }
 
   private onNeighbourMessage(n: Neighbour, m: GossipMessage): void {
