@@ -18,10 +18,21 @@ function secondText(sec: number): string {
   return cachedSecondText;
 }
 
+/** "000".."999": the microsecond fraction is two lookups instead of a number conversion and padding. */
+const DIGITS3: readonly string[] = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
+
+/** Decimal text of 0..65535 (ports, most lengths), filled on first use; bounded by its size. */
+const DECIMAL16: Array<string | undefined> = new Array<string | undefined>(65536);
+
+function decimal(n: number): string {
+  if (n >= 0 && n < 65536) return (DECIMAL16[n] ??= String(n));
+  return String(n);
+}
+
 function endpoint(address: string | undefined, port: number | undefined, v6: boolean): string {
   const host = address ?? '?';
   if (port === undefined) return host;
-  return (v6 ? '[' + host + ']' : host) + ':' + port;
+  return (v6 ? '[' + host + ']' : host) + ':' + decimal(port);
 }
 
 /**
@@ -32,12 +43,13 @@ function endpoint(address: string | undefined, port: number | undefined, v6: boo
 export function formatSummary(s: PacketSummary): string {
   const ip = s.ipProto >= 0;
   const v6 = s.type === 'IPv6';
-  const micros = String(1_000_000 + Math.floor(s.tsNsec / 1000)).slice(1);
+  const micros = Math.floor(s.tsNsec / 1000);
+  const fraction = DIGITS3[Math.floor(micros / 1000)]! + DIGITS3[micros % 1000]!;
   const line =
     (ip ? s.type : 'WARN non-IP ' + s.type) + ' | ' +
-    secondText(s.tsSec) + '.' + micros + ' | ' +
+    secondText(s.tsSec) + '.' + fraction + ' | ' +
     endpoint(s.src, s.sport, v6) + ' -> ' + endpoint(s.dst, s.dport, v6) + ' | ' +
-    s.protocol + ' | ' + s.length + ' | ' + s.flags + ' | ' + s.info;
+    s.protocol + ' | ' + decimal(s.length) + ' | ' + s.flags + ' | ' + s.info;
   return s.error === undefined ? line : line + ' | error: ' + s.error;
 }
 

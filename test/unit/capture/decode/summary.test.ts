@@ -39,7 +39,7 @@ test('summaryToJson: fields, nanosecond time string, nulls, info and error only 
   const s = decodePacket(raw(1, Buffer.concat([hex(ETH_IPV4 + ipv4Header(6, 40)), hex(TCP_SYN_WITH_OPTIONS)])));
   assert.deepEqual(summaryToJson(s), {
     type: 'IPv4', time: '1700000000.123456789', src: '10.0.0.1', dst: '10.0.0.2', sport: 1234, dport: 80,
-    protocol: 'TCP', length: 74, flags: 'SYN', info: 'Seq=1 Ack=0 Win=64240 Len=0',
+    protocol: 'TCP', length: 74, flags: 'SYN', info: 'Len=0',
   });
   const cut = decodePacket({ ...raw(1, udpPacket(1, 2, Buffer.alloc(0)).subarray(0, 30)), tsNsec: 7 });
   const json = summaryToJson(cut);
