@@ -25,7 +25,11 @@ export interface DecodedPacket {
   layers: DecodedLayer[];
 }
 
-/** Decode one packet with its per-layer detail. Never throws on bad bytes, like {@link decodePacket}. */
+/**
+ * Decode one packet with its per-layer detail. Never throws on bad bytes, like {@link decodePacket}.
+ * The IPv4 and TCP option lists are parsed only here, so a malformed option list sets `error` in
+ * this summary but not in decodePacket's (which, like tshark's columns, does not need them).
+ */
 export function decodeLayers(raw: RawPacket, options: DecodeOptions = NO_OPTIONS): DecodedPacket {
   const summary = newSummary(raw);
   const layers: DecodedLayer[] = [];

@@ -56,7 +56,7 @@ export interface DecodeCounters {
   errors: number;
   /** link type -> packets */
   unknownLinkTypes: Map<number, number>;
-  /** EtherType (or 802.3 length bucket 0) -> frames */
+  /** EtherType not decoded further (named, not parsed; 0 for every 802.3 length) -> frames */
   unknownEtherTypes: Map<number, number>;
 }
 
@@ -284,8 +284,7 @@ function decodeIpv6Layer(w: Walk, offset: number, end: number): void {
   s.dst = h.dst;
   s.ipProto = h.protocol;
   s.protocol = protocolName(h.protocol);
-  if (!h.fragmented) s.flags = '';
-  else s.flags = h.moreFragments ? 'MF' : '';
+  s.flags = h.moreFragments ? 'MF' : '';
   if (h.fragmentOffset !== 0) {
     s.info = `Fragment offset=${h.fragmentOffset}`;
     return;

@@ -47,7 +47,10 @@ const TCP_PORTS = byPort('tcp');
 /** The wirelab protocol carried by this UDP/TCP payload, if any. */
 export function matchWirelab(transport: 'udp' | 'tcp', sport: number, dport: number, buf: Buffer, offset: number, end: number): WirelabProtocol | undefined {
   const ports = transport === 'udp' ? UDP_PORTS : TCP_PORTS;
-  const candidates = ports.get(dport) ?? ports.get(sport);
+  return firstMatch(ports.get(dport), buf, offset, end) ?? (sport === dport ? undefined : firstMatch(ports.get(sport), buf, offset, end));
+}
+
+function firstMatch(candidates: readonly WirelabProtocol[] | undefined, buf: Buffer, offset: number, end: number): WirelabProtocol | undefined {
   if (candidates === undefined) return undefined;
   for (const proto of candidates) if (proto.matches(buf, offset, end)) return proto;
   return undefined;

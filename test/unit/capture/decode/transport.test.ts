@@ -95,6 +95,8 @@ test('wirelab broadcast is recognised on UDP 12345 by its "WLB1 " magic only', (
   const ours = decodePacket(raw(1, udpPacket(40000, 12345, Buffer.from('WLB1 {"seq":1}'))));
   assert.equal(ours.protocol, 'wirelab-broadcast');
   assert.equal(ours.info, 'wirelab broadcast envelope, 14 bytes');
+  const reply = decodePacket(raw(1, udpPacket(12345, 40000, Buffer.from('WLB1 {"seq":2}'))));
+  assert.equal(reply.protocol, 'wirelab-broadcast', 'recognised on the source port too');
   const other = decodePacket(raw(1, udpPacket(40000, 12345, Buffer.from('hello'))));
   assert.equal(other.protocol, 'UDP');
 });
