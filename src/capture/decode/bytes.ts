@@ -17,6 +17,14 @@ export function malformed(layer: string, what: string, offset: number): DecodeEr
   return new DecodeError('E_DECODE', `${layer}: ${what}`, offset);
 }
 
+/**
+ * Big-endian 16-bit value at `o`. Only after a bounds check (`need`): it reads without one, which is
+ * what makes it cheaper than Buffer#readUInt16BE on the per-packet path.
+ */
+export function u16(buf: Buffer, o: number): number {
+  return (buf[o]! << 8) | buf[o + 1]!;
+}
+
 const DEC: readonly string[] = Array.from({ length: 256 }, (_, i) => String(i));
 const HEX2: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 

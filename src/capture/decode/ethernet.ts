@@ -4,7 +4,7 @@
  * captured by libpcap on most platforms, so it is not expected here.
  */
 import { ETHERTYPE_QINQ, ETHERTYPE_QINQ_OLD, ETHERTYPE_VLAN } from './constants.js';
-import { malformed, need } from './bytes.js';
+import { malformed, need, u16 } from './bytes.js';
 
 /** One 802.1Q/802.1ad tag (IEEE 802.1Q 9.6). */
 export interface VlanTag {
@@ -36,16 +36,16 @@ function isVlanTpid(type: number): boolean {
 /** Decode the Ethernet header at `offset`; at most `maxVlanTags` tags are followed. */
 export function decodeEthernet(buf: Buffer, offset: number, end: number, maxVlanTags: number): EthernetHeader {
   need('Ethernet', offset, 14, end);
-  let type = buf.readUInt16BE(offset + 12);
+  let type = u16(buf, offset + 12);
   let p = offset + 14;
   let vlans: VlanTag[] | undefined;
   while (isVlanTpid(type)) {
     vlans ??= [];
     if (vlans.length >= maxVlanTags) throw malformed('Ethernet', `more than ${maxVlanTags} VLAN tags`, p);
     need('802.1Q', p, 4, end);
-    const tci = buf.readUInt16BE(p);
+    const tci = u16(buf, p);
     vlans.push({ tpid: type, pcp: tci >>> 13, dei: (tci >>> 12) & 1, vid: tci & 0x0fff });
-    type = buf.readUInt16BE(p + 2);
+    type = u16(buf, p + 2);
     p += 4;
   }
   return { offset, etherType: type, vlans, payloadOffset: p };

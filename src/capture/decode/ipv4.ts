@@ -2,7 +2,7 @@
  * IPv4 header (RFC 791) with its options and fragment fields. Only the first fragment (offset 0)
  * carries the transport header; later fragments are left as payload (no reassembly here).
  */
-import { ipv4At, malformed, need } from './bytes.js';
+import { ipv4At, malformed, need, u16 } from './bytes.js';
 
 /** One IPv4 option (RFC 791 3.1): type byte and the bytes it spans. */
 export interface Ipv4Option {
@@ -43,24 +43,24 @@ export function decodeIpv4(buf: Buffer, offset: number, end: number): Ipv4Header
   const headerLength = (vihl & 0x0f) * 4;
   if (headerLength < 20) throw malformed('IPv4', `header length ${headerLength} < 20`, offset);
   need('IPv4', offset, headerLength, end);
-  const totalLength = buf.readUInt16BE(offset + 2);
+  const totalLength = u16(buf, offset + 2);
   // A total length of 0 is what TCP segmentation offload leaves in captures: take the captured bytes.
   if (totalLength !== 0 && totalLength < headerLength) {
     throw malformed('IPv4', `total length ${totalLength} < header length ${headerLength}`, offset + 2);
   }
-  const frag = buf.readUInt16BE(offset + 6);
+  const frag = u16(buf, offset + 6);
   const payloadEnd = totalLength === 0 ? end : Math.min(end, offset + totalLength);
   return {
     offset,
     headerLength,
     tos: buf[offset + 1]!,
     totalLength,
-    id: buf.readUInt16BE(offset + 4),
+    id: u16(buf, offset + 4),
     flags: frag >>> 13,
     fragmentOffset: (frag & 0x1fff) * 8,
     ttl: buf[offset + 8]!,
     protocol: buf[offset + 9]!,
-    checksum: buf.readUInt16BE(offset + 10),
+    checksum: u16(buf, offset + 10),
     src: ipv4At(buf, offset + 12),
     dst: ipv4At(buf, offset + 16),
     payloadOffset: offset + headerLength,

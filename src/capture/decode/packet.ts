@@ -33,7 +33,7 @@ import {
   PORT_MDNS,
   type DecodeLimits,
 } from './constants.js';
-import { hex16, macAt } from './bytes.js';
+import { hex16, macAt, u16 } from './bytes.js';
 import { arpInfo, decodeArp } from './arp.js';
 import { decodeDns, dnsInfo } from './dns.js';
 import { decodeEthernet } from './ethernet.js';
@@ -253,8 +253,11 @@ function decodeArpLayer(w: Walk, offset: number, end: number): void {
   w.s.info = arpInfo(a);
 }
 
+/** Names of the 256 IP protocol numbers, looked up per packet. */
+const PROTOCOL_TEXT: readonly string[] = Array.from({ length: 256 }, (_, p) => IP_PROTOCOL_NAMES.get(p) ?? `IP proto ${p}`);
+
 function protocolName(proto: number): string {
-  return IP_PROTOCOL_NAMES.get(proto) ?? `IP proto ${proto}`;
+  return PROTOCOL_TEXT[proto]!;
 }
 
 function decodeIpv4Layer(w: Walk, offset: number, end: number): void {
@@ -320,8 +323,8 @@ function decodeTransport(w: Walk, proto: number, offset: number, end: number): v
 /** The ports come first, so a header cut short still yields them before the error. */
 function readPorts(w: Walk, offset: number, end: number): void {
   if (offset + 4 > end) return;
-  w.s.sport = w.buf.readUInt16BE(offset);
-  w.s.dport = w.buf.readUInt16BE(offset + 2);
+  w.s.sport = u16(w.buf, offset);
+  w.s.dport = u16(w.buf, offset + 2);
 }
 
 function decodeTcpLayer(w: Walk, offset: number, end: number): void {
@@ -357,9 +360,9 @@ function decodeApplication(w: Walk, transport: 'udp' | 'tcp', sport: number, dpo
     if (transport === 'tcp') {
       // Without stream reassembly only a segment holding a whole message can be read; any other
       // segment of the stream stays plain TCP rather than a false error.
-      if (offset + 2 > end || offset + 2 + w.buf.readUInt16BE(offset) > end) return;
+      if (offset + 2 > end || offset + 2 + u16(w.buf, offset) > end) return;
       start = offset + 2;
-      stop = start + w.buf.readUInt16BE(offset);
+      stop = start + u16(w.buf, offset);
     }
     w.s.protocol = dnsName;
     const msg = decodeDns(w.buf, start, stop, w.limits);

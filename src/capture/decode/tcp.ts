@@ -2,7 +2,7 @@
  * TCP header (RFC 9293 3.1) and its options: MSS (kind 2), window scale (3, RFC 7323 2), SACK
  * permitted (4) and SACK blocks (5, RFC 2018), timestamps (8, RFC 7323 3).
  */
-import { malformed, need } from './bytes.js';
+import { malformed, need, u16 } from './bytes.js';
 
 export const TCP_FIN = 0x01;
 export const TCP_SYN = 0x02;
@@ -41,15 +41,15 @@ export function decodeTcp(buf: Buffer, offset: number, end: number): TcpHeader {
   need('TCP', offset, headerLength, end);
   return {
     offset,
-    srcPort: buf.readUInt16BE(offset),
-    dstPort: buf.readUInt16BE(offset + 2),
+    srcPort: u16(buf, offset),
+    dstPort: u16(buf, offset + 2),
     seq: buf.readUInt32BE(offset + 4),
     ack: buf.readUInt32BE(offset + 8),
     headerLength,
     flags: buf[offset + 13]!,
-    window: buf.readUInt16BE(offset + 14),
-    checksum: buf.readUInt16BE(offset + 16),
-    urgentPointer: buf.readUInt16BE(offset + 18),
+    window: u16(buf, offset + 14),
+    checksum: u16(buf, offset + 16),
+    urgentPointer: u16(buf, offset + 18),
     payloadOffset: offset + headerLength,
     payloadEnd: end,
   };
@@ -87,7 +87,7 @@ function checkLength(kind: number, length: number, p: number): void {
 function applyOption(buf: Buffer, kind: number, p: number, length: number, out: TcpOptions): void {
   switch (kind) {
     case 2:
-      out.mss = buf.readUInt16BE(p + 2);
+      out.mss = u16(buf, p + 2);
       break;
     case 3:
       out.windowScale = buf[p + 2]!;

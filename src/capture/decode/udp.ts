@@ -1,5 +1,5 @@
 /** UDP header (RFC 768). */
-import { malformed, need } from './bytes.js';
+import { malformed, need, u16 } from './bytes.js';
 
 export interface UdpHeader {
   offset: number;
@@ -16,15 +16,15 @@ export interface UdpHeader {
 /** Decode the UDP header at `offset`; `end` is the end of the IP payload. */
 export function decodeUdp(buf: Buffer, offset: number, end: number): UdpHeader {
   need('UDP', offset, 8, end);
-  const length = buf.readUInt16BE(offset + 4);
+  const length = u16(buf, offset + 4);
   // Length 0 is legal only for IPv6 jumbograms (RFC 2675 4); there the IP payload bounds the datagram.
   if (length !== 0 && length < 8) throw malformed('UDP', `length ${length} < 8`, offset + 4);
   return {
     offset,
-    srcPort: buf.readUInt16BE(offset),
-    dstPort: buf.readUInt16BE(offset + 2),
+    srcPort: u16(buf, offset),
+    dstPort: u16(buf, offset + 2),
     length,
-    checksum: buf.readUInt16BE(offset + 6),
+    checksum: u16(buf, offset + 6),
     payloadOffset: offset + 8,
     payloadEnd: length === 0 ? end : Math.min(end, offset + length),
   };
