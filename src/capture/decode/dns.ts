@@ -56,12 +56,19 @@ interface Message {
 
 /** A label's bytes as text: printable ASCII as is, anything else (and '.', '\') as \DDD (RFC 4343 2.1). */
 function labelText(buf: Buffer, o: number, length: number): string {
+  let plain = true;
+  for (let i = o; i < o + length && plain; i++) plain = isPlain(buf[i]!);
+  if (plain) return buf.toString('latin1', o, o + length);
   let text = '';
   for (let i = o; i < o + length; i++) {
     const c = buf[i]!;
-    text += c > 0x20 && c < 0x7f && c !== 0x2e && c !== 0x5c ? String.fromCharCode(c) : '\\' + String(c).padStart(3, '0');
+    text += isPlain(c) ? String.fromCharCode(c) : '\\' + String(c).padStart(3, '0');
   }
   return text;
+}
+
+function isPlain(c: number): boolean {
+  return c > 0x20 && c < 0x7f && c !== 0x2e && c !== 0x5c;
 }
 
 /** Read the name at `pos`; returns the name and the offset just after it (after the first pointer). */

@@ -145,3 +145,14 @@ test('unknown link types are named and counted, never fatal', () => {
   assert.deepEqual([...counters.unknownLinkTypes], [[253, 1], [4242, 1]]);
   assert.equal(counters.errors, 0);
 });
+
+test('decodeLayers lists the layers outermost first; counters count errors', () => {
+  const { layers } = decodeLayers(raw(1, hex(ETH_IPV4 + IPV4_TCP)));
+  assert.deepEqual(layers.map((l) => [l.layer, l.offset]), [['Ethernet', 0], ['IPv4', 14], ['TCP', 34], ['TCP options', 54]]);
+  assert.equal(layers[0]!.fields.src, '02:00:00:00:00:01');
+  assert.equal(layers[1]!.fields.ttl, 64);
+  const counters = createDecodeCounters();
+  decodePacket(raw(1, hex(ETH_IPV4 + '45 00')), { counters });
+  decodePacket(raw(1, hex(ETH_IPV4 + IPV4_TCP)), { counters });
+  assert.deepEqual([counters.packets, counters.errors], [2, 1]);
+});
