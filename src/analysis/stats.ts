@@ -237,10 +237,11 @@ export class TrafficStats {
 
   private addTime(p: PacketSummary, proto: number, len: number): void {
     const t = p.tsSec + (p.tsNsec || 0) / 1e9;
-    if (!(t >= 0 && t < Number.POSITIVE_INFINITY)) return;
+    // Whole seconds must stay exact integers for the ring arithmetic: 0 .. 2^53 - 1.
+    if (!(t >= 0 && t <= Number.MAX_SAFE_INTEGER)) return;
     if (t < this.firstTs) this.firstTs = t;
     if (t > this.lastTs) this.lastTs = t;
-    const sec = Math.floor(p.tsSec);
+    const sec = Math.floor(t);
     if (sec > this.headSec) this.advance(sec);
     if (sec <= this.headSec - this.window) return; // older than the window: in totals, not in the series
     const slot = sec % this.window;
@@ -252,10 +253,10 @@ export class TrafficStats {
 
   /** Move the window's head to `sec`, zeroing the seconds that fall out (at most W per protocol). */
   private advance(sec: number): void {
-    const from = Math.max(this.headSec + 1, sec - this.window + 1);
+    const steps = Math.min(this.window, sec - this.headSec);
     const slots = this.maxProtocols + 1;
-    for (let s = from; s <= sec; s++) {
-      const slot = s % this.window;
+    for (let k = 0; k < steps; k++) {
+      const slot = (sec - k) % this.window;
       this.seriesPackets[slot] = 0;
       this.seriesBytes[slot] = 0;
       for (let proto = 0; proto < slots; proto++) {
