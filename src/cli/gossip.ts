@@ -27,7 +27,7 @@ interface PeerFlags extends CommonOptions {
   messages: number;
   livenessInterval: number;
   misses: number;
-  dissemination: 'announce' | 'flood';
+  dissemination: 'tree' | 'announce' | 'flood';
   degreeLog?: string;
 }
 
@@ -47,7 +47,7 @@ function addPeerFlags(command: Command): Command {
     .option('--messages <n>', 'own messages in all', positiveInt('--messages'), 10)
     .option('--liveness-interval <ms>', 'time between liveness checks of each neighbour', positiveInt('--liveness-interval'), 13000)
     .option('--misses <n>', 'missed checks before a neighbour is reported dead', positiveInt('--misses'), 3)
-    .addOption(new Option('--dissemination <mode>', 'announce hashes and pull, or flood bodies').choices(['announce', 'flood']).default('announce'))
+    .addOption(new Option('--dissemination <mode>', 'tree (Plumtree), announce (IHAVE/IWANT) or flood').choices(['tree', 'announce', 'flood']).default('tree'))
     .option('--degree-log <file>', "append 'peer=>degree' on each degree change (the seed's freqtrack.log)");
 }
 

@@ -38,8 +38,13 @@ export const MESSAGE_CACHE_TTL_MS = 10 * 60_000;
 export const PULL_STORE_ENTRIES = 20_000;
 export const PULL_WANTED_ENTRIES = 20_000;
 export const PULL_ANNOUNCERS = 16;
-/** An IWANT not answered in this long is asked of the next announcer (ms). */
-export const PULL_TIMEOUT_MS = 500;
+/** Tree mode: origins remembered per neighbour (children) and per peer (parents). */
+export const TREE_ORIGINS = 4_096;
+/**
+ * An IWANT not answered in this long is asked of the next announcer; in tree mode, also how long an
+ * announced message may take to come down the tree before it is pulled (ms).
+ */
+export const PULL_TIMEOUT_MS = 250;
 
 /** Timeout of one request to a seed or one connection attempt to a peer (ms). */
 export const REQUEST_TIMEOUT_MS = 3_000;

@@ -5,16 +5,20 @@
  */
 import type { Connection } from './connection.js';
 import { endpointKey, type Endpoint } from './protocol.js';
-import { CAPACITY_DECAY, CAPACITY_ID_SCALE } from './constants.js';
-import { shuffled, type DegreePolicyName } from './topology.js';
+import { CAPACITY_BASE } from './constants.js';
+import { powerLawCapacity, shuffled, type DegreePolicyName } from './topology.js';
 
 export interface Neighbour {
   key: string;
   endpoint: Endpoint;
   conn: Connection;
+  /** its id (from hello or welcome): with the key, orders peers for anchoring (peer.ts) */
+  id: number;
+  /** tree mode: origins whose messages we push to this neighbour as bodies (it is our child) */
+  children: Set<string>;
 }
 
-interface Candidate {
+export interface Candidate {
   endpoint: Endpoint;
   /** position in a seed's peer list: registration order, so an estimate of the peer's id */
   rank: number;
@@ -127,21 +131,23 @@ export class Neighbourhood {
   }
 
   /**
-   * Candidates to dial now, best first. power-law: weighted by the capacity their rank suggests
-   * (Efraimidis–Spirakis weighted sampling, key = u^(1/w)), so hubs are asked first but not always;
-   * preferential: the welcomed peer's neighbours first, then the rest uniformly.
+   * Candidates to dial now, best first. power-law: weighted by the capacity their rank suggests,
+   * floor included (Efraimidis–Spirakis weighted sampling: order by u^(1/w), i.e. by ln(u)/w), so hubs
+   * are asked first often but not always, and the many floor peers, where room is left in a large
+   * network, still come up early; preferential: the welcomed peer's neighbours first, then the rest
+   * uniformly.
    */
-  candidates(now: number, policy: DegreePolicyName): Endpoint[] {
+  candidates(now: number, policy: DegreePolicyName): Candidate[] {
     const open = [...this.known.entries()].filter(
       ([key, c]) => !this.isLinked(key) && !this.lost.has(key) && c.refusedUntil <= now,
     );
     if (policy === 'preferential') {
       const list = shuffled(open.map(([, c]) => c), this.random);
-      return [...list.filter((c) => c.preferred), ...list.filter((c) => !c.preferred)].map((c) => c.endpoint);
+      return [...list.filter((c) => c.preferred), ...list.filter((c) => !c.preferred)];
     }
     return open
-      .map(([, c]) => ({ c, k: Math.pow(this.random(), 1 / Math.pow(CAPACITY_DECAY, -c.rank / CAPACITY_ID_SCALE)) }))
+      .map(([, c]) => ({ c, k: Math.log(this.random()) / (powerLawCapacity(c.rank) / CAPACITY_BASE) }))
       .sort((a, b) => b.k - a.k)
-      .map(({ c }) => c.endpoint);
+      .map(({ c }) => c);
   }
 }

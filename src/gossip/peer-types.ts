@@ -25,11 +25,12 @@ export interface PeerOptions {
   /** start originating at start() (default true); else call startGossip() */
   autoGossip?: boolean;
   /**
-   * announce: send a new message's hash (IHAVE) and let neighbours pull it (IWANT), about one body
-   * per peer per message; flood: send the body to every neighbour (default announce)
+   * How a new message travels on (router.ts). tree (default, Plumtree): bodies along a spanning tree
+   * that duplicates prune, hashes (IHAVE) on the other links; announce: hashes only, neighbours pull
+   * (IWANT); flood: bodies to every neighbour.
    */
-  dissemination?: 'announce' | 'flood';
-  /** ms before an unanswered IWANT is asked of another announcer (default 500) */
+  dissemination?: 'tree' | 'announce' | 'flood';
+  /** ms before an unanswered IWANT is asked of another announcer, and (tree) before a lazily announced message is pulled (default 250) */
   pullTimeoutMs?: number;
   /** ms between liveness checks of each neighbour (default 13000) */
   livenessIntervalMs?: number;

@@ -38,6 +38,8 @@ export class Peer extends EventEmitter<PeerEvents> {
   private policyValue: DegreePolicy | undefined;
   private idValue = -1;
   private lastJoin = 0;
+  private fillBackoff = 0;
+  private skipRounds = 0;
   private filling: Promise<void> | undefined;
   private sent = 0;
   private started = false;
@@ -60,12 +62,12 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.random = options.random ?? Math.random;
     this.liveness = new LivenessTracker(options.misses ?? C.LIVENESS_MISSES);
     this.hood = new Neighbourhood(this.random, 3 * (options.livenessIntervalMs ?? C.LIVENESS_INTERVAL_MS));
-    this.router = new GossipRouter(this.hood, options.dissemination ?? 'announce', this.clock, (seen) => this.emit('gossip', seen));
+    this.router = new GossipRouter(this.hood, options.dissemination ?? 'tree', this.clock, (seen) => this.emit('gossip', seen));
     this.server = createServer((socket) => this.onSocket(socket));
     const onError = (err: unknown): void => this.logger.error({ err }, 'periodic task failed');
     this.gossipTask = new PeriodicTask(options.gossipIntervalMs ?? C.GOSSIP_INTERVAL_MS, () => this.originate(), onError, this.clock);
     this.pullTimeoutMs = options.pullTimeoutMs ?? C.PULL_TIMEOUT_MS;
-    this.pullTask = new PeriodicTask(this.pullTimeoutMs, () => this.router.retryPulls(this.pullTimeoutMs), onError, this.clock);
+    this.pullTask = new PeriodicTask(Math.max(10, this.pullTimeoutMs / 4), () => this.router.retryPulls(this.pullTimeoutMs), onError, this.clock);
     this.livenessTask = new PeriodicTask(options.livenessIntervalMs ?? C.LIVENESS_INTERVAL_MS, () => this.livenessRound(), onError, this.clock);
   }
 
@@ -193,26 +195,40 @@ export class Peer extends EventEmitter<PeerEvents> {
     return this.filling;
   }
 
+  /**
+   * Anchored: linked to a peer that comes before us in (id, key) order. When every peer but the first
+   * is anchored, each has a path of ever smaller peers to the first, so the overlay is connected
+   * whatever order peers joined in (two newcomers linked only to each other are not anchored).
+   */
+  private anchored(): boolean {
+    return this.hood.all().some((n) => this.before(n.id, n.key));
+  }
+
+  private before(id: number, key: string): boolean {
+    return id < this.idValue || (id === this.idValue && key < this.key);
+  }
+
   private async fillOnce(): Promise<void> {
     const policy = this.policyValue;
     if (!policy || this.closed) return;
-    const want = policy.target - this.hood.size;
-    if (want <= 0) return;
-    // A peer with no neighbour tries every candidate: it must attach to the overlay somewhere.
-    const budget = this.hood.size === 0 ? Number.POSITIVE_INFINITY : C.CONNECT_ATTEMPTS_PER_ROUND;
-    const order = this.hood.candidates(this.clock.now(), policy.name);
     let tried = 0;
-    for (const candidate of order) {
-      if (this.closed || this.hood.size >= policy.target || tried >= budget) break;
-      if (this.hood.isLinked(endpointKey(candidate))) continue;
+    for (const candidate of this.hood.candidates(this.clock.now(), policy.name)) {
+      const anchored = this.anchored();
+      if (this.closed || (this.hood.size >= policy.target && anchored)) break;
+      // Alone, try every candidate: a peer must attach somewhere. Otherwise a few per round.
+      if (this.hood.size > 0 && tried >= C.CONNECT_ATTEMPTS_PER_ROUND) break;
+      const key = endpointKey(candidate.endpoint);
+      // Only an anchor is missing: dial peers that registered before us (rank estimates the id).
+      const anchorOnly = this.hood.size >= policy.target;
+      if (this.hood.isLinked(key) || (anchorOnly && candidate.rank >= this.idValue)) continue;
       tried++;
-      const welcomed = await this.link(candidate);
+      const welcomed = await this.link(candidate.endpoint, anchorOnly);
       if (welcomed && policy.name === 'preferential') this.hood.preferNeighboursOf(welcomed);
     }
   }
 
   /** Connect to a candidate and say hello; resolves with its neighbours when it took us. */
-  private async link(to: Endpoint): Promise<Endpoint[] | undefined> {
+  private async link(to: Endpoint, anchorOnly: boolean): Promise<Endpoint[] | undefined> {
     const key = endpointKey(to);
     this.hood.pending.add(key);
     try {
@@ -224,11 +240,12 @@ export class Peer extends EventEmitter<PeerEvents> {
         this.hood.refused(key, this.clock.now());
         return undefined;
       }
-      if (this.closed || this.hood.isNeighbour(key) || this.hood.size >= (this.policyValue?.capacity ?? 0)) {
+      const full = this.hood.size >= (this.policyValue?.capacity ?? 0);
+      if (this.closed || this.hood.isNeighbour(key) || full || (anchorOnly && !this.before(answer.id, key))) {
         conn.close('not needed');
         return undefined;
       }
-      this.addNeighbour(to, conn);
+      this.addNeighbour(to, answer.id, conn);
       return answer.neighbours;
     } catch {
       this.hood.refused(key, this.clock.now());
@@ -255,14 +272,14 @@ export class Peer extends EventEmitter<PeerEvents> {
         return;
       }
       conn.off('message', onFirst);
-      if (m.type === 'hello') this.onHello(conn, m.peer);
+      if (m.type === 'hello') this.onHello(conn, m.peer, m.id);
       else this.dropUnexpected(conn, m);
     };
     conn.on('message', onFirst);
   }
 
   /** Take a new neighbour unless full, already linked, or it loses a simultaneous-connect tie. */
-  private onHello(conn: Connection, peer: Endpoint): void {
+  private onHello(conn: Connection, peer: Endpoint, id: number): void {
     const key = endpointKey(peer);
     const capacity = this.policyValue?.capacity ?? 0;
     // Both sides dialling at once: the dial of the smaller key wins, so exactly one link survives.
@@ -272,13 +289,13 @@ export class Peer extends EventEmitter<PeerEvents> {
       return;
     }
     this.inbound.delete(conn);
-    conn.send({ type: 'welcome', peer: this.self, neighbours: this.hood.endpoints().slice(0, 64) });
-    this.addNeighbour(peer, conn);
+    conn.send({ type: 'welcome', peer: this.self, id: this.idValue, neighbours: this.hood.endpoints().slice(0, 64) });
+    this.addNeighbour(peer, id, conn);
   }
 
-  private addNeighbour(peer: Endpoint, conn: Connection): void {
+  private addNeighbour(peer: Endpoint, id: number, conn: Connection): void {
     const key = endpointKey(peer);
-    const neighbour: Neighbour = { key, endpoint: peer, conn };
+    const neighbour: Neighbour = { key, endpoint: peer, id, conn, children: new Set() };
     this.hood.add(neighbour);
     this.liveness.forget(key);
     conn.on('message', (m) => this.onNeighbourMessage(neighbour, m));
@@ -388,7 +405,17 @@ export class Peer extends EventEmitter<PeerEvents> {
   /** Keep the degree: replace lost neighbours; alone and out of candidates, join the seeds again. */
   private async maintain(): Promise<void> {
     const policy = this.policyValue;
-    if (!policy || this.closed || this.hood.size >= policy.target) return;
+    if (!policy || this.closed || (this.hood.size >= policy.target && this.anchored())) {
+      this.fillBackoff = 0;
+      return;
+    }
+    // Short of the target but linked: after a round that gained nothing, wait 1, 2, 4 ... rounds
+    // before dialling again (everyone may be full), so a large network does not churn.
+    if (this.hood.size > 0 && this.skipRounds > 0) {
+      this.skipRounds--;
+      return;
+    }
+    const before = this.hood.size;
     const now = this.clock.now();
     // Alone: ask the seeds at once (a partition healed, or we were removed). Merely short of the
     // target: refresh the candidates now and then, not every round.
@@ -397,5 +424,7 @@ export class Peer extends EventEmitter<PeerEvents> {
       await this.join().catch((err: unknown) => this.logger.warn({ err: (err as Error).message }, 'rejoin failed'));
     }
     await this.fill();
+    this.fillBackoff = this.hood.size > before ? 0 : Math.min(C.REJOIN_ROUNDS, Math.max(1, this.fillBackoff * 2));
+    this.skipRounds = this.fillBackoff;
   }
 }

@@ -20,13 +20,14 @@ export type GossipMessage =
   | { type: 'peer-list-request' }
   | { type: 'peer-list'; peers: Endpoint[] }
   | { type: 'hello'; peer: Endpoint; id: number }
-  | { type: 'welcome'; peer: Endpoint; neighbours: Endpoint[] }
+  | { type: 'welcome'; peer: Endpoint; id: number; neighbours: Endpoint[] }
   | { type: 'busy'; peer: Endpoint }
   | { type: 'liveness-request'; timestamp: number; peer: Endpoint }
   | { type: 'liveness-reply'; timestamp: number; peer: Endpoint; replier: Endpoint }
   | { type: 'gossip'; text: string; timestamp: number; origin: Endpoint; seq: number }
-  | { type: 'ihave'; hash: string }
+  | { type: 'ihave'; hash: string; origin: Endpoint }
   | { type: 'iwant'; hash: string }
+  | { type: 'prune'; origin: Endpoint }
   | { type: 'dead-node'; peer: Endpoint; timestamp: number; reporter: string };
 
 export interface ProtocolLimits {
@@ -179,8 +180,8 @@ const parsers: Record<string, Parser> = {
   'peer list': (p, limits) => ({ type: 'peer-list', peers: p[1] === '' && p.length === 2 ? [] : parseList(p.slice(1), limits) }),
   hello: (p) => (expectFields(p, 4, 'hello'), { type: 'hello', peer: endpointAt(p, 1), id: parseUint(p[3], 'id') }),
   welcome: (p, limits) => {
-    if (p.length < 3) throw bad('welcome: too few fields');
-    return { type: 'welcome', peer: endpointAt(p, 1), neighbours: parseList(p.slice(3), limits) };
+    if (p.length < 4) throw bad('welcome: too few fields');
+    return { type: 'welcome', peer: endpointAt(p, 1), id: parseUint(p[3], 'id'), neighbours: parseList(p.slice(4), limits) };
   },
   busy: (p) => (expectFields(p, 3, 'busy'), { type: 'busy', peer: endpointAt(p, 1) }),
   'Liveness Request': (p) => {
@@ -197,8 +198,12 @@ const parsers: Record<string, Parser> = {
     if (text.length > MAX_GOSSIP_TEXT) throw new DecodeError('E_TOO_LARGE', `gossip text of ${text.length} characters`);
     return { type: 'gossip', text, timestamp: parseUint(p[1], 'timestamp'), origin: endpointAt(p, 2), seq: parseUint(p[4], 'sequence number') };
   },
-  ihave: (p) => ({ type: 'ihave', hash: hashField(p, 'ihave') }),
+  ihave: (p) => {
+    expectFields(p, 4, 'ihave');
+    return { type: 'ihave', hash: hashField(p.slice(0, 2), 'ihave'), origin: endpointAt(p, 2) };
+  },
   iwant: (p) => ({ type: 'iwant', hash: hashField(p, 'iwant') }),
+  prune: (p) => (expectFields(p, 3, 'prune'), { type: 'prune', origin: endpointAt(p, 1) }),
   'Dead Node': (p) => {
     expectFields(p, 5, 'dead node');
     return { type: 'dead-node', peer: endpointAt(p, 1), timestamp: parseUint(p[3], 'timestamp'), reporter: parseHost(p[4]) };
@@ -236,7 +241,7 @@ export function formatMessage(m: GossipMessage): string {
     case 'hello':
       return `hello:${ep(m.peer)}:${m.id}`;
     case 'welcome':
-      return `welcome:${ep(m.peer)}${list(m.neighbours)}`;
+      return `welcome:${ep(m.peer)}:${m.id}${list(m.neighbours)}`;
     case 'busy':
       return `busy:${ep(m.peer)}`;
     case 'liveness-request':
@@ -246,9 +251,11 @@ export function formatMessage(m: GossipMessage): string {
     case 'gossip':
       return `gossip:${m.text}`;
     case 'ihave':
-      return `ihave:${m.hash}`;
+      return `ihave:${m.hash}:${ep(m.origin)}`;
     case 'iwant':
       return `iwant:${m.hash}`;
+    case 'prune':
+      return `prune:${ep(m.origin)}`;
     case 'dead-node':
       return `Dead Node:${ep(m.peer)}:${m.timestamp}:${m.reporter}`;
   }

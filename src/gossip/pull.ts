@@ -11,7 +11,7 @@ import { PULL_ANNOUNCERS, PULL_STORE_ENTRIES, PULL_WANTED_ENTRIES } from './cons
 type Gossip = Extract<GossipMessage, { type: 'gossip' }>;
 
 interface Want {
-  /** neighbour asked last */
+  /** neighbour asked last ('' when none yet) */
   asked: string;
   /** ms timestamp of that ask */
   at: number;
@@ -37,8 +37,11 @@ export class PullState {
     return this.store.get(hash);
   }
 
-  /** `from` announced `hash` (which we lack): 'ask' it now, or 'wait' for an ask in flight. */
-  announced(hash: string, from: string, now: number): 'ask' | 'wait' {
+  /**
+   * `from` announced `hash` (which we lack): 'ask' it now, or 'wait' (an ask is in flight, or with
+   * `askNow` false the body may still come another way; overdue() then names whom to ask).
+   */
+  announced(hash: string, from: string, now: number, askNow = true): 'ask' | 'wait' {
     const want = this.wanted.get(hash);
     if (want) {
       if (want.asked !== from && want.others.length < PULL_ANNOUNCERS && !want.others.includes(from)) want.others.push(from);
@@ -48,8 +51,8 @@ export class PullState {
       const oldest = this.wanted.keys().next().value;
       if (oldest !== undefined) this.wanted.delete(oldest);
     }
-    this.wanted.set(hash, { asked: from, at: now, others: [] });
-    return 'ask';
+    this.wanted.set(hash, askNow ? { asked: from, at: now, others: [] } : { asked: '', at: now, others: [from] });
+    return askNow ? 'ask' : 'wait';
   }
 
   /**

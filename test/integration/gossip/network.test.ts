@@ -60,13 +60,20 @@ test('3 seeds and 40 peers on loopback: every message reaches every peer exactly
     assert.equal(origins.size, PEERS);
   }
   const sum = (f: (p: Peer) => number): number => peers.reduce((s, p) => s + f(p), 0);
-  // Once every body sent has arrived, each one is either a first sight or a counted, dropped duplicate.
-  await untilTrue(() => sum((p) => p.stats().gossipReceived) === sum((p) => p.stats().forwarded), 10_000, 'bodies in flight');
+  // Let late bodies land (received counters stop moving), then: every body received was either a
+  // first sight (logged once above) or a counted, dropped duplicate.
+  let last = -1;
+  await untilTrue(() => {
+    const now = sum((p) => p.stats().gossipReceived);
+    const quiet = now === last;
+    last = now;
+    return quiet;
+  }, 10_000, 'bodies in flight', 500);
   const duplicates = sum((p) => p.stats().duplicates);
   assert.equal(sum((p) => p.stats().gossipReceived), total * (PEERS - 1) + duplicates);
   const perPeerPerMessage = duplicates / PEERS / total;
   t.diagnostic(`duplicates per peer per message: ${perPeerPerMessage.toFixed(3)}`);
-  assert.ok(perPeerPerMessage <= 1, 'announce-then-pull keeps duplicates under one per peer per message');
+  assert.ok(perPeerPerMessage <= 1, 'the tree keeps duplicates under one per peer per message');
   t.diagnostic(`degrees by id: ${byId.map((p) => p.neighbours().length).join(' ')}`);
   assert.ok(seeds.every((s) => s.stats().peers > 0));
   assert.deepEqual(

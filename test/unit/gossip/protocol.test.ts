@@ -16,8 +16,8 @@ const vocabulary: [GossipMessage, string][] = [
   [{ type: 'peer-list', peers: [] }, 'peer list:'],
   [{ type: 'peer-list', peers: [a, b] }, 'peer list:10.0.0.1#8080:127.0.0.1#9'],
   [{ type: 'hello', peer: a, id: 3 }, 'hello:10.0.0.1:8080:3'],
-  [{ type: 'welcome', peer: a, neighbours: [] }, 'welcome:10.0.0.1:8080'],
-  [{ type: 'welcome', peer: a, neighbours: [b] }, 'welcome:10.0.0.1:8080:127.0.0.1#9'],
+  [{ type: 'welcome', peer: a, id: 0, neighbours: [] }, 'welcome:10.0.0.1:8080:0'],
+  [{ type: 'welcome', peer: a, id: 12, neighbours: [b] }, 'welcome:10.0.0.1:8080:12:127.0.0.1#9'],
   [{ type: 'busy', peer: b }, 'busy:127.0.0.1:9'],
   [{ type: 'liveness-request', timestamp: 1700000000123, peer: a }, 'Liveness Request:1700000000123:10.0.0.1:8080'],
   [
@@ -28,8 +28,9 @@ const vocabulary: [GossipMessage, string][] = [
     { type: 'gossip', text: '1700000000123:10.0.0.1:8080:4', timestamp: 1700000000123, origin: a, seq: 4 },
     'gossip:1700000000123:10.0.0.1:8080:4',
   ],
-  [{ type: 'ihave', hash }, `ihave:${hash}`],
+  [{ type: 'ihave', hash, origin: a }, `ihave:${hash}:10.0.0.1:8080`],
   [{ type: 'iwant', hash }, `iwant:${hash}`],
+  [{ type: 'prune', origin: b }, 'prune:127.0.0.1:9'],
   [{ type: 'dead-node', peer: a, timestamp: 1700000000999, reporter: '127.0.0.1' }, 'Dead Node:10.0.0.1:8080:1700000000999:127.0.0.1'],
 ];
 
@@ -96,7 +97,9 @@ test('malformed messages are DecodeErrors naming the problem', () => {
     'peer list:10.0.0.1#80#1',
     'Liveness Request:abc:10.0.0.1:80',
     'gossip:1:10.0.0.1:80',
-    `ihave:${hash}0`,
+    `ihave:${hash}0:10.0.0.1:80`,
+    `ihave:${hash}`,
+    'prune',
     'iwant:XYZ',
     'Dead Node:10.0.0.1:80:1',
     'constructor:1',
