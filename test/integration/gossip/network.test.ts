@@ -82,3 +82,26 @@ test('3 seeds and 40 peers on loopback: every message reaches every peer exactly
     'the seeds together know every peer',
   );
 });
+
+test('preferential attachment: a connected overlay where early peers gather the most links', async (t) => {
+  const seed = new Seed({ port: 0 });
+  const peers: Peer[] = [];
+  t.after(async () => {
+    await Promise.all(peers.map((p) => p.close()));
+    await seed.close();
+  });
+  await seed.start();
+  const random = mulberry32(7);
+  for (let i = 0; i < 30; i++) {
+    const peer = new Peer({ seeds: [seed.address()], policy: 'preferential', autoGossip: false, livenessIntervalMs: 500, random });
+    peers.push(peer);
+    await peer.start();
+  }
+  const graph = new Map(peers.map((p) => [p.key, p.neighbours()]));
+  assert.equal(connectedComponents(graph), 1);
+  const degrees = peers.map((p) => p.neighbours().length);
+  for (const [i, d] of degrees.entries()) assert.ok(d >= Math.min(2, i), `peer ${i} made its links (degree ${d})`);
+  const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+  assert.ok(mean(degrees.slice(0, 5)) > mean(degrees.slice(-5)), 'early peers are the hubs');
+  t.diagnostic(`degrees in join order: ${degrees.join(' ')}`);
+});

@@ -58,6 +58,12 @@ test('pull: ask the first announcer, wait on the others, move on when it does no
   assert.deepEqual(pull.overdue(1000, 500), [{ hash: 'h', ask: 'C' }]);
   assert.deepEqual(pull.overdue(1500, 500), []);
   assert.equal(pull.pending, 0, 'given up when no announcer is left');
+  // Tree mode: a hash announced while a parent should deliver is not asked at once, only when late.
+  assert.equal(pull.announced('t', 'A', 0, false), 'wait');
+  assert.deepEqual(pull.overdue(100, 250), []);
+  assert.deepEqual(pull.overdue(250, 250), [{ hash: 't', ask: 'A' }]);
+  assert.deepEqual(pull.overdue(500, 250), []);
+  assert.equal(pull.pending, 0);
   const body = { type: 'gossip' as const, text: 't', timestamp: 1, origin: { host: '127.0.0.1', port: 1 }, seq: 1 };
   pull.announced('x', 'A', 0);
   pull.remember('x', body);
