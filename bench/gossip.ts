@@ -14,8 +14,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Peer, Seed, encodeFrame, endpointKey, formatMessage, type Endpoint } from '../src/gossip/index.js';
-import { countComponents } from '../src/gossip/swarm.js';
+import { Peer, Seed, countComponents, encodeFrame, endpointKey, formatMessage, type Endpoint } from '../src/gossip/index.js';
 import { WirelabProcess } from '../test/helpers/process.js';
 import { mulberry32 } from '../test/integration/gossip/helpers.js';
 

@@ -6,11 +6,22 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { WirelabError, fromSystemError } from '../common/errors.js';
-import { Peer, Seed, endpointKey, type PeerOptions, type Endpoint } from '../gossip/index.js';
-import { readSeedConfig } from '../gossip/config.js';
-import { LineLog, attachPeerLogs, attachSeedLog } from '../gossip/logs.js';
-import { Swarm } from '../gossip/swarm.js';
-import { parseDegreeLog, renderDegreesSvg, renderPng, summarizeDegrees } from '../gossip/degrees.js';
+import {
+  LineLog,
+  Peer,
+  Seed,
+  Swarm,
+  attachPeerLogs,
+  attachSeedLog,
+  endpointKey,
+  parseDegreeLog,
+  readSeedConfig,
+  renderDegreesSvg,
+  renderPng,
+  summarizeDegrees,
+  type Endpoint,
+  type PeerOptions,
+} from '../gossip/index.js';
 import { Output, addOutputOptions, commandLogger, positiveInt, portOption, untilStopped, type OutputOptions } from './shared.js';
 
 interface CommonOptions extends OutputOptions {

@@ -54,3 +54,5 @@ export const MAX_QUEUED_BYTES = 4 * 1024 * 1024;
 export const CONNECT_ATTEMPTS_PER_ROUND = 8;
 /** A peer short of its target degree asks the seeds for fresh candidates at most once per this many liveness rounds. */
 export const REJOIN_ROUNDS = 10;
+/** An inbound connection that has not become a link is closed after this long idle (ms). */
+export const INBOUND_IDLE_MS = 30_000;

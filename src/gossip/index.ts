@@ -17,3 +17,7 @@ export {
 export { degreePolicy, powerLawCapacity, seedQuorum, type DegreePolicy, type DegreePolicyName } from './topology.js';
 export { MessageCache, messageHash } from './message-cache.js';
 export { LivenessTracker } from './liveness.js';
+export { Swarm, countComponents, type SwarmOptions, type SwarmState, type SwarmEvents } from './swarm.js';
+export { parseSeedConfig, readSeedConfig } from './config.js';
+export { LineLog, attachPeerLogs, attachSeedLog } from './logs.js';
+export { parseDegreeLog, summarizeDegrees, renderDegreesSvg, renderPng, type DegreeSummary } from './degrees.js';

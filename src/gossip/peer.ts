@@ -261,6 +261,8 @@ export class Peer extends EventEmitter<PeerEvents> {
       return;
     }
     const conn = new Connection(socket, { limits: this.options.limits ?? defaultLimits, logger: this.logger });
+    // Until it says hello, an inbound connection (a probe, or a stranger) may not idle for long.
+    socket.setTimeout(C.INBOUND_IDLE_MS, () => conn.close('idle'));
     this.inbound.add(conn);
     conn.on('close', (reason) => {
       this.inbound.delete(conn);
@@ -289,6 +291,7 @@ export class Peer extends EventEmitter<PeerEvents> {
       return;
     }
     this.inbound.delete(conn);
+    conn.socket.setTimeout(0); // a link now: liveness checks watch it
     conn.send({ type: 'welcome', peer: this.self, id: this.idValue, neighbours: this.hood.endpoints().slice(0, 64) });
     this.addNeighbour(peer, id, conn);
   }

@@ -64,11 +64,6 @@ export function shuffled<T>(items: readonly T[], random: () => number): T[] {
   return out;
 }
 
-/** `count` distinct items chosen uniformly at random. */
-export function sample<T>(items: readonly T[], count: number, random: () => number): T[] {
-  return shuffled(items, random).slice(0, Math.max(0, count));
-}
-
 /** How many seeds a peer registers with: a majority, floor(n/2)+1, as the seed did. */
 export function seedQuorum(seedCount: number): number {
   return Math.floor(seedCount / 2) + 1;

@@ -1,4 +1,4 @@
-/** Shared helpers of the gossip tests: a seeded PRNG, graph connectivity, and bounded polling. */
+/** Shared helpers of the gossip tests: a seeded PRNG and bounded polling. */
 
 /** mulberry32: a tiny seeded PRNG, uniform [0, 1). */
 export function mulberry32(seed: number): () => number {
@@ -10,27 +10,6 @@ export function mulberry32(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-/** Number of connected components of an undirected graph given as adjacency lists. */
-export function connectedComponents(graph: Map<string, string[]>): number {
-  const seen = new Set<string>();
-  let components = 0;
-  for (const start of graph.keys()) {
-    if (seen.has(start)) continue;
-    components++;
-    const stack = [start];
-    seen.add(start);
-    while (stack.length > 0) {
-      for (const next of graph.get(stack.pop()!) ?? []) {
-        if (!seen.has(next) && graph.has(next)) {
-          seen.add(next);
-          stack.push(next);
-        }
-      }
-    }
-  }
-  return components;
 }
 
 /**

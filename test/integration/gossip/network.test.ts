@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Peer, Seed, endpointKey, powerLawCapacity, type GossipSeen } from '../../../src/gossip/index.js';
-import { connectedComponents, mulberry32, untilTrue } from './helpers.js';
+import { Peer, Seed, countComponents as connectedComponents, endpointKey, powerLawCapacity, type GossipSeen } from '../../../src/gossip/index.js';
+import { mulberry32, untilTrue } from './helpers.js';
 
 const SEEDS = 3;
 const PEERS = 40;
