@@ -8,6 +8,7 @@ import { WirelabError, fromSystemError } from '../common/errors.js';
 import type { Clock } from '../common/lifecycle.js';
 import { Connection } from './connection.js';
 import { endpointKey, type Endpoint, type GossipMessage, type ProtocolLimits } from './protocol.js';
+import { seedQuorum } from './topology.js';
 
 export interface DialOptions {
   limits: ProtocolLimits;
@@ -129,6 +130,30 @@ export async function registerAt(seed: Endpoint, self: Endpoint, options: DialOp
   const list = got.find((m) => m.type === 'peer-list');
   if (!registered || !list) throw new WirelabError('E_NETWORK', `seed ${endpointKey(seed)} answered out of protocol`);
   return { id: registered.id, peers: list.peers };
+}
+
+/**
+ * Register at seeds, in the given order, until floor(n/2)+1 of them (the seed's quorum) answered;
+ * seeds that fail are skipped. Rejects with E_NETWORK when none answers.
+ */
+export async function registerWithQuorum(
+  seeds: Endpoint[],
+  self: Endpoint,
+  options: DialOptions,
+  stopped: () => boolean,
+): Promise<{ seed: Endpoint; id: number; peers: Endpoint[] }[]> {
+  const quorum = seedQuorum(seeds.length);
+  const joined: { seed: Endpoint; id: number; peers: Endpoint[] }[] = [];
+  for (const seed of seeds) {
+    if (joined.length >= quorum || stopped()) break;
+    try {
+      joined.push({ seed, ...(await registerAt(seed, self, options)) });
+    } catch (err) {
+      options.logger.warn({ seed: endpointKey(seed), err: (err as Error).message }, 'seed did not answer');
+    }
+  }
+  if (joined.length === 0) throw new WirelabError('E_NETWORK', 'no seed answered the registration');
+  return joined;
 }
 
 /** One liveness probe over a fresh connection: true when a Liveness Reply comes within the timeout. */

@@ -6,15 +6,15 @@
 import { EventEmitter } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { silentLogger, type Logger } from '../common/log.js';
-import { WirelabError, fromSystemError } from '../common/errors.js';
+import { fromSystemError } from '../common/errors.js';
 import { PeriodicTask, systemClock, type Clock } from '../common/lifecycle.js';
 import { Connection } from './connection.js';
-import { dial, handshake, notify, probeLiveness, registerAt, type DialOptions } from './dial.js';
+import { dial, handshake, notify, probeLiveness, registerWithQuorum, type DialOptions } from './dial.js';
 import { LivenessTracker } from './liveness.js';
 import { GossipRouter } from './router.js';
 import { defaultLimits, endpointKey, gossipText, type Endpoint, type GossipMessage } from './protocol.js';
 import { Neighbourhood, type Neighbour } from './neighbourhood.js';
-import { degreePolicy, seedQuorum, shuffled, type DegreePolicy } from './topology.js';
+import { degreePolicy, shuffled, type DegreePolicy } from './topology.js';
 import * as C from './constants.js';
 import type { PeerDeps, PeerEvents, PeerOptions, PeerStats } from './peer-types.js';
 
@@ -156,32 +156,20 @@ export class Peer extends EventEmitter<PeerEvents> {
 
   // ---- joining: seeds ----
 
-  /** Register with floor(n/2)+1 seeds chosen at random (more if some fail) and learn their peer lists. */
+  /** Register with a majority of the seeds and learn their peer lists; the first join fixes the id. */
   private async join(): Promise<void> {
-    const seeds = shuffled(this.options.seeds, this.random);
-    const quorum = seedQuorum(seeds.length);
-    const used: Endpoint[] = [];
-    const ids: number[] = [];
-    for (const seed of seeds) {
-      if (used.length >= quorum || this.closed) break;
-      const answer = await registerAt(seed, this.self, this.dialOptions()).catch((err: unknown) => {
-        this.logger.warn({ seed: endpointKey(seed), err: (err as Error).message }, 'seed did not answer');
-        return undefined;
-      });
-      if (!answer) continue;
-      used.push(seed);
-      ids.push(answer.id);
-      this.hood.learn(answer.peers.filter((p) => endpointKey(p) !== this.key));
-      this.emit('registered', { seed: endpointKey(seed), id: answer.id });
-    }
+    const joined = await registerWithQuorum(shuffled(this.options.seeds, this.random), this.self, this.dialOptions(), () => this.closed);
     this.lastJoin = this.clock.now();
-    if (used.length === 0) throw new WirelabError('E_NETWORK', 'no seed answered the registration');
-    this.seedsUsed = used;
+    for (const { seed, id, peers } of joined) {
+      this.hood.learn(peers.filter((p) => endpointKey(p) !== this.key));
+      this.emit('registered', { seed: endpointKey(seed), id });
+    }
+    this.seedsUsed = joined.map((j) => j.seed);
     if (this.idValue < 0) {
-      this.idValue = Math.min(...ids);
+      this.idValue = Math.min(...joined.map((j) => j.id));
       this.policyValue = degreePolicy(this.options.policy ?? 'power-law', this.idValue, { floor: this.options.floor, links: this.options.links });
     }
-    this.logger.info({ id: this.idValue, seeds: used.map(endpointKey), capacity: this.policyValue?.capacity }, 'joined');
+    this.logger.info({ id: this.idValue, seeds: this.seedsUsed.map(endpointKey), capacity: this.policyValue?.capacity }, 'joined');
   }
 
   // ---- linking: neighbours ----
