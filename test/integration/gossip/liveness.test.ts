@@ -66,6 +66,20 @@ test('a peer whose event loop stalls for less than the bound is not removed', as
   const slow = net.keys[1]!;
   const removals: string[] = [];
   for (const s of net.seeds) s.on('removed', (r) => removals.push(r.peer));
+  // The hook really stalls it: a probe sent just after SIGUSR2 is answered only once the stall ends.
+  const [host, port] = slow.split(':');
+  const probe = connect(Number(port), host);
+  t.after(() => probe.destroy());
+  await once(probe, 'connect');
+  net.peers[1]!.child.kill('SIGUSR2');
+  await new Promise((r) => setTimeout(r, 50));
+  const sentAt = Date.now();
+  probe.write(encodeFrame(formatMessage({ type: 'liveness-request', timestamp: sentAt, peer: { host: '127.0.0.1', port: 1 } })));
+  await once(probe, 'data', { signal: AbortSignal.timeout(10_000) });
+  const stalledFor = Date.now() - sentAt;
+  t.diagnostic(`probe answered after ${stalledFor} ms (stall ${stallMs} ms)`);
+  assert.ok(stalledFor >= stallMs - 150, `the peer stalled (${stalledFor} ms)`);
+  probe.destroy();
   for (let round = 0; round < 3; round++) {
     net.peers[1]!.child.kill('SIGUSR2');
     // Observe for several bounds: long enough for a wrong verdict to be reached and acted on.
