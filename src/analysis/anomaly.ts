@@ -139,12 +139,24 @@ export class AnomalyDetector {
     this.flowFeatures = new FlowFeaturizer({ rateTau: flowTau, maxHosts: options.maxHosts });
     if (options.packets !== false) {
       const baselineSize = options.baselinePackets ?? DEFAULT_BASELINE_PACKETS;
-      this.packetScorer = new BaselineScorer({ ...common, names: PACKET_FEATURES, groups: PACKET_FEATURE_GROUPS, baselineSize, rng: mulberry32(seed) });
+      this.packetScorer = new BaselineScorer({
+        ...common,
+        names: PACKET_FEATURES,
+        groups: PACKET_FEATURE_GROUPS,
+        baselineSize,
+        rng: mulberry32(seed),
+      });
     }
     if (options.flows !== false) {
       const baselineSize = options.baselineFlows ?? DEFAULT_BASELINE_FLOWS;
       // A different stream for the flow forest, derived from the same seed.
-      this.flowScorer = new BaselineScorer({ ...common, names: FLOW_FEATURES, groups: FLOW_FEATURE_GROUPS, baselineSize, rng: mulberry32(seed ^ 0x5bd1e995) });
+      this.flowScorer = new BaselineScorer({
+        ...common,
+        names: FLOW_FEATURES,
+        groups: FLOW_FEATURE_GROUPS,
+        baselineSize,
+        rng: mulberry32(seed ^ 0x5bd1e995),
+      });
       const featurizer = this.flowFeatures;
       this.flows = new FlowTable<FlowContext>({ ...options.flowTable, tag: (p) => featurizer.start(p) });
     }
@@ -182,7 +194,8 @@ export class AnomalyDetector {
   }
 
   stats(): AnomalyDetectorStats {
-    const threshold = (s: BaselineScorer | undefined): number | null => (s?.ready === true ? s.threshold : null);
+    const threshold = (s: BaselineScorer | undefined): number | null =>
+      s?.ready === true ? s.threshold : null;
     return {
       ...this.counters,
       packetBaseline: this.packetScorer?.baselineCount ?? 0,

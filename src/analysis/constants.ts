@@ -24,7 +24,15 @@ export const NO_ADDRESS = '(none)';
  */
 export const SIZE_BUCKET_EDGES: readonly number[] = [64, 128, 256, 512, 1024, 1518];
 /** Labels of the size buckets, one more than the edges. */
-export const SIZE_BUCKET_LABELS: readonly string[] = ['0-64', '65-128', '129-256', '257-512', '513-1024', '1025-1518', '>1518'];
+export const SIZE_BUCKET_LABELS: readonly string[] = [
+  '0-64',
+  '65-128',
+  '129-256',
+  '257-512',
+  '513-1024',
+  '1025-1518',
+  '>1518',
+];
 
 /** Flows: idle timeout, seconds of packet time (Zeek's default for TCP inactivity is 5 min; 60 s keeps tables small). */
 export const DEFAULT_FLOW_IDLE_SECONDS = 60;

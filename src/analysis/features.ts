@@ -7,7 +7,13 @@
  * in bounded maps, least recently seen host dropped first.
  */
 import type { PacketSummary } from '../capture/types.js';
-import { DEFAULT_FLOW_RATE_TAU_SECONDS, DEFAULT_MAX_HOSTS, DEFAULT_RATE_TAU_SECONDS, NO_ADDRESS, PORT_FILTER_BITS } from './constants.js';
+import {
+  DEFAULT_FLOW_RATE_TAU_SECONDS,
+  DEFAULT_MAX_HOSTS,
+  DEFAULT_RATE_TAU_SECONDS,
+  NO_ADDRESS,
+  PORT_FILTER_BITS,
+} from './constants.js';
 import type { FlowRecord } from './flows.js';
 
 const SYN = 0x02;
@@ -156,7 +162,8 @@ export class PacketFeaturizer {
     const dt = time - src.last;
     src.packets = decay(src.packets, dt, this.tau) + 1;
     src.syns = decay(src.syns, dt, this.tau) + synOnly;
-    src.newPorts = decay(src.newPorts, dt, this.tau) + (opensService(p) && this.firstTouch(src, p, time) ? 1 : 0);
+    src.newPorts =
+      decay(src.newPorts, dt, this.tau) + (opensService(p) && this.firstTouch(src, p, time) ? 1 : 0);
     if (time > src.last) src.last = time;
     const dst = this.destinations.get(p.dst ?? NO_ADDRESS, () => ({ last: time, syns: 0 }));
     dst.syns = decay(dst.syns, time - dst.last, this.tau) + synOnly;

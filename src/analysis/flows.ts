@@ -22,7 +22,8 @@ const RST = 0x04;
 const ACK = 0x10;
 const TCP = 6;
 
-export type ConnState = 'S0' | 'S1' | 'SF' | 'REJ' | 'S2' | 'S3' | 'RSTO' | 'RSTR' | 'RSTOS0' | 'RSTRH' | 'SH' | 'SHR' | 'OTH';
+export type ConnState =
+  'S0' | 'S1' | 'SF' | 'REJ' | 'S2' | 'S3' | 'RSTO' | 'RSTR' | 'RSTOS0' | 'RSTRH' | 'SH' | 'SHR' | 'OTH';
 export type FlowEndReason = 'closed' | 'idle' | 'evicted' | 'flush';
 
 /** A flow as reported when it ends. Times in seconds since the epoch. */
@@ -144,7 +145,8 @@ function packetTime(p: PacketSummary): number {
 }
 
 function positive(name: string, value: number): number {
-  if (!(value > 0 && value < Number.POSITIVE_INFINITY)) throw new WirelabError('E_CONFIG', `${name} must be > 0, got ${value}`);
+  if (!(value > 0 && value < Number.POSITIVE_INFINITY))
+    throw new WirelabError('E_CONFIG', `${name} must be > 0, got ${value}`);
   return value;
 }
 
@@ -172,7 +174,10 @@ export class FlowTable<T = undefined> {
 
   constructor(options: FlowTableOptions<T> = {}) {
     const idle = positive('idleTimeout', options.idleTimeout ?? DEFAULT_FLOW_IDLE_SECONDS);
-    const datagramIdle = positive('datagramIdleTimeout', options.datagramIdleTimeout ?? DEFAULT_DATAGRAM_IDLE_SECONDS);
+    const datagramIdle = positive(
+      'datagramIdleTimeout',
+      options.datagramIdleTimeout ?? DEFAULT_DATAGRAM_IDLE_SECONDS,
+    );
     const linger = positive('closeLinger', options.closeLinger ?? DEFAULT_FLOW_CLOSE_LINGER_SECONDS);
     this.tcp = { flows: new Map(), timeout: idle, reason: 'idle' };
     this.datagram = { flows: new Map(), timeout: datagramIdle, reason: 'idle' };
@@ -219,7 +224,8 @@ export class FlowTable<T = undefined> {
   flush(): FlowRecord<T>[] {
     const done: FlowRecord<T>[] = [];
     for (const queue of [this.closing, this.tcp, this.datagram]) {
-      for (const flow of queue.flows.values()) done.push(this.finish(flow, queue === this.closing ? 'closed' : 'flush'));
+      for (const flow of queue.flows.values())
+        done.push(this.finish(flow, queue === this.closing ? 'closed' : 'flush'));
       queue.flows.clear();
     }
     return done;
@@ -294,7 +300,10 @@ export class FlowTable<T = undefined> {
   private isClosed(flow: Flow<T>): boolean {
     if (flow.ipProto !== TCP) return false;
     const e = flow.events;
-    return (e & (EV_ORIG_RST | EV_RESP_RST)) !== 0 || (e & (EV_ORIG_FIN | EV_RESP_FIN)) === (EV_ORIG_FIN | EV_RESP_FIN);
+    return (
+      (e & (EV_ORIG_RST | EV_RESP_RST)) !== 0 ||
+      (e & (EV_ORIG_FIN | EV_RESP_FIN)) === (EV_ORIG_FIN | EV_RESP_FIN)
+    );
   }
 
   private finish(flow: Flow<T>, endReason: FlowEndReason): FlowRecord<T> {

@@ -24,18 +24,23 @@ function pct(share: number): string {
 function table(rows: string[][]): string[] {
   const widths: number[] = [];
   for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
-  return rows.map((row) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '));
+  return rows.map((row) =>
+    row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '),
+  );
 }
 
 function talkerLines(title: string, list: Talker[], unit: (v: number) => string, limit: number): string[] {
   if (list.length === 0) return [];
-  const rows = list.slice(0, limit).map((t) => [t.address, unit(t.value), t.error > 0 ? `±${unit(t.error)}` : '']);
+  const rows = list
+    .slice(0, limit)
+    .map((t) => [t.address, unit(t.value), t.error > 0 ? `±${unit(t.error)}` : '']);
   return [title, ...table(rows).map((line) => `  ${line}`)];
 }
 
 /** A multi-line human summary of a snapshot, for the terminal. */
 export function formatStats(snapshot: StatsSnapshot, topN = 5): string {
-  const duration = snapshot.firstTs !== null && snapshot.lastTs !== null ? snapshot.lastTs - snapshot.firstTs : 0;
+  const duration =
+    snapshot.firstTs !== null && snapshot.lastTs !== null ? snapshot.lastTs - snapshot.firstTs : 0;
   const lines = [
     `Packets: ${snapshot.packets}  Bytes: ${formatBytes(snapshot.bytes)}  Average size: ${snapshot.avgPacketSize.toFixed(1)} B  Duration: ${duration.toFixed(3)} s`,
   ];
@@ -61,7 +66,9 @@ export function formatStats(snapshot: StatsSnapshot, topN = 5): string {
   }
   lines.push(...talkerLines('Top sources by bytes:', snapshot.topSources.byBytes, formatBytes, topN));
   lines.push(...talkerLines('Top sources by packets:', snapshot.topSources.byPackets, String, topN));
-  lines.push(...talkerLines('Top destinations by bytes:', snapshot.topDestinations.byBytes, formatBytes, topN));
+  lines.push(
+    ...talkerLines('Top destinations by bytes:', snapshot.topDestinations.byBytes, formatBytes, topN),
+  );
   return lines.join('\n');
 }
 
@@ -69,7 +76,9 @@ export function formatStats(snapshot: StatsSnapshot, topN = 5): string {
 export function formatAnomaly(a: Anomaly): string {
   const where = `${a.src ?? '?'}${a.sport !== undefined ? `:${a.sport}` : ''} -> ${a.dst ?? '?'}${a.dport !== undefined ? `:${a.dport}` : ''}`;
   const what = a.kind === 'packet' ? `packet #${a.index}` : `flow ${a.flow?.connState ?? ''}`.trim();
-  const why = a.features.map((f) => `${f.name}=${roundish(f.value)} (baseline ${roundish(f.baseline)}, ${pct(f.share)})`).join(', ');
+  const why = a.features
+    .map((f) => `${f.name}=${roundish(f.value)} (baseline ${roundish(f.baseline)}, ${pct(f.share)})`)
+    .join(', ');
   return `ANOMALY ${what} ${a.protocol} ${where} score ${a.score.toFixed(3)} > ${a.threshold.toFixed(3)}: ${why}`;
 }
 

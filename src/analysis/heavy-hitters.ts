@@ -33,7 +33,10 @@ export class SpaceSaving {
   /** @param capacity number of counters k (1..MAX_TALKER_COUNTERS) */
   constructor(readonly capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1 || capacity > MAX_TALKER_COUNTERS) {
-      throw new WirelabError('E_CONFIG', `heavy-hitter counters must be 1..${MAX_TALKER_COUNTERS}, got ${capacity}`);
+      throw new WirelabError(
+        'E_CONFIG',
+        `heavy-hitter counters must be 1..${MAX_TALKER_COUNTERS}, got ${capacity}`,
+      );
     }
     this.counts = new Float64Array(capacity);
     this.errors = new Float64Array(capacity);
@@ -103,7 +106,8 @@ export class SpaceSaving {
       if (left >= this.used) return;
       const right = left + 1;
       let child = left;
-      if (right < this.used && this.counts[this.heap[right]!]! < this.counts[this.heap[left]!]!) child = right;
+      if (right < this.used && this.counts[this.heap[right]!]! < this.counts[this.heap[left]!]!)
+        child = right;
       if (this.counts[this.heap[i]!]! <= this.counts[this.heap[child]!]!) return;
       this.swap(i, child);
       i = child;

@@ -67,9 +67,13 @@ function checkOptions(options: ScorerOptions): void {
   const c = options.contamination;
   if (!(c >= 0 && c < 1)) throw new WirelabError('E_CONFIG', `contamination must be in [0, 1), got ${c}`);
   const t = options.threshold;
-  if (t !== undefined && !(t > 0 && t <= 1)) throw new WirelabError('E_CONFIG', `threshold must be in (0, 1], got ${t}`);
+  if (t !== undefined && !(t > 0 && t <= 1))
+    throw new WirelabError('E_CONFIG', `threshold must be in (0, 1], got ${t}`);
   for (const group of options.groups ?? []) {
-    if (group.length === 0 || group.some((f) => !(Number.isInteger(f) && f >= 0 && f < options.names.length))) {
+    if (
+      group.length === 0 ||
+      group.some((f) => !(Number.isInteger(f) && f >= 0 && f < options.names.length))
+    ) {
       throw new WirelabError('E_CONFIG', `bad feature group [${group.join(', ')}]`);
     }
   }
@@ -94,7 +98,12 @@ export class BaselineScorer {
     this.dims = options.names.length;
     this.rows = new Float64Array(options.baselineSize * this.dims);
     const groups = options.groups ?? [Array.from({ length: this.dims }, (_, f) => f)];
-    this.groups = groups.map((features) => ({ features, scratch: new Float64Array(features.length), forest: undefined, threshold: Number.NaN }));
+    this.groups = groups.map((features) => ({
+      features,
+      scratch: new Float64Array(features.length),
+      forest: undefined,
+      threshold: Number.NaN,
+    }));
   }
 
   /** Has the baseline been learnt? */
@@ -169,7 +178,9 @@ export class BaselineScorer {
         outOfRange: 'isolate',
       });
       group.forest = forest;
-      group.threshold = this.options.threshold ?? Math.max(MIN_THRESHOLD, quantile(forest.scoreAll(m), 1 - this.options.contamination));
+      group.threshold =
+        this.options.threshold ??
+        Math.max(MIN_THRESHOLD, quantile(forest.scoreAll(m), 1 - this.options.contamination));
     }
     this.medians = new Float64Array(this.dims);
     this.scales = new Float64Array(this.dims);
@@ -194,7 +205,8 @@ export class BaselineScorer {
   private column(features: readonly number[]): Float64Array {
     const out = new Float64Array(this.learned * features.length);
     for (let r = 0; r < this.learned; r++) {
-      for (let k = 0; k < features.length; k++) out[r * features.length + k] = this.rows[r * this.dims + features[k]!]!;
+      for (let k = 0; k < features.length; k++)
+        out[r * features.length + k] = this.rows[r * this.dims + features[k]!]!;
     }
     return out;
   }

@@ -137,7 +137,12 @@ export class TrafficStats {
   private badLength = 0;
 
   constructor(options: TrafficStatsOptions = {}) {
-    this.window = checkRange('seriesSeconds', options.seriesSeconds ?? DEFAULT_SERIES_SECONDS, 1, MAX_SERIES_SECONDS);
+    this.window = checkRange(
+      'seriesSeconds',
+      options.seriesSeconds ?? DEFAULT_SERIES_SECONDS,
+      1,
+      MAX_SERIES_SECONDS,
+    );
     this.maxProtocols = checkRange('maxProtocols', options.maxProtocols ?? DEFAULT_MAX_PROTOCOLS, 1, 1024);
     this.filter = options.filter;
     const slots = this.maxProtocols + 1; // + the OTHER_PROTOCOL bucket

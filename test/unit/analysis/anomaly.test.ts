@@ -27,13 +27,20 @@ test('recall >= 90% on scan, flood and jumbo packets and flows; false positives 
   const traffic = synthesize({ seed: 1, duration: 200, attacks });
   const ev = evaluate(traffic, detectorOptions);
   const lines: string[] = [];
-  for (const [kind, map] of [['packets', ev.packets], ['flows', ev.flows]] as const) {
-    for (const [label, tally] of map) lines.push(`${kind} ${label}: ${tally.flagged}/${tally.scored} flagged (${pct(rate(tally))})`);
+  for (const [kind, map] of [
+    ['packets', ev.packets],
+    ['flows', ev.flows],
+  ] as const) {
+    for (const [label, tally] of map)
+      lines.push(`${kind} ${label}: ${tally.flagged}/${tally.scored} flagged (${pct(rate(tally))})`);
   }
   t.diagnostic(`${traffic.length} packets in ${ev.elapsedMs.toFixed(0)} ms; ${lines.join('; ')}`);
   for (const label of ['scan', 'flood', 'jumbo'] as const) {
     assert.ok(ev.packets.get(label)!.scored > 0, `${label} packets were scored`);
-    assert.ok(rate(ev.packets.get(label)) >= 0.9, `packet recall on ${label}: ${pct(rate(ev.packets.get(label)))}`);
+    assert.ok(
+      rate(ev.packets.get(label)) >= 0.9,
+      `packet recall on ${label}: ${pct(rate(ev.packets.get(label)))}`,
+    );
   }
   for (const label of ['scan', 'flood'] as const) {
     assert.ok(ev.flows.get(label)!.scored >= 900, `${label} flows were scored, not learnt`);
@@ -46,7 +53,8 @@ test('recall >= 90% on scan, flood and jumbo packets and flows; false positives 
   // The explanations name the features that tell each attack apart.
   const byLabel = (label: Labelled['label']): Anomaly[] =>
     ev.anomalies.filter((a) => a.kind === 'packet' && traffic[a.index - 1]!.label === label);
-  const share = (list: Anomaly[], ok: (names: string[]) => boolean): number => list.filter((a) => ok(topNames(a))).length / list.length;
+  const share = (list: Anomaly[], ok: (names: string[]) => boolean): number =>
+    list.filter((a) => ok(topNames(a))).length / list.length;
   const scan = byLabel('scan');
   assert.ok(share(scan, (n) => n.includes('srcNewPortRate') || n.includes('srcSynRatio')) >= 0.9);
   assert.ok(share(byLabel('flood'), (n) => n.includes('dstSynRate') || n.includes('srcGapLog10s')) >= 0.9);
@@ -77,11 +85,17 @@ test('nothing is reported before the warm-up and baseline; the same seed reprodu
   assert.ok(a.length > 0);
   assert.deepEqual(a, b);
   const start = traffic[0]!.p.tsSec;
-  assert.ok(a.every((x) => x.ts >= start + 5), 'nothing inside the warm-up');
+  assert.ok(
+    a.every((x) => x.ts >= start + 5),
+    'nothing inside the warm-up',
+  );
   const other = new AnomalyDetector({ ...options, seed: 8 });
   let scores = 0;
   for (const { p } of traffic) scores += other.push(p).reduce((s, x) => s + x.score, 0);
-  assert.notEqual(scores, a.filter((x) => x.kind === 'packet').reduce((s, x) => s + x.score, 0));
+  assert.notEqual(
+    scores,
+    a.filter((x) => x.kind === 'packet').reduce((s, x) => s + x.score, 0),
+  );
 });
 
 test('a fixed threshold is honoured; bad options are typed errors', () => {

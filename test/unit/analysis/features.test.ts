@@ -1,6 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FlowFeaturizer, PACKET_FEATURES, PacketFeaturizer, portClass } from '../../../src/analysis/features.js';
+import {
+  FlowFeaturizer,
+  PACKET_FEATURES,
+  PacketFeaturizer,
+  portClass,
+} from '../../../src/analysis/features.js';
 import { FLOW_FEATURES, FlowTable, type FlowContext } from '../../../src/analysis/index.js';
 import { ACK, RST, SYN, packet } from './packets.js';
 
@@ -14,11 +19,22 @@ test('port classes follow the IANA ranges of RFC 6335', () => {
 test('a scanning source builds up a new-port rate and a SYN ratio; a busy client does not', () => {
   const f = new PacketFeaturizer({ rateTau: 2 });
   const v = new Float64Array(PACKET_FEATURES.length);
-  for (let port = 1; port <= 100; port++) f.extract(packet({ src: 'scanner', dst: 'victim', dport: port, tcpFlags: SYN, t: T0 + port * 0.01 }), v);
+  for (let port = 1; port <= 100; port++)
+    f.extract(packet({ src: 'scanner', dst: 'victim', dport: port, tcpFlags: SYN, t: T0 + port * 0.01 }), v);
   assert.ok(v[at('srcNewPortRate')]! > 50, `scan rate ${v[at('srcNewPortRate')]}`);
   assert.ok(v[at('srcSynRatio')]! > 0.99);
   assert.ok(v[at('dstSynRate')]! > 50);
-  for (let i = 1; i <= 100; i++) f.extract(packet({ src: 'client', dst: 'server', dport: 443, tcpFlags: i % 10 === 0 ? SYN : ACK, t: T0 + 10 + i * 0.01 }), v);
+  for (let i = 1; i <= 100; i++)
+    f.extract(
+      packet({
+        src: 'client',
+        dst: 'server',
+        dport: 443,
+        tcpFlags: i % 10 === 0 ? SYN : ACK,
+        t: T0 + 10 + i * 0.01,
+      }),
+      v,
+    );
   assert.ok(v[at('srcNewPortRate')]! < 1.5, `client rate ${v[at('srcNewPortRate')]}`);
   assert.ok(v[at('srcSynRatio')]! < 0.2);
   assert.equal(v[at('size')], 100);
@@ -30,7 +46,8 @@ test('a scanning source builds up a new-port rate and a SYN ratio; a busy client
 test('rates decay with time: after ten time constants the scan is forgotten', () => {
   const f = new PacketFeaturizer({ rateTau: 1 });
   const v = new Float64Array(PACKET_FEATURES.length);
-  for (let port = 1; port <= 50; port++) f.extract(packet({ src: 's', dport: port, tcpFlags: SYN, t: T0 + port * 0.001 }), v);
+  for (let port = 1; port <= 50; port++)
+    f.extract(packet({ src: 's', dport: port, tcpFlags: SYN, t: T0 + port * 0.001 }), v);
   f.extract(packet({ src: 's', dport: 50, tcpFlags: ACK, t: T0 + 10.05 }), v);
   assert.ok(v[at('srcNewPortRate')]! < 0.01, `${v[at('srcNewPortRate')]}`);
 });
@@ -50,8 +67,20 @@ test('flow features take host rates at flow start and flow shape at the end', ()
   const ff = new FlowFeaturizer({ rateTau: 5 });
   const table = new FlowTable<FlowContext>({ tag: (p) => ff.start(p) });
   for (let port = 1; port <= 30; port++) {
-    table.push(packet({ src: 'scanner', dst: 'victim', sport: 999, dport: port, tcpFlags: SYN, t: T0 + port * 0.01 }));
-    table.push(packet({ src: 'victim', dst: 'scanner', sport: port, dport: 999, tcpFlags: RST | ACK, length: 54, t: T0 + port * 0.01 + 0.001 }));
+    table.push(
+      packet({ src: 'scanner', dst: 'victim', sport: 999, dport: port, tcpFlags: SYN, t: T0 + port * 0.01 }),
+    );
+    table.push(
+      packet({
+        src: 'victim',
+        dst: 'scanner',
+        sport: port,
+        dport: 999,
+        tcpFlags: RST | ACK,
+        length: 54,
+        t: T0 + port * 0.01 + 0.001,
+      }),
+    );
   }
   const flows = table.flush();
   assert.equal(flows.length, 30);

@@ -40,7 +40,10 @@ test('a full TCP connection is one SF flow, counted each way, ended after the cl
   assert.equal(f.connState, 'SF');
   assert.equal(f.endReason, 'closed');
   assert.deepEqual([f.src, f.sport, f.dst, f.dport], ['10.0.0.1', 40000, '10.0.0.2', 80]);
-  assert.deepEqual([f.origPackets, f.origBytes, f.respPackets, f.respBytes], [5, 74 + 66 + 300 + 66 + 66, 3, 74 + 1500 + 66]);
+  assert.deepEqual(
+    [f.origPackets, f.origBytes, f.respPackets, f.respBytes],
+    [5, 74 + 66 + 300 + 66 + 66, 3, 74 + 1500 + 66],
+  );
   assert.ok(Math.abs(f.duration - 0.07) < 1e-6);
   assert.equal(f.synWithoutAck, false);
 });
@@ -48,19 +51,81 @@ test('a full TCP connection is one SF flow, counted each way, ended after the cl
 test('conn_state follows Zeek for attempts, rejections and resets', () => {
   const cases: [string, PacketSpec[]][] = [
     ['S0', [{ ...C, tcpFlags: SYN }]],
-    ['REJ', [{ ...C, tcpFlags: SYN }, { ...S, tcpFlags: RST | ACK }]],
-    ['RSTOS0', [{ ...C, tcpFlags: SYN }, { ...C, tcpFlags: RST }]],
-    ['SH', [{ ...C, tcpFlags: SYN }, { ...C, tcpFlags: FIN }]],
-    ['S1', [{ ...C, tcpFlags: SYN }, { ...S, tcpFlags: SYN | ACK }, { ...C, tcpFlags: ACK }]],
-    ['RSTO', [{ ...C, tcpFlags: SYN }, { ...S, tcpFlags: SYN | ACK }, { ...C, tcpFlags: RST | ACK }]],
-    ['RSTR', [{ ...C, tcpFlags: SYN }, { ...S, tcpFlags: SYN | ACK }, { ...S, tcpFlags: RST }]],
-    ['S2', [{ ...C, tcpFlags: SYN }, { ...S, tcpFlags: SYN | ACK }, { ...C, tcpFlags: FIN | ACK }]],
-    ['S3', [{ ...C, tcpFlags: SYN }, { ...S, tcpFlags: SYN | ACK }, { ...S, tcpFlags: FIN | ACK }]],
-    ['OTH', [{ ...C, tcpFlags: ACK }, { ...S, tcpFlags: ACK }]],
+    [
+      'REJ',
+      [
+        { ...C, tcpFlags: SYN },
+        { ...S, tcpFlags: RST | ACK },
+      ],
+    ],
+    [
+      'RSTOS0',
+      [
+        { ...C, tcpFlags: SYN },
+        { ...C, tcpFlags: RST },
+      ],
+    ],
+    [
+      'SH',
+      [
+        { ...C, tcpFlags: SYN },
+        { ...C, tcpFlags: FIN },
+      ],
+    ],
+    [
+      'S1',
+      [
+        { ...C, tcpFlags: SYN },
+        { ...S, tcpFlags: SYN | ACK },
+        { ...C, tcpFlags: ACK },
+      ],
+    ],
+    [
+      'RSTO',
+      [
+        { ...C, tcpFlags: SYN },
+        { ...S, tcpFlags: SYN | ACK },
+        { ...C, tcpFlags: RST | ACK },
+      ],
+    ],
+    [
+      'RSTR',
+      [
+        { ...C, tcpFlags: SYN },
+        { ...S, tcpFlags: SYN | ACK },
+        { ...S, tcpFlags: RST },
+      ],
+    ],
+    [
+      'S2',
+      [
+        { ...C, tcpFlags: SYN },
+        { ...S, tcpFlags: SYN | ACK },
+        { ...C, tcpFlags: FIN | ACK },
+      ],
+    ],
+    [
+      'S3',
+      [
+        { ...C, tcpFlags: SYN },
+        { ...S, tcpFlags: SYN | ACK },
+        { ...S, tcpFlags: FIN | ACK },
+      ],
+    ],
+    [
+      'OTH',
+      [
+        { ...C, tcpFlags: ACK },
+        { ...S, tcpFlags: ACK },
+      ],
+    ],
   ];
   for (const [state, specs] of cases) {
     const table = new FlowTable();
-    run(table, specs.map((s, i) => ({ ...s, t: T0 + i * 0.01 })));
+    run(
+      table,
+      specs.map((s, i) => ({ ...s, t: T0 + i * 0.01 })),
+    );
     const [f] = table.flush();
     assert.equal(f!.connState, state, `${state}: got ${f!.connState}`);
   }
@@ -70,7 +135,10 @@ test('conn_state follows Zeek for attempts, rejections and resets', () => {
 
 test('a SYN-ACK seen first makes its destination the originator', () => {
   const table = new FlowTable();
-  run(table, [{ ...S, t: T0, tcpFlags: SYN | ACK }, { ...C, t: T0 + 0.01, tcpFlags: ACK }]);
+  run(table, [
+    { ...S, t: T0, tcpFlags: SYN | ACK },
+    { ...C, t: T0 + 0.01, tcpFlags: ACK },
+  ]);
   const [f] = table.flush();
   assert.deepEqual([f!.src, f!.dport, f!.origPackets, f!.respPackets], ['10.0.0.1', 80, 1, 1]);
   assert.equal(f!.connState, 'OTH');
@@ -84,9 +152,18 @@ test('idle flows end after their timeout: datagrams sooner than TCP', () => {
   ]);
   assert.deepEqual(run(table, [{ src: 'x', dst: 'y', t: T0 + 14.9, ipProto: 1, protocol: 'ICMP' }]), []);
   const udp = run(table, [{ src: 'x', dst: 'y', t: T0 + 15.5, ipProto: 1, protocol: 'ICMP' }]);
-  assert.deepEqual(udp.map((f) => [f.ipProto, f.endReason, f.connState]), [[17, 'idle', 'S0']]);
+  assert.deepEqual(
+    udp.map((f) => [f.ipProto, f.endReason, f.connState]),
+    [[17, 'idle', 'S0']],
+  );
   const tcp = run(table, [{ src: 'x', dst: 'y', t: T0 + 61, ipProto: 1, protocol: 'ICMP' }]);
-  assert.deepEqual(tcp.map((f) => [f.ipProto, f.endReason]), [[1, 'idle'], [6, 'idle']]);
+  assert.deepEqual(
+    tcp.map((f) => [f.ipProto, f.endReason]),
+    [
+      [1, 'idle'],
+      [6, 'idle'],
+    ],
+  );
   assert.equal(table.size, 1);
 });
 
@@ -108,7 +185,15 @@ test('bad options are typed errors; odd packets are accounted without throwing',
   assert.throws(() => new FlowTable({ maxFlows: 0 }), WirelabError);
   assert.throws(() => new FlowTable({ idleTimeout: Number.NaN }), WirelabError);
   const table = new FlowTable();
-  table.push({ ...packet(), src: undefined, dst: undefined, sport: undefined, dport: undefined, length: Number.NaN, tsSec: Number.NaN });
+  table.push({
+    ...packet(),
+    src: undefined,
+    dst: undefined,
+    sport: undefined,
+    dport: undefined,
+    length: Number.NaN,
+    tsSec: Number.NaN,
+  });
   const [f] = table.flush();
   assert.equal(f!.origBytes, 0);
   assert.equal(f!.src, '(none)');

@@ -22,7 +22,8 @@ test('space-saving keeps every key above N/k, with counts bracketing the truth',
   for (const [key, count] of truth) {
     if (count > total / k) assert.ok(monitored.has(key), `${key} (${count}) must be monitored`);
     const h = monitored.get(key);
-    if (h) assert.ok(h.count - h.error <= count && count <= h.count, `${key}: ${h.count}-${h.error} vs ${count}`);
+    if (h)
+      assert.ok(h.count - h.error <= count && count <= h.count, `${key}: ${h.count}-${h.error} vs ${count}`);
   }
   for (let i = 1; i < top.length; i++) assert.ok(top[i - 1]!.count >= top[i]!.count);
 });

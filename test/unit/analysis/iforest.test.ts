@@ -34,7 +34,9 @@ test('c(n) follows Equation 1 of the paper', () => {
   assert.equal(averagePathLength(1), 0);
   assert.equal(averagePathLength(2), 1);
   // c(256) = 2 (ln 255 + 0.5772156649) - 2 * 255 / 256
-  assert.ok(Math.abs(averagePathLength(256) - (2 * (Math.log(255) + 0.5772156649) - (2 * 255) / 256)) < 1e-12);
+  assert.ok(
+    Math.abs(averagePathLength(256) - (2 * (Math.log(255) + 0.5772156649) - (2 * 255) / 256)) < 1e-12,
+  );
   assert.ok(Math.abs(averagePathLength(256) - 10.2448) < 1e-3);
 });
 
@@ -85,8 +87,20 @@ test('constant features and tiny inputs still give a usable forest', () => {
 
 test('bad shapes are typed errors', () => {
   const rng = mulberry32(1);
-  assert.throws(() => IsolationForest.fit({ data: new Float64Array(2), rows: 1, dims: 2 }, { rng }), WirelabError);
-  assert.throws(() => IsolationForest.fit({ data: new Float64Array(4), rows: 4, dims: 2 }, { rng }), WirelabError);
-  assert.throws(() => IsolationForest.fit({ data: new Float64Array(8), rows: 4, dims: 2 }, { rng, trees: 0 }), WirelabError);
-  assert.throws(() => IsolationForest.fit({ data: new Float64Array(8), rows: 4, dims: 2 }, { rng, sampleSize: 1 }), WirelabError);
+  assert.throws(
+    () => IsolationForest.fit({ data: new Float64Array(2), rows: 1, dims: 2 }, { rng }),
+    WirelabError,
+  );
+  assert.throws(
+    () => IsolationForest.fit({ data: new Float64Array(4), rows: 4, dims: 2 }, { rng }),
+    WirelabError,
+  );
+  assert.throws(
+    () => IsolationForest.fit({ data: new Float64Array(8), rows: 4, dims: 2 }, { rng, trees: 0 }),
+    WirelabError,
+  );
+  assert.throws(
+    () => IsolationForest.fit({ data: new Float64Array(8), rows: 4, dims: 2 }, { rng, sampleSize: 1 }),
+    WirelabError,
+  );
 });

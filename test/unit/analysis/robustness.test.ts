@@ -22,7 +22,20 @@ function pick<T>(rng: Rng, items: readonly T[]): T {
   return items[Math.floor(rng() * items.length)]!;
 }
 
-const numbers = [0, -1, 1, 65535, 65536, 2 ** 31, -(2 ** 31), Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1e300, 0.5];
+const numbers = [
+  0,
+  -1,
+  1,
+  65535,
+  65536,
+  2 ** 31,
+  -(2 ** 31),
+  Number.NaN,
+  Number.POSITIVE_INFINITY,
+  Number.NEGATIVE_INFINITY,
+  1e300,
+  0.5,
+];
 
 function randomPacket(rng: Rng, i: number): PacketSummary {
   const wild = (normal: number): number => (rng() < 0.2 ? pick(rng, numbers) : normal);
@@ -36,7 +49,16 @@ function randomPacket(rng: Rng, i: number): PacketSummary {
     dst: maybe(pick(rng, ['10.0.0.1', '::1', 'ff:ff:ff:ff:ff:ff', '', '\u0000'])),
     sport: maybe(wild(Math.floor(rng() * 65536))),
     dport: maybe(wild(Math.floor(rng() * 1024))),
-    protocol: pick(rng, ['TCP', 'UDP', 'DNS', 'ICMP', '', '__proto__', 'constructor', `P${Math.floor(rng() * 100)}`]),
+    protocol: pick(rng, [
+      'TCP',
+      'UDP',
+      'DNS',
+      'ICMP',
+      '',
+      '__proto__',
+      'constructor',
+      `P${Math.floor(rng() * 100)}`,
+    ]),
     ipProto: wild(pick(rng, [6, 17, 1, 58, -1])),
     length: wild(Math.floor(rng() * 2000)),
     tcpFlags: wild(Math.floor(rng() * 256)),
@@ -59,7 +81,13 @@ for (const seed of [1, 2, 3]) {
     const rng = mulberry32(seed);
     const stats = new TrafficStats({ maxProtocols: 8, talkerCounters: 16, seriesSeconds: 30 });
     const flows = new FlowTable({ maxFlows: 500 });
-    const detector = new AnomalyDetector({ baselinePackets: 500, baselineFlows: 50, warmup: 0, trees: 20, maxHosts: 100 });
+    const detector = new AnomalyDetector({
+      baselinePackets: 500,
+      baselineFlows: 50,
+      warmup: 0,
+      trees: 20,
+      maxHosts: 100,
+    });
     const anomalies: Anomaly[] = [];
     for (let i = 1; i <= 20_000; i++) {
       const p = randomPacket(rng, i);

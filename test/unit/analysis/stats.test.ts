@@ -31,7 +31,15 @@ test('size buckets have inclusive upper edges 64, 128, ..., 1518 and a jumbo buc
   const stats = new TrafficStats();
   for (const length of [0, 64, 65, 128, 129, 1518, 1519, 9000]) stats.add(packet({ length }));
   const tcp = stats.snapshot().protocols[0]!;
-  assert.deepEqual(SIZE_BUCKET_LABELS, ['0-64', '65-128', '129-256', '257-512', '513-1024', '1025-1518', '>1518']);
+  assert.deepEqual(SIZE_BUCKET_LABELS, [
+    '0-64',
+    '65-128',
+    '129-256',
+    '257-512',
+    '513-1024',
+    '1025-1518',
+    '>1518',
+  ]);
   assert.deepEqual(tcp.sizeHistogram, [2, 2, 1, 0, 0, 1, 2]);
 });
 
@@ -74,7 +82,10 @@ test('top talkers find the heavy source among many small ones with bounded count
   assert.equal(s.topSources.byPackets[0]!.value - s.topSources.byPackets[0]!.error <= 1000, true);
   assert.equal(s.topDestinations.byPackets[0]!.address, '10.0.0.9');
   assert.equal(s.topDestinations.byPackets[0]!.value, 2000);
-  assert.deepEqual(stats.snapshot({ src: '10.0.0.66' }).topSources.byBytes.map((t) => t.address), ['10.0.0.66']);
+  assert.deepEqual(
+    stats.snapshot({ src: '10.0.0.66' }).topSources.byBytes.map((t) => t.address),
+    ['10.0.0.66'],
+  );
 });
 
 test('a constructor filter counts only matching packets', () => {
@@ -91,7 +102,10 @@ test('a constructor filter counts only matching packets', () => {
 test('protocols past the cap fall into one bucket', () => {
   const stats = new TrafficStats({ maxProtocols: 2 });
   for (const protocol of ['A', 'B', 'C', 'D', 'A']) stats.add(packet({ protocol }));
-  const names = stats.snapshot().protocols.map((p) => `${p.protocol}:${p.packets}`).sort();
+  const names = stats
+    .snapshot()
+    .protocols.map((p) => `${p.protocol}:${p.packets}`)
+    .sort();
   assert.deepEqual(names, ['(other):2', 'A:2', 'B:1']);
 });
 

@@ -79,7 +79,17 @@ class Builder {
     return -Math.log(1 - this.rng()) * mean;
   }
 
-  emit(t: number, src: string, dst: string, sport: number | undefined, dport: number | undefined, proto: 'TCP' | 'UDP' | 'DNS' | 'ICMP', length: number, tcpFlags: number, label: Label): void {
+  emit(
+    t: number,
+    src: string,
+    dst: string,
+    sport: number | undefined,
+    dport: number | undefined,
+    proto: 'TCP' | 'UDP' | 'DNS' | 'ICMP',
+    length: number,
+    tcpFlags: number,
+    label: Label,
+  ): void {
     const ipProto = proto === 'TCP' ? 6 : proto === 'ICMP' ? 1 : 17;
     const whole = Math.floor(t);
     const p: PacketSummary = {
@@ -95,7 +105,9 @@ class Builder {
       ipProto,
       length: Math.round(length),
       tcpFlags,
-      flags: FLAG_NAMES.filter(([bit]) => tcpFlags & bit).map(([, name]) => name).join(','),
+      flags: FLAG_NAMES.filter(([bit]) => tcpFlags & bit)
+        .map(([, name]) => name)
+        .join(','),
       info: '',
     };
     this.out.push({ p, label });
@@ -111,7 +123,8 @@ function webSession(b: Builder, t0: number, c: string, s: string, port: number):
   const sport = b.int(32768, 60999);
   let t = t0;
   const up = (len: number, flags: number): void => b.emit(t, c, s, sport, port, 'TCP', len, flags, 'normal');
-  const down = (len: number, flags: number): void => b.emit(t, s, c, port, sport, 'TCP', len, flags, 'normal');
+  const down = (len: number, flags: number): void =>
+    b.emit(t, s, c, port, sport, 'TCP', len, flags, 'normal');
   up(74, SYN);
   t += rtt / 2;
   down(74, SYN | ACK);
@@ -207,7 +220,17 @@ function synFlood(b: Builder, at: number, packets: number, rate: number): void {
     const spoofed = `${b.int(1, 223)}.${b.int(0, 255)}.${b.int(0, 255)}.${b.int(1, 254)}`;
     const sport = b.int(1024, 65535);
     b.emit(t, spoofed, FLOOD_TARGET, sport, 80, 'TCP', 60, SYN, 'flood');
-    b.emit(t + b.between(0.0001, 0.001), FLOOD_TARGET, spoofed, 80, sport, 'TCP', 58, SYN | ACK, 'flood-reply');
+    b.emit(
+      t + b.between(0.0001, 0.001),
+      FLOOD_TARGET,
+      spoofed,
+      80,
+      sport,
+      'TCP',
+      58,
+      SYN | ACK,
+      'flood-reply',
+    );
   }
 }
 
