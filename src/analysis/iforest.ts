@@ -167,79 +167,85 @@ export class IsolationForest {
    * range falls between v and the training vectors. The rest of the probability mass goes on down.
    */
   private pathLengthIsolating(x: ArrayLike<number>, offset: number): number {
-    const { num, int, leaf, range, heightLimit, nodesPerTree } = this;
     let total = 0;
     let t = 0;
-    // Four trees at a time, as in pathLength().
-    for (; t + 4 <= this.trees; t += 4) {
-      let a = t * nodesPerTree;
-      let aliveA = 1;
-      let expA = 0;
-      let b = a + nodesPerTree;
-      let aliveB = 1;
-      let expB = 0;
-      let c = b + nodesPerTree;
-      let aliveC = 1;
-      let expC = 0;
-      let d = c + nodesPerTree;
-      let aliveD = 1;
-      let expD = 0;
-      for (let k = 0; k < heightLimit; k++) {
-        const va = x[offset + int[4 * a + 2]!]!;
-        if (va > range[2 * a + 1]! || va < range[2 * a]!) {
-          const p = outsideProbability(va, range[2 * a]!, range[2 * a + 1]!);
-          expA += aliveA * p * (k + 1);
-          aliveA *= 1 - p;
-        }
-        a = int[4 * a + 3]! + +(va > num[2 * a]!);
-        const vb = x[offset + int[4 * b + 2]!]!;
-        if (vb > range[2 * b + 1]! || vb < range[2 * b]!) {
-          const p = outsideProbability(vb, range[2 * b]!, range[2 * b + 1]!);
-          expB += aliveB * p * (k + 1);
-          aliveB *= 1 - p;
-        }
-        b = int[4 * b + 3]! + +(vb > num[2 * b]!);
-        const vc = x[offset + int[4 * c + 2]!]!;
-        if (vc > range[2 * c + 1]! || vc < range[2 * c]!) {
-          const p = outsideProbability(vc, range[2 * c]!, range[2 * c + 1]!);
-          expC += aliveC * p * (k + 1);
-          aliveC *= 1 - p;
-        }
-        c = int[4 * c + 3]! + +(vc > num[2 * c]!);
-        const vd = x[offset + int[4 * d + 2]!]!;
-        if (vd > range[2 * d + 1]! || vd < range[2 * d]!) {
-          const p = outsideProbability(vd, range[2 * d]!, range[2 * d + 1]!);
-          expD += aliveD * p * (k + 1);
-          aliveD *= 1 - p;
-        }
-        d = int[4 * d + 3]! + +(vd > num[2 * d]!);
-      }
-      total +=
-        expA +
-        aliveA * leaf[a]! +
-        expB +
-        aliveB * leaf[b]! +
-        expC +
-        aliveC * leaf[c]! +
-        expD +
-        aliveD * leaf[d]!;
-    }
-    for (; t < this.trees; t++) {
-      let node = t * nodesPerTree;
-      let alive = 1;
-      let expected = 0;
-      for (let k = 0; k < heightLimit; k++) {
-        const v = x[offset + int[4 * node + 2]!]!;
-        if (v > range[2 * node + 1]! || v < range[2 * node]!) {
-          const p = outsideProbability(v, range[2 * node]!, range[2 * node + 1]!);
-          expected += alive * p * (k + 1);
-          alive *= 1 - p;
-        }
-        node = int[4 * node + 3]! + +(v > num[2 * node]!);
-      }
-      total += expected + alive * leaf[node]!;
-    }
+    for (; t + 4 <= this.trees; t += 4) total += this.fourIsolating(x, offset, t);
+    for (; t < this.trees; t++) total += this.oneIsolating(x, offset, t);
     return total / this.trees;
+  }
+
+  /** Sum of the path lengths in trees t .. t+3, walked together (as in pathLength()). */
+  private fourIsolating(x: ArrayLike<number>, offset: number, t: number): number {
+    const { num, int, leaf, range, heightLimit, nodesPerTree } = this;
+    let a = t * nodesPerTree;
+    let aliveA = 1;
+    let expA = 0;
+    let b = a + nodesPerTree;
+    let aliveB = 1;
+    let expB = 0;
+    let c = b + nodesPerTree;
+    let aliveC = 1;
+    let expC = 0;
+    let d = c + nodesPerTree;
+    let aliveD = 1;
+    let expD = 0;
+    for (let k = 0; k < heightLimit; k++) {
+      const va = x[offset + int[4 * a + 2]!]!;
+      if (va > range[2 * a + 1]! || va < range[2 * a]!) {
+        const p = outsideProbability(va, range[2 * a]!, range[2 * a + 1]!);
+        expA += aliveA * p * (k + 1);
+        aliveA *= 1 - p;
+      }
+      a = int[4 * a + 3]! + +(va > num[2 * a]!);
+      const vb = x[offset + int[4 * b + 2]!]!;
+      if (vb > range[2 * b + 1]! || vb < range[2 * b]!) {
+        const p = outsideProbability(vb, range[2 * b]!, range[2 * b + 1]!);
+        expB += aliveB * p * (k + 1);
+        aliveB *= 1 - p;
+      }
+      b = int[4 * b + 3]! + +(vb > num[2 * b]!);
+      const vc = x[offset + int[4 * c + 2]!]!;
+      if (vc > range[2 * c + 1]! || vc < range[2 * c]!) {
+        const p = outsideProbability(vc, range[2 * c]!, range[2 * c + 1]!);
+        expC += aliveC * p * (k + 1);
+        aliveC *= 1 - p;
+      }
+      c = int[4 * c + 3]! + +(vc > num[2 * c]!);
+      const vd = x[offset + int[4 * d + 2]!]!;
+      if (vd > range[2 * d + 1]! || vd < range[2 * d]!) {
+        const p = outsideProbability(vd, range[2 * d]!, range[2 * d + 1]!);
+        expD += aliveD * p * (k + 1);
+        aliveD *= 1 - p;
+      }
+      d = int[4 * d + 3]! + +(vd > num[2 * d]!);
+    }
+    return (
+      expA +
+      expB +
+      expC +
+      expD +
+      aliveA * leaf[a]! +
+      aliveB * leaf[b]! +
+      aliveC * leaf[c]! +
+      aliveD * leaf[d]!
+    );
+  }
+
+  private oneIsolating(x: ArrayLike<number>, offset: number, t: number): number {
+    const { num, int, leaf, range, heightLimit } = this;
+    let node = t * this.nodesPerTree;
+    let alive = 1;
+    let expected = 0;
+    for (let k = 0; k < heightLimit; k++) {
+      const v = x[offset + int[4 * node + 2]!]!;
+      if (v > range[2 * node + 1]! || v < range[2 * node]!) {
+        const p = outsideProbability(v, range[2 * node]!, range[2 * node + 1]!);
+        expected += alive * p * (k + 1);
+        alive *= 1 - p;
+      }
+      node = int[4 * node + 3]! + +(v > num[2 * node]!);
+    }
+    return expected + alive * leaf[node]!;
   }
 
   /** The anomaly score s(x) in (0, 1]: near 1 anomalous, <= 0.5 ordinary. */
