@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AnomalyDetector, type Anomaly } from '../../../src/analysis/index.js';
+import { AnomalyDetector, formatAnomaly, formatBytes, type Anomaly } from '../../../src/analysis/index.js';
 import { WirelabError } from '../../../src/common/errors.js';
 import { evaluate, rate } from './evaluate.js';
 import { synthesize, type Labelled } from './synth.js';
@@ -109,4 +109,27 @@ test('a fixed threshold is honoured; bad options are typed errors', () => {
   assert.throws(() => new AnomalyDetector({ threshold: 1.5 }), WirelabError);
   assert.throws(() => new AnomalyDetector({ contamination: 1 }), WirelabError);
   assert.throws(() => new AnomalyDetector({ baselinePackets: 1 }), WirelabError);
+});
+
+test('formatAnomaly prints what, where, score and why on one line', () => {
+  const line = formatAnomaly({
+    kind: 'packet',
+    score: 0.8123,
+    threshold: 0.7,
+    index: 42,
+    ts: 1_700_000_000,
+    protocol: 'UDP',
+    src: '10.0.0.1',
+    dst: '10.0.0.2',
+    sport: 5000,
+    dport: 5001,
+    features: [{ name: 'size', value: 9000, baseline: 313, share: 0.5, z: 40 }],
+  });
+  assert.equal(
+    line,
+    'ANOMALY packet #42 UDP 10.0.0.1:5000 -> 10.0.0.2:5001 score 0.812 > 0.700: size=9000 (baseline 313, 50.0%)',
+  );
+  assert.equal(formatBytes(999), '999 B');
+  assert.equal(formatBytes(1500), '1.5 kB');
+  assert.equal(formatBytes(3_738_523), '3.7 MB');
 });
