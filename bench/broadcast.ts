@@ -6,6 +6,9 @@
  */
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { Lab } from '../src/lab/hosts.js';
 import { percentile } from '../src/common/percentile.js';
@@ -15,6 +18,7 @@ const RATES = [1_000, 2_000, 5_000, 10_000, 20_000, 40_000, 80_000];
 const PORT = 12345;
 const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
 const wirelab = here('../bin/wirelab.js');
+const workDir = mkdtempSync(join(tmpdir(), 'wirelab-bench-broadcast-'));
 
 type Impl = 'wirelab' | 'raw';
 interface Round { rate: number; impl: Impl; sent: number; received: number[]; p50Us: number | undefined; p99Us: number | undefined }
@@ -23,30 +27,31 @@ function lines(child: ChildProcess, onLine: (line: string) => void): void {
   createInterface({ input: child.stdout! }).on('line', onLine);
 }
 
-/** Start one receiver; resolves when it listens. `result()` stops it and returns count and latencies. */
+/**
+ * Start one receiver; resolves when it listens. `result()` stops it and returns count and latencies.
+ * The wirelab node prints one NDJSON line per message, as it does for a user; it writes them to a file
+ * read after the round, so that this process does not compete with the receivers for the CPU.
+ */
 async function receiver(lab: Lab, host: string, impl: Impl): Promise<() => Promise<{ count: number; latencies: number[] }>> {
+  const file = join(workDir, `${host}-${impl}.ndjson`);
+  const fd = openSync(file, 'w');
   const child = impl === 'wirelab'
-    ? lab.spawn(host, process.execPath, [wirelab, 'broadcast', 'node', '--json', '--quiet', '--port', String(PORT)], { stdio: ['ignore', 'pipe', 'ignore'] })
-    : lab.spawn(host, process.execPath, ['--import', 'tsx', here('support/udp-receiver.ts'), String(PORT)], { stdio: ['ignore', 'pipe', 'ignore'] });
-  const latencies: number[] = [];
-  let summary: { messages: number; latencies: number[] } | undefined;
-  let listening!: () => void;
-  const ready = new Promise<void>((resolve) => (listening = resolve));
-  lines(child, (line) => {
-    if (line.startsWith('{"event":"message"')) {
-      const m = /"latencyUs":(-?\d+)/.exec(line);
-      if (m) latencies.push(Number(m[1]));
-    } else if (line.includes('"listening"')) listening();
-    else if (line.startsWith('{"event":"summary"')) summary = JSON.parse(line) as typeof summary;
-  });
+    ? lab.spawn(host, process.execPath, [wirelab, 'broadcast', 'node', '--json', '--quiet', '--port', String(PORT)], { stdio: ['ignore', fd, 'ignore'] })
+    : lab.spawn(host, process.execPath, ['--import', 'tsx', here('support/udp-receiver.ts'), String(PORT)], { stdio: ['ignore', fd, 'ignore'] });
+  closeSync(fd);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-  await ready;
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  // Wait (bounded) for the "listening" line in its output file.
+  for (let i = 0; i < 300 && !readFileSync(file, 'utf8').includes('"listening"'); i++) await new Promise((r) => setTimeout(r, 50));
   return async () => {
     child.kill('SIGTERM');
     await exited;
     clearTimeout(timer);
-    if (impl === 'raw') return { count: summary?.messages ?? 0, latencies: summary?.latencies ?? [] };
+    const latencies: number[] = [];
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      if (line.startsWith('{"event":"message"')) latencies.push((JSON.parse(line) as { latencyUs: number }).latencyUs);
+      else if (line.startsWith('{"event":"summary"') && impl === 'raw') latencies.push(...(JSON.parse(line) as { latencies: number[] }).latencies);
+    }
     return { count: latencies.length, latencies };
   };
 }
@@ -93,6 +98,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await lab.destroy();
+    rmSync(workDir, { recursive: true, force: true });
   }
   const w = best.wirelab?.rate ?? 0;
   const r = best.raw?.rate ?? 0;

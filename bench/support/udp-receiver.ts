@@ -13,6 +13,7 @@ socket.on('message', (msg) => {
   latencies.push(systemClock.nowUs() - Number(msg.toString('ascii', 0, 16)));
 });
 socket.bind(port, '0.0.0.0', () => {
+  socket.setRecvBufferSize(4 * 1024 * 1024); // the same buffer a wirelab node asks for
   process.stdout.write(JSON.stringify({ event: 'listening' }) + '\n');
 });
 process.once('SIGTERM', () => {

@@ -15,6 +15,8 @@ export const MAX_DATAGRAM_BYTES = 8192;
 export const MAX_HEADER_BYTES = 256;
 /** Largest body a master will send: the datagram limit less the largest header. */
 export const MAX_BODY_BYTES = MAX_DATAGRAM_BYTES - MAX_HEADER_BYTES;
+/** Receive buffer a node asks for, bytes (SO_RCVBUF; the kernel caps it at net.core.rmem_max). */
+export const RECV_BUFFER_BYTES = 4 * 1024 * 1024;
 /** Longest sender name, characters. */
 export const MAX_NAME_LENGTH = 64;
 

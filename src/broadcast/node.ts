@@ -12,7 +12,7 @@ import { silentLogger, type Logger } from '../common/log.js';
 import { systemClock, type Clock } from '../common/lifecycle.js';
 import { formatEndpoint, ipv4Interfaces } from '../common/net.js';
 import { classifyDatagram } from './classify.js';
-import { DEFAULT_MAX_SKEW_MS, DEFAULT_PORT, MAX_DATAGRAM_BYTES } from './constants.js';
+import { DEFAULT_MAX_SKEW_MS, DEFAULT_PORT, MAX_DATAGRAM_BYTES, RECV_BUFFER_BYTES } from './constants.js';
 import { ackFor, plainSession } from './envelope.js';
 import { SessionWindows } from './replay.js';
 
@@ -31,6 +31,8 @@ export interface NodeOptions {
   maxSkewMs?: number;
   /** bytes, default 8192 */
   maxDatagram?: number;
+  /** socket receive buffer, bytes (SO_RCVBUF, capped by net.core.rmem_max); default 4 MiB */
+  recvBufferBytes?: number;
 }
 
 export interface NodeDeps {
@@ -109,6 +111,7 @@ export class BroadcastNode extends EventEmitter<NodeEvents> {
         });
       });
       if (this.options.group) this.joinGroup(socket, this.options.group);
+      this.growReceiveBuffer(socket);
     } catch (err) {
       this.socket = undefined;
       socket.close();
@@ -117,6 +120,19 @@ export class BroadcastNode extends EventEmitter<NodeEvents> {
     socket.on('error', (err) => this.logger.error({ err }, 'socket error'));
     socket.on('message', (msg, rinfo) => this.onDatagram(msg, rinfo));
     this.logger.info({ address: this.address }, `node ${this.name} listening on UDP ${this.address}`);
+  }
+
+  /**
+   * A burst of broadcasts that arrives while the event loop is busy (a GC pause, a slow terminal) waits
+   * in the socket's receive buffer; the default (about 200 KiB, some 270 small datagrams) overflows in
+   * tens of ms at a few thousand messages per second. The kernel caps the request at rmem_max.
+   */
+  private growReceiveBuffer(socket: Socket): void {
+    try {
+      socket.setRecvBufferSize(this.options.recvBufferBytes ?? RECV_BUFFER_BYTES);
+    } catch (err) {
+      this.logger.warn({ err }, 'could not enlarge the receive buffer');
+    }
   }
 
   private joinGroup(socket: Socket, group: string): void {

@@ -95,7 +95,7 @@ async function runNode(flags: NodeFlags): Promise<void> {
     { port: flags.port, host: flags.host, group: flags.group, trust, name: flags.name, maxSkewMs: flags.maxSkew },
     { logger },
   );
-  node.on('message', (m) => out.event('message', { ...m }, describeMessage(m)));
+  node.on('message', (m) => out.event('message', { ...m }, out.json ? undefined : describeMessage(m)));
   node.on('rejected', (r) => out.event('rejected', r));
   node.on('invalid', (r) => out.event('invalid', r));
   node.on('duplicate', (d) => out.event('duplicate', d));
