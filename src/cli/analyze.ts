@@ -18,7 +18,9 @@ import {
 } from '../capture/index.js';
 import { WirelabError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
-import { addOutputOptions, commandLogger, positiveInt, untilStopped, type OutputOptions } from './shared.js';
+import { addOutputOptions, commandLogger, nonNegativeInt, positiveInt, untilStopped, type OutputOptions } from './shared.js';
+import { AnomalyDetector, TrafficStats, formatAnomaly, formatStats, type Anomaly, type AnomalyDetectorOptions } from '../analysis/index.js';
+import { PeriodicTask } from '../common/lifecycle.js';
 
 interface AnalyzeFlags extends OutputOptions {
   interface?: string;
@@ -26,6 +28,13 @@ interface AnalyzeFlags extends OutputOptions {
   filter?: string;
   count?: number;
   write?: string;
+  stats?: boolean;
+  anomalies?: boolean;
+  packets?: boolean;
+  statsInterval: number;
+  baselinePackets?: number;
+  baselineFlows?: number;
+  warmup?: number;
 }
 
 /** Live capture's filter when none is given: the seed analyzer looked at IP traffic of TCP and UDP. */
@@ -95,6 +104,66 @@ class PacketPrinter implements PacketConsumer {
 
   finish(): Promise<void> {
     this.flush();
+    return Promise.resolve();
+  }
+}
+
+/** --stats: traffic statistics over the whole run, printed at the end (and every few seconds live). */
+class StatsConsumer implements PacketConsumer {
+  readonly stats = new TrafficStats();
+
+  accept(_raw: RawPacket, summary: PacketSummary): boolean {
+    this.stats.add(summary);
+    return true;
+  }
+
+  drained(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  finish(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  report(printer: PacketPrinter, json: boolean, final: boolean): void {
+    const snapshot = this.stats.snapshot();
+    printer.print(json ? JSON.stringify({ event: 'stats', final, ...snapshot }) : formatStats(snapshot));
+  }
+}
+
+/** --anomalies: an Isolation Forest baseline, then each abnormal packet or flow as it is found. */
+class AnomalyConsumer implements PacketConsumer {
+  private readonly detector: AnomalyDetector;
+  found = 0;
+
+  constructor(
+    private readonly printer: PacketPrinter,
+    private readonly json: boolean,
+    options: AnomalyDetectorOptions,
+  ) {
+    this.detector = new AnomalyDetector(options);
+  }
+
+  accept(_raw: RawPacket, summary: PacketSummary): boolean {
+    this.show(this.detector.push(summary));
+    return true;
+  }
+
+  private show(anomalies: Anomaly[]): void {
+    for (const a of anomalies) {
+      this.found++;
+      this.printer.print(this.json ? JSON.stringify({ event: 'anomaly', ...a }) : formatAnomaly(a));
+    }
+  }
+
+  drained(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  finish(): Promise<void> {
+    this.show(this.detector.flush());
+    const s = this.detector.stats();
+    this.printer.print(this.json ? JSON.stringify({ event: 'anomaly-summary', found: this.found, ...s }) : `Anomalies: ${this.found} found`);
     return Promise.resolve();
   }
 }
@@ -231,7 +300,14 @@ function summaryLine(pipeline: Pipeline, capture: LiveCapture | undefined, live:
 async function runAnalyze(flags: AnalyzeFlags): Promise<void> {
   const logger = commandLogger(flags, 'analyze');
   const printer = new PacketPrinter(flags.json === true, flags.read === undefined);
-  const consumers: PacketConsumer[] = [printer];
+  // With --stats or --anomalies the per-packet lines are off unless --packets asks for them.
+  const consumers: PacketConsumer[] = flags.packets || (!flags.stats && !flags.anomalies) ? [printer] : [];
+  const stats = flags.stats ? new StatsConsumer() : undefined;
+  if (stats) consumers.push(stats);
+  if (flags.anomalies) {
+    const options: AnomalyDetectorOptions = { baselinePackets: flags.baselinePackets, baselineFlows: flags.baselineFlows, warmup: flags.warmup };
+    consumers.push(new AnomalyConsumer(printer, flags.json === true, options));
+  }
   let writer: CaptureWriter | undefined;
   if (flags.write !== undefined) {
     writer = new CaptureWriter({ path: flags.write });
@@ -240,6 +316,8 @@ async function runAnalyze(flags: AnalyzeFlags): Promise<void> {
   }
   const pipeline = new Pipeline(printer, consumers, flags.count);
   const live = flags.read === undefined;
+  const periodic = stats && live ? new PeriodicTask(flags.statsInterval * 1000, () => stats.report(printer, flags.json === true, false), (err) => logger.error({ err }, 'stats')) : undefined;
+  periodic?.start();
   let capture: LiveCapture | undefined;
   let failure: Error | undefined;
   try {
@@ -257,7 +335,9 @@ async function runAnalyze(flags: AnalyzeFlags): Promise<void> {
   } catch (err) {
     failure = err instanceof Error ? err : new WirelabError('E_DECODE', String(err));
   }
+  periodic?.stop();
   await pipeline.finish();
+  stats?.report(printer, flags.json === true, true);
   // a source that never opened (no such file, not a capture, no tcpdump) gets its error alone
   if (failure && pipeline.packets === 0) throw failure;
   const [fields, human] = summaryLine(pipeline, capture, live);
@@ -274,6 +354,13 @@ export function register(program: Command): void {
     .option('-r, --read <file>', 'read packets from a pcap or pcapng file')
     .option('-f, --filter <bpf>', `BPF filter (live default '${DEFAULT_LIVE_FILTER}'; with --read, applied by tcpdump)`)
     .option('-c, --count <n>', 'stop after N packets', positiveInt('--count'))
-    .option('-w, --write <file>', 'also write the packets to FILE (.pcap: pcap, otherwise pcapng)');
+    .option('-w, --write <file>', 'also write the packets to FILE (.pcap: pcap, otherwise pcapng)')
+    .option('--stats', 'traffic statistics: volume, average size, protocols, sizes by protocol, top talkers')
+    .option('--anomalies', 'report abnormal packets and flows (Isolation Forest over a learnt baseline)')
+    .option('--packets', 'print every packet too, with --stats or --anomalies')
+    .addOption(new Option('--stats-interval <s>', 'seconds between statistics of a live capture').default(10).argParser(positiveInt('--stats-interval')))
+    .addOption(new Option('--baseline-packets <n>', 'packets learnt as normal before scoring (default 5000)').argParser(positiveInt('--baseline-packets')))
+    .addOption(new Option('--baseline-flows <n>', 'finished flows learnt as normal before scoring (default 500)').argParser(positiveInt('--baseline-flows')))
+    .addOption(new Option('--warmup <s>', 'seconds of traffic ignored before learning (default 15)').argParser(nonNegativeInt('--warmup')));
   addOutputOptions(command).action(runAnalyze);
 }

@@ -1,0 +1,39 @@
+/** `wirelab analyze --stats` and `--anomalies` over a real capture file, through the real CLI. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { resolve } from 'node:path';
+import { repoRoot, runWirelab } from '../../helpers/process.js';
+
+const example = resolve(repoRoot, '../shared/captures/pcapplusplus/example.pcap');
+
+test('--stats prints the traffic figures of the whole file (totals as tshark counts them) and no packet lines', async () => {
+  const result = await runWirelab(['analyze', '--read', example, '--stats', '--json']);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.events.filter((e) => e.event === 'packet').length, 0);
+  const stats = result.events.find((e) => e.event === 'stats') as Record<string, unknown> & { protocols: Record<string, { packets: number }> } | undefined;
+  assert.ok(stats, 'a stats event');
+  assert.equal(stats.final, true);
+  assert.equal(stats.packets, 4631);
+  assert.equal(stats.bytes, 3738523);
+  assert.ok(Math.abs((stats.avgPacketSize as number) - 3738523 / 4631) < 1e-6);
+  const human = await runWirelab(['analyze', '--read', example, '--stats']);
+  assert.match(human.stdout, /^Packets: 4631 {2}Bytes: 3\.7 MB {2}Average size: 807\.3 B/m);
+  assert.match(human.stdout, /^Protocols:/m);
+  assert.match(human.stdout, /^Top sources by bytes:\n {2}212\.199\.202\.9 /m);
+});
+
+test('--anomalies learns a baseline, then reports scored anomalies with their reasons, reproducibly', async () => {
+  const args = ['analyze', '--read', example, '--anomalies', '--warmup', '0', '--baseline-packets', '1000', '--baseline-flows', '30', '--json'];
+  const [first, second] = [await runWirelab(args), await runWirelab(args)];
+  assert.equal(first.code, 0, first.stderr);
+  const summary = first.events.find((e) => e.event === 'anomaly-summary');
+  assert.equal(summary?.packetBaseline, 1000);
+  assert.equal(summary?.packetsScored, 4631 - 1000);
+  const anomalies = first.events.filter((e) => e.event === 'anomaly');
+  assert.equal(anomalies.length, summary?.found);
+  for (const a of anomalies) {
+    assert.ok((a.score as number) > (a.threshold as number), 'every reported item scores over its threshold');
+    assert.ok(Array.isArray(a.features) && a.features.length > 0, 'and says which features made it stand out');
+  }
+  assert.deepEqual(second.events.filter((e) => e.event === 'anomaly').map((a) => a.score), anomalies.map((a) => a.score), 'same input, same seed, same result');
+});
