@@ -14,22 +14,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CaptureWriter, decodePacket, readCaptureFile, type RawPacket } from '../src/capture/index.js';
+import { mulberry32 } from '../src/common/prng.js';
 
 const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
 const wirelab = here('../bin/wirelab.js');
 const self = here('./analyze.ts');
-
-/** mulberry32: the packet mix is the same in every run */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Ethernet + IPv4 header for `proto` with `l4Bytes` after the IP header. */
 function frame(proto: number, l4Bytes: number, random: () => number): Buffer {

@@ -4,23 +4,9 @@
  * a function, never taken from Math.random, which keeps the analysis code pure.
  */
 
-/** A source of uniform numbers in [0, 1). */
-export type Rng = () => number;
+import { mulberry32, type Rng } from '../common/prng.js';
 
-/**
- * mulberry32 (Tommy Ettinger's 32-bit generator): one 32-bit state word, period 2^32, good enough
- * statistical quality for sampling and split points, and fast.
- */
-export function mulberry32(seed: number): Rng {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32, type Rng };
 
 /** A uniform integer in [0, n). */
 export function randomInt(rng: Rng, n: number): number {

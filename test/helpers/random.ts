@@ -1,14 +1,5 @@
-/** A small seeded PRNG (mulberry32) for property and fuzz tests: the same seed gives the same inputs. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded randomness for property and fuzz tests: the same seed gives the same inputs. */
+export { mulberry32 } from '../../src/common/prng.js';
 
 export function randomInt(rand: () => number, min: number, max: number): number {
   return min + Math.floor(rand() * (max - min + 1));

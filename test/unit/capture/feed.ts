@@ -4,6 +4,7 @@
  */
 import { CaptureReader, type ReaderLimits } from '../../../src/capture/reader.js';
 import type { RawPacket } from '../../../src/capture/types.js';
+export { mulberry32 } from '../../helpers/random.js';
 
 /** Every packet of `chunks`, in order; throws what the reader throws. */
 export function readAll(chunks: Buffer[], limits?: ReaderLimits): RawPacket[] {
@@ -39,18 +40,6 @@ export function* splits(bytes: Buffer): Generator<Buffer[]> {
 /** Plain fields of packets, for deepEqual (data as hex). */
 export function plain(packets: RawPacket[]): object[] {
   return packets.map((p) => ({ ...p, data: p.data.toString('hex') }));
-}
-
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export function randomBytes(random: () => number, length: number): Buffer {

@@ -8,18 +8,7 @@ import assert from 'node:assert/strict';
 import { decodeLayers, decodePacket, formatSummary, summaryToJson } from '../../../../src/capture/decode/index.js';
 import type { RawPacket } from '../../../../src/capture/types.js';
 import { ETH_IPV4, hex, ipv4Header, TCP_SYN_WITH_OPTIONS, udpPacket } from './fixtures.js';
-
-/** mulberry32: a tiny seeded PRNG, so a failure is reproducible from its seed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../../helpers/random.js';
 
 const LINK_TYPES = [0, 1, 12, 14, 101, 108, 113, 228, 229, 276, 253];
 
