@@ -2,9 +2,9 @@
  * Interface and address helpers: which IPv4 interfaces a host has, and their directed broadcast
  * addresses (RFC 919 / RFC 922: host part all ones).
  */
-import { isIP } from 'node:net';
+import { isIP, type Server } from 'node:net';
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
-import { WirelabError } from './errors.js';
+import { WirelabError, fromSystemError } from './errors.js';
 
 export interface Ipv4Interface {
   name: string;
@@ -91,4 +91,16 @@ export function parsePort(value: string | number, what = 'port'): number {
 /** "1.2.3.4:5" or "[::1]:5" */
 export function formatEndpoint(address: string, port: number): string {
   return isIP(address) === 6 ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+/** Listen on TCP `host:port` (0: any free port); a failure is one clear WirelabError. */
+export function listenTcp(server: Server, host: string, port: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onError = (err: Error): void => reject(fromSystemError(err, `listen on TCP ${formatEndpoint(host, port)}`));
+    server.once('error', onError);
+    server.listen({ host, port }, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
 }

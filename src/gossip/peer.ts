@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { silentLogger, type Logger } from '../common/log.js';
-import { fromSystemError } from '../common/errors.js';
+import { listenTcp } from '../common/net.js';
 import { PeriodicTask, systemClock, type Clock } from '../common/lifecycle.js';
 import { Connection } from './connection.js';
 import { dial, handshake, notify, probeLiveness, registerWithQuorum, type DialOptions } from './dial.js';
@@ -76,10 +76,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     if (this.started) return;
     this.started = true;
     const host = this.options.host ?? '127.0.0.1';
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', (err) => reject(fromSystemError(err, `listen on TCP ${host}:${this.options.port ?? 0}`)));
-      this.server.listen({ host, port: this.options.port ?? 0 }, () => resolve());
-    });
+    await listenTcp(this.server, host, this.options.port ?? 0);
     const addr = this.server.address();
     this.self = { host: this.options.advertiseHost ?? host, port: typeof addr === 'object' && addr ? addr.port : 0 };
     await this.join();

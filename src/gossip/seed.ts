@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { silentLogger, type Logger } from '../common/log.js';
-import { fromSystemError } from '../common/errors.js';
+import { listenTcp } from '../common/net.js';
 import { systemClock, type Clock } from '../common/lifecycle.js';
 import { Connection } from './connection.js';
 import { probeLiveness } from './dial.js';
@@ -89,10 +89,7 @@ export class Seed extends EventEmitter<SeedEvents> {
     if (this.started) return;
     this.started = true;
     const host = this.options.host ?? '127.0.0.1';
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', (err) => reject(fromSystemError(err, `listen on TCP ${host}:${this.options.port ?? 0}`)));
-      this.server.listen({ host, port: this.options.port ?? 0 }, () => resolve());
-    });
+    await listenTcp(this.server, host, this.options.port ?? 0);
     this.logger.info({ seed: endpointKey(this.address()) }, 'seed listening');
   }
 
