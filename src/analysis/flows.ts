@@ -72,24 +72,11 @@ export interface FlowTableOptions<T = undefined> {
   tag?: (p: PacketSummary) => T;
 }
 
-interface Flow<T> {
-  key: string;
-  ipProto: number;
-  protocol: string;
-  src: string;
-  sport: number;
-  dst: string;
-  dport: number;
-  start: number;
-  last: number;
-  origPackets: number;
-  origBytes: number;
-  respPackets: number;
-  respBytes: number;
+/** A live flow: the record's counters, with TCP events as bits from which connState is derived at the end. */
+type Flow<T> = Omit<FlowRecord<T>, 'duration' | 'connState' | 'synWithoutAck' | 'endReason'> & {
   /** bit set of TCP events: see the EV_ constants */
   events: number;
-  tag: T;
-}
+};
 
 const EV_ORIG_SYN = 1;
 const EV_RESP_SYNACK = 2;

@@ -10,7 +10,7 @@ import { hostname } from 'node:os';
 import { DecodeError, WirelabError, fromSystemError } from '../common/errors.js';
 import { silentLogger, type Logger } from '../common/log.js';
 import { systemClock, type Clock } from '../common/lifecycle.js';
-import { broadcastTargets, formatEndpoint, ipv4Interfaces, isIpv4Multicast } from '../common/net.js';
+import { bindUdp, broadcastTargets, formatEndpoint, ipv4Interfaces, isIpv4Multicast } from '../common/net.js';
 import { DEFAULT_ACK_WAIT_MS, DEFAULT_PORT, MAX_DATAGRAM_BYTES, MAX_PENDING_MESSAGES } from './constants.js';
 import { decodeEnvelope, encodeEnvelope, looksLikeEnvelope } from './envelope.js';
 import { Roster, type RosterEntry } from './roster.js';
@@ -119,13 +119,7 @@ export class BroadcastMaster extends EventEmitter<MasterEvents> {
     this.socket = socket;
     const bind = this.options.bindAddress ?? '0.0.0.0';
     try {
-      await new Promise<void>((resolve, reject) => {
-        socket.once('error', reject);
-        socket.bind(0, bind, () => {
-          socket.off('error', reject);
-          resolve();
-        });
-      });
+      await bindUdp(socket, bind, 0);
       socket.setBroadcast(true); // SO_BROADCAST, as the seed's master.py
       if (this.options.group) {
         socket.setMulticastTTL(1); // stay on the LAN
@@ -134,7 +128,7 @@ export class BroadcastMaster extends EventEmitter<MasterEvents> {
     } catch (err) {
       this.socket = undefined;
       socket.close();
-      throw fromSystemError(err, `bind UDP ${bind}`);
+      throw fromSystemError(err, `set up UDP socket on ${bind}`);
     }
     socket.on('error', (err) => this.logger.error({ err }, 'socket error'));
     socket.on('message', (msg, rinfo) => this.onDatagram(msg, rinfo));

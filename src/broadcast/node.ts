@@ -10,7 +10,7 @@ import { hostname } from 'node:os';
 import { fromSystemError } from '../common/errors.js';
 import { silentLogger, type Logger } from '../common/log.js';
 import { systemClock, type Clock } from '../common/lifecycle.js';
-import { formatEndpoint, ipv4Interfaces } from '../common/net.js';
+import { bindUdp, formatEndpoint, ipv4Interfaces } from '../common/net.js';
 import { classifyDatagram } from './classify.js';
 import { DEFAULT_MAX_SKEW_MS, DEFAULT_PORT, MAX_DATAGRAM_BYTES, RECV_BUFFER_BYTES } from './constants.js';
 import { ackFor, plainSession } from './envelope.js';
@@ -103,20 +103,14 @@ export class BroadcastNode extends EventEmitter<NodeEvents> {
     const socket = createSocket({ type: 'udp4', reuseAddr: true });
     this.socket = socket;
     try {
-      await new Promise<void>((resolve, reject) => {
-        socket.once('error', reject);
-        socket.bind(port, host, () => {
-          socket.off('error', reject);
-          resolve();
-        });
-      });
+      await bindUdp(socket, host, port);
       if (this.options.group) this.joinGroup(socket, this.options.group);
-      this.growReceiveBuffer(socket);
     } catch (err) {
       this.socket = undefined;
       socket.close();
-      throw fromSystemError(err, `listen on UDP ${formatEndpoint(host, port)}`);
+      throw fromSystemError(err, `join group ${this.options.group ?? ''} on UDP ${formatEndpoint(host, port)}`);
     }
+    this.growReceiveBuffer(socket);
     socket.on('error', (err) => this.logger.error({ err }, 'socket error'));
     socket.on('message', (msg, rinfo) => this.onDatagram(msg, rinfo));
     this.logger.info({ address: this.address }, `node ${this.name} listening on UDP ${this.address}`);

@@ -2,7 +2,8 @@
  * Interface and address helpers: which IPv4 interfaces a host has, and their directed broadcast
  * addresses (RFC 919 / RFC 922: host part all ones).
  */
-import { isIP, type Server } from 'node:net';
+import { createServer, isIP, type Server } from 'node:net';
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 import { WirelabError, fromSystemError } from './errors.js';
 
@@ -103,4 +104,35 @@ export function listenTcp(server: Server, host: string, port: number): Promise<v
       resolve();
     });
   });
+}
+
+/** Bind a UDP socket to `host:port` (0: any free port); a failure is one clear WirelabError. */
+export function bindUdp(socket: UdpSocket, host: string, port: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onError = (err: Error): void => reject(fromSystemError(err, `listen on UDP ${formatEndpoint(host, port)}`));
+    socket.once('error', onError);
+    socket.bind(port, host, () => {
+      socket.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+/**
+ * A port free on 127.0.0.1 right now (bound to 0, read, released), for configs and shared UDP ports
+ * that need a real number before the listener exists.
+ */
+export async function freePort(protocol: 'udp' | 'tcp'): Promise<number> {
+  if (protocol === 'tcp') {
+    const server = createServer();
+    await listenTcp(server, '127.0.0.1', 0);
+    const { port } = server.address() as { port: number };
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    return port;
+  }
+  const socket = createSocket('udp4');
+  await bindUdp(socket, '127.0.0.1', 0);
+  const { port } = socket.address();
+  await new Promise<void>((resolve) => socket.close(() => resolve()));
+  return port;
 }

@@ -3,8 +3,8 @@
  * bridge (src/lab/hosts.ts); otherwise everything keeps to loopback and its broadcast address
  * 127.255.255.255. Never the machine's real interfaces. For now: a broadcast master and four nodes.
  */
-import { createSocket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
+import { freePort } from '../common/net.js';
 import { Lab } from './hosts.js';
 import { WirelabChild, type ChildEvent } from './processes.js';
 
@@ -33,14 +33,6 @@ export interface DemoEvents {
   report: [{ seq: number; delivered: number; nodes: string[]; p50Ms: number | undefined; p99Ms: number | undefined }];
   /** a child process died unexpectedly */
   failed: [{ label: string; reason: string }];
-}
-
-async function freeUdpPort(): Promise<number> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return port;
 }
 
 export class Demo extends EventEmitter<DemoEvents> {
@@ -78,7 +70,7 @@ export class Demo extends EventEmitter<DemoEvents> {
   }
 
   private async startOnLoopback(): Promise<void> {
-    const port = String(await freeUdpPort());
+    const port = String(await freePort('udp'));
     await Promise.all(DEMO_NODES.map((name) => this.startNode(name, ['--name', name, '--port', port])));
     this.emit('ready', {
       mode: 'loopback',

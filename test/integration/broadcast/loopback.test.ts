@@ -9,18 +9,10 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../../../src/common/net.js';
 import { WirelabProcess, runWirelab } from '../../helpers/process.js';
 
 const LOOPBACK_BROADCAST = '127.255.255.255';
-
-/** A free UDP port on loopback (bound and released; SO_REUSEADDR lets the nodes share it). */
-async function freeUdpPort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', resolve));
-  const { port } = s.address();
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
 
 async function startNode(t: { after: (fn: () => Promise<unknown>) => void }, port: number, extra: string[] = []): Promise<WirelabProcess> {
   const node = WirelabProcess.start(['broadcast', 'node', '--port', String(port), '--json', ...extra]);
@@ -39,7 +31,7 @@ async function sendRaw(port: number, payloads: Buffer[]): Promise<void> {
 }
 
 test('two nodes on one host each get the broadcast and the master counts both acknowledgements', async (t) => {
-  const port = await freeUdpPort();
+  const port = await freePort('udp');
   const a = await startNode(t, port, ['--name', 'alpha']);
   const b = await startNode(t, port, ['--name', 'beta']);
   const master = await runWirelab(['broadcast', 'master', '--port', String(port), '--to', LOOPBACK_BROADCAST, '--count', '3', '--interval', '50', '--expect', '2', '--json']);
@@ -58,7 +50,7 @@ test('two nodes on one host each get the broadcast and the master counts both ac
 });
 
 test('a plain-text datagram from another program (Python, socat) is received and marked plain', async (t) => {
-  const port = await freeUdpPort();
+  const port = await freePort('udp');
   const node = await startNode(t, port);
   const python = spawn('python3', ['-c', `import socket\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\ns.setsockopt(socket.SOL_SOCKET,socket.SO_BROADCAST,1)\ns.sendto("Hello from master.py".encode(),("${LOOPBACK_BROADCAST}",${port}))`]);
   await new Promise((resolve) => python.once('exit', resolve));
@@ -71,7 +63,7 @@ test('a plain-text datagram from another program (Python, socat) is received and
 });
 
 test("our master's datagrams are readable by a plain receiver like the seeds' node.py", async (t) => {
-  const port = await freeUdpPort();
+  const port = await freePort('udp');
   const receiver = spawn('python3', ['-u', '-c', `import socket\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\ns.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\ns.bind(("",${port}))\nprint("ready",flush=True)\ndata,addr=s.recvfrom(4096)\nprint(data.decode())`]);
   t.after(() => receiver.kill());
   let output = '';
@@ -97,7 +89,7 @@ test('signed messages: a trusting node accepts its master, rejects forged, unsig
   assert.equal(again.code, 1);
   assert.match(again.stderr, /^wirelab: a key already exists/);
 
-  const port = await freeUdpPort();
+  const port = await freePort('udp');
   const node = await startNode(t, port, ['--trust', join(dir, 'good', 'broadcast.pub')]);
   // A spy on the same port records the genuine datagram, to replay it afterwards.
   const spy = createSocket({ type: 'udp4', reuseAddr: true });
@@ -119,7 +111,7 @@ test('signed messages: a trusting node accepts its master, rejects forged, unsig
 });
 
 test('garbage, truncated and oversized datagrams leave the node running, counted', async (t) => {
-  const port = await freeUdpPort();
+  const port = await freePort('udp');
   const node = await startNode(t, port);
   await sendRaw(port, [
     Buffer.from([0x00, 0xff, 0x13, 0x37]),
@@ -141,7 +133,7 @@ test('garbage, truncated and oversized datagrams leave the node running, counted
 });
 
 test('user mistakes get one clear line and a non-zero exit', async (t) => {
-  const port = await freeUdpPort();
+  const port = await freePort('udp');
   // Hold the port without SO_REUSEADDR so the node cannot share it.
   const holder = createSocket('udp4');
   await new Promise<void>((resolve) => holder.bind(port, '127.0.0.1', resolve));

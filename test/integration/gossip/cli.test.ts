@@ -1,26 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../../../src/common/net.js';
 import { WirelabProcess, runWirelab } from '../../helpers/process.js';
-
-/** A port free right now (the config file format needs real ports, not 0). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 test('CLI: seeds from a config, a swarm that settles and gossips, and the degree plot', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'wirelab-gossip-cli-'));
   const config = join(dir, 'seeds.txt');
-  await writeFile(config, `127.0.0.1:${await freePort()}\n127.0.0.1:${await freePort()}\n`);
+  await writeFile(config, `127.0.0.1:${await freePort('tcp')}\n127.0.0.1:${await freePort('tcp')}\n`);
   const seeds = WirelabProcess.start(['gossip', 'seeds', '--config', config, '--json']);
   t.after(async () => {
     await seeds.stop();
