@@ -9,17 +9,16 @@ import {
   CaptureWriter,
   LiveCapture,
   decodePacket,
-  formatSummary,
   readCaptureFile,
-  summaryToJson,
-  type PacketSummary,
   type RawPacket,
   type ReadProgress,
 } from '../capture/index.js';
 import { WirelabError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
 import { addOutputOptions, commandLogger, nonNegativeInt, positiveInt, untilStopped, type OutputOptions } from './shared.js';
-import { AnomalyDetector, TrafficStats, formatAnomaly, formatStats, type Anomaly, type AnomalyDetectorOptions } from '../analysis/index.js';
+import type { AnomalyDetectorOptions } from '../analysis/index.js';
+import { FileConsumer, PacketPrinter, StatsConsumer, type PacketConsumer } from './analyze-consumers.js';
+import { AnomalyConsumer } from './analyze-anomalies.js';
 import { PeriodicTask } from '../common/lifecycle.js';
 
 interface AnalyzeFlags extends OutputOptions {
@@ -39,150 +38,6 @@ interface AnalyzeFlags extends OutputOptions {
 
 /** Live capture's filter when none is given: the seed analyzer looked at IP traffic of TCP and UDP. */
 const DEFAULT_LIVE_FILTER = 'udp or tcp';
-/** stdout is written in blocks of about this many characters (one write per block, not per line) */
-const OUTPUT_BLOCK_CHARS = 64 * 1024;
-
-/**
- * Something that sees every packet of a run: the printer and the file writer now; --stats and
- * --anomalies join here as further consumers.
- */
-interface PacketConsumer {
-  /** false: the consumer's sink is full; await drained() before the next batch */
-  accept(raw: RawPacket, summary: PacketSummary): boolean;
-  drained(): Promise<void>;
-  /** end of the run: flush everything */
-  finish(): Promise<void>;
-}
-
-/** Lines (or NDJSON) to stdout in large blocks, honouring stdout's backpressure. */
-class PacketPrinter implements PacketConsumer {
-  private pending = '';
-  /** the reader of stdout went away (EPIPE, e.g. `| head`): stop printing, and stop the run */
-  closed = false;
-
-  constructor(
-    private readonly json: boolean,
-    private readonly eager: boolean,
-  ) {
-    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code !== 'EPIPE') throw err;
-      this.closed = true;
-    });
-  }
-
-  accept(_raw: RawPacket, summary: PacketSummary): boolean {
-    this.pending += this.json ? JSON.stringify({ event: 'packet', ...summaryToJson(summary) }) + '\n' : formatSummary(summary) + '\n';
-    return this.eager || this.pending.length >= OUTPUT_BLOCK_CHARS ? this.flush() : true;
-  }
-
-  /** Print one whole line (after flushing what is pending, to keep the order). */
-  print(line: string): void {
-    this.pending += line + '\n';
-    this.flush();
-  }
-
-  flush(): boolean {
-    if (this.closed) this.pending = '';
-    if (this.pending.length === 0) return !process.stdout.writableNeedDrain;
-    const ok = process.stdout.write(this.pending);
-    this.pending = '';
-    return ok;
-  }
-
-  async drained(): Promise<void> {
-    if (!process.stdout.writableNeedDrain) return;
-    await new Promise<void>((resolve) => {
-      const done = (): void => {
-        process.stdout.off('drain', done);
-        process.stdout.off('close', done);
-        resolve();
-      };
-      process.stdout.once('drain', done);
-      process.stdout.once('close', done);
-    });
-  }
-
-  finish(): Promise<void> {
-    this.flush();
-    return Promise.resolve();
-  }
-}
-
-/** --stats: traffic statistics over the whole run, printed at the end (and every few seconds live). */
-class StatsConsumer implements PacketConsumer {
-  readonly stats = new TrafficStats();
-
-  accept(_raw: RawPacket, summary: PacketSummary): boolean {
-    this.stats.add(summary);
-    return true;
-  }
-
-  drained(): Promise<void> {
-    return Promise.resolve();
-  }
-
-  finish(): Promise<void> {
-    return Promise.resolve();
-  }
-
-  report(printer: PacketPrinter, json: boolean, final: boolean): void {
-    const snapshot = this.stats.snapshot();
-    printer.print(json ? JSON.stringify({ event: 'stats', final, ...snapshot }) : formatStats(snapshot));
-  }
-}
-
-/** --anomalies: an Isolation Forest baseline, then each abnormal packet or flow as it is found. */
-class AnomalyConsumer implements PacketConsumer {
-  private readonly detector: AnomalyDetector;
-  found = 0;
-
-  constructor(
-    private readonly printer: PacketPrinter,
-    private readonly json: boolean,
-    options: AnomalyDetectorOptions,
-  ) {
-    this.detector = new AnomalyDetector(options);
-  }
-
-  accept(_raw: RawPacket, summary: PacketSummary): boolean {
-    this.show(this.detector.push(summary));
-    return true;
-  }
-
-  private show(anomalies: Anomaly[]): void {
-    for (const a of anomalies) {
-      this.found++;
-      this.printer.print(this.json ? JSON.stringify({ event: 'anomaly', ...a }) : formatAnomaly(a));
-    }
-  }
-
-  drained(): Promise<void> {
-    return Promise.resolve();
-  }
-
-  finish(): Promise<void> {
-    this.show(this.detector.flush());
-    const s = this.detector.stats();
-    this.printer.print(this.json ? JSON.stringify({ event: 'anomaly-summary', found: this.found, ...s }) : `Anomalies: ${this.found} found`);
-    return Promise.resolve();
-  }
-}
-
-class FileConsumer implements PacketConsumer {
-  constructor(private readonly writer: CaptureWriter) {}
-
-  accept(raw: RawPacket): boolean {
-    return this.writer.write(raw);
-  }
-
-  drained(): Promise<void> {
-    return this.writer.drained();
-  }
-
-  finish(): Promise<void> {
-    return this.writer.close();
-  }
-}
 
 /** Decodes each packet once, hands it to every consumer, counts, and stops at --count. */
 class Pipeline {

@@ -1,0 +1,114 @@
+/**
+ * What `wirelab analyze` hands each packet to: the printer (lines or NDJSON on stdout), --stats, and
+ * the capture file writer. (--anomalies lives in analyze-anomalies.ts.)
+ */
+import { formatSummary, summaryToJson, type CaptureWriter, type PacketSummary, type RawPacket } from '../capture/index.js';
+import { TrafficStats, formatStats } from '../analysis/index.js';
+
+/** stdout is written in blocks of about this many characters (one write per block, not per line) */
+const OUTPUT_BLOCK_CHARS = 64 * 1024;
+
+/**
+ * Something that sees every packet of a run: the printer and the file writer now; --stats and
+ * --anomalies join here as further consumers.
+ */
+export interface PacketConsumer {
+  /** false: the consumer's sink is full; await drained() before the next batch */
+  accept(raw: RawPacket, summary: PacketSummary): boolean;
+  drained(): Promise<void>;
+  /** end of the run: flush everything */
+  finish(): Promise<void>;
+}
+
+/** Lines (or NDJSON) to stdout in large blocks, honouring stdout's backpressure. */
+export class PacketPrinter implements PacketConsumer {
+  private pending = '';
+  /** the reader of stdout went away (EPIPE, e.g. `| head`): stop printing, and stop the run */
+  closed = false;
+
+  constructor(
+    private readonly json: boolean,
+    private readonly eager: boolean,
+  ) {
+    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+      this.closed = true;
+    });
+  }
+
+  accept(_raw: RawPacket, summary: PacketSummary): boolean {
+    this.pending += this.json ? JSON.stringify({ event: 'packet', ...summaryToJson(summary) }) + '\n' : formatSummary(summary) + '\n';
+    return this.eager || this.pending.length >= OUTPUT_BLOCK_CHARS ? this.flush() : true;
+  }
+
+  /** Print one whole line (after flushing what is pending, to keep the order). */
+  print(line: string): void {
+    this.pending += line + '\n';
+    this.flush();
+  }
+
+  flush(): boolean {
+    if (this.closed) this.pending = '';
+    if (this.pending.length === 0) return !process.stdout.writableNeedDrain;
+    const ok = process.stdout.write(this.pending);
+    this.pending = '';
+    return ok;
+  }
+
+  async drained(): Promise<void> {
+    if (!process.stdout.writableNeedDrain) return;
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        process.stdout.off('drain', done);
+        process.stdout.off('close', done);
+        resolve();
+      };
+      process.stdout.once('drain', done);
+      process.stdout.once('close', done);
+    });
+  }
+
+  finish(): Promise<void> {
+    this.flush();
+    return Promise.resolve();
+  }
+}
+
+/** --stats: traffic statistics over the whole run, printed at the end (and every few seconds live). */
+export class StatsConsumer implements PacketConsumer {
+  readonly stats = new TrafficStats();
+
+  accept(_raw: RawPacket, summary: PacketSummary): boolean {
+    this.stats.add(summary);
+    return true;
+  }
+
+  drained(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  finish(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  report(printer: PacketPrinter, json: boolean, final: boolean): void {
+    const snapshot = this.stats.snapshot();
+    printer.print(json ? JSON.stringify({ event: 'stats', final, ...snapshot }) : formatStats(snapshot));
+  }
+}
+
+export class FileConsumer implements PacketConsumer {
+  constructor(private readonly writer: CaptureWriter) {}
+
+  accept(raw: RawPacket): boolean {
+    return this.writer.write(raw);
+  }
+
+  drained(): Promise<void> {
+    return this.writer.drained();
+  }
+
+  finish(): Promise<void> {
+    return this.writer.close();
+  }
+}
