@@ -5,42 +5,47 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { reportError } from './shared.js';
-import { register as registerBroadcast } from './broadcast.js';
-import { register as registerAnalyze } from './analyze.js';
-import { register as registerGossip } from './gossip.js';
-import { register as registerChat } from './chat.js';
-import { register as registerDashboard } from './dashboard.js';
-import { register as registerFirewall } from './firewall.js';
-import { register as registerDemo } from './demo.js';
+type Register = (program: Command) => void;
 
-/** One register function per command group, in the order `--help` lists them. */
-const groups = [
-  registerBroadcast,
-  registerAnalyze,
-  registerGossip,
-  registerChat,
-  registerDashboard,
-  registerFirewall,
-  registerDemo,
-];
+/**
+ * The command groups, in the order `--help` lists them, each loaded only when needed: a command
+ * loads its own group (and so its own system's code) and nothing else, which keeps start-up quick;
+ * the top-level help and an unknown command load them all.
+ */
+const groups: Record<string, () => Promise<Register>> = {
+  broadcast: async () => (await import('./broadcast.js')).register,
+  analyze: async () => (await import('./analyze.js')).register,
+  gossip: async () => (await import('./gossip.js')).register,
+  chat: async () => (await import('./chat.js')).register,
+  dashboard: async () => (await import('./dashboard.js')).register,
+  firewall: async () => (await import('./firewall.js')).register,
+  demo: async () => (await import('./demo.js')).register,
+};
+
+/** The groups a command line needs: the one it names, or all of them. */
+function groupsFor(argv: string[]): string[] {
+  const first = argv.slice(2).find((arg) => !arg.startsWith('-'));
+  return first !== undefined && first in groups ? [first] : Object.keys(groups);
+}
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
   description: string;
 };
 
-export function buildProgram(): Command {
+export async function buildProgram(argv: string[] = process.argv): Promise<Command> {
   const program = new Command('wirelab')
     .description(pkg.description)
     .version(pkg.version, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const register of groups) register(program);
+  const registers = await Promise.all(groupsFor(argv).map((name) => groups[name]!()));
+  for (const register of registers) register(program);
   return program;
 }
 
 async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  const program = await buildProgram(argv);
   try {
     await program.parseAsync(argv);
     return 0;

@@ -13,18 +13,44 @@ export interface OutputOptions {
   quiet?: boolean;
 }
 
+/** Lines held while stdout is not being read (write() said wait) before newer ones are dropped and counted. */
+const MAX_HELD_CHARS = 8 * 1024 * 1024;
+
 /**
  * Writes the command's own output: NDJSON events with --json, readable lines otherwise. Lines are
  * gathered and written once per turn of the event loop: one write() per burst instead of one per
- * line (stdout to a pipe or file is a synchronous syscall per write on Linux).
+ * line (stdout to a pipe or file is a synchronous syscall per write on Linux). When stdout asks to
+ * wait (write() returns false), lines are held until 'drain', up to MAX_HELD_CHARS; beyond that new
+ * lines are dropped and counted, so a stalled reader cannot make the process grow without bound. When
+ * the reader goes away (EPIPE, as with `| head`), output stops quietly.
  */
 export class Output {
   readonly json: boolean;
+  /** lines dropped because stdout was not read fast enough, or had gone away */
+  dropped = 0;
   private pending: string[] = [];
+  private pendingChars = 0;
   private scheduled = false;
+  private waiting = false;
+  private closed = false;
 
-  constructor(options: OutputOptions) {
+  constructor(
+    options: OutputOptions,
+    private readonly stream: NodeJS.WritableStream = process.stdout,
+  ) {
     this.json = options.json === true;
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+      this.close();
+    });
+    stream.once('close', () => this.close());
+  }
+
+  /** The reader went away: drop what is held and everything after. */
+  private close(): void {
+    this.closed = true;
+    this.pending = [];
+    this.pendingChars = 0;
   }
 
   /** One event: a JSON object with an `event` field under --json, else the human line (if any). */
@@ -39,19 +65,30 @@ export class Output {
   }
 
   private write(line: string): void {
+    if (this.closed || this.pendingChars + line.length > MAX_HELD_CHARS) {
+      if (this.dropped++ === 0 && !this.closed) process.stderr.write('wirelab: stdout is not being read; dropping output lines\n');
+      return;
+    }
     this.pending.push(line);
-    if (this.scheduled) return;
+    this.pendingChars += line.length + 1;
+    if (this.scheduled || this.waiting) return;
     this.scheduled = true;
     setImmediate(() => this.flush());
   }
 
-  /** Write what is gathered now. */
+  /** Write what is gathered now (unless stdout asked to wait: then on its 'drain'). */
   flush(): void {
     this.scheduled = false;
-    if (this.pending.length === 0) return;
+    if (this.pending.length === 0 || this.waiting || this.closed) return;
     const text = this.pending.join('\n') + '\n';
     this.pending = [];
-    process.stdout.write(text);
+    this.pendingChars = 0;
+    if (this.stream.write(text)) return;
+    this.waiting = true;
+    this.stream.once('drain', () => {
+      this.waiting = false;
+      this.flush();
+    });
   }
 }
 
