@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { freePort } from '../common/net.js';
 import { Lab } from './hosts.js';
-import { WirelabChild, type ChildEvent } from './processes.js';
+import { WirelabProcess, type WirelabEvent } from './processes.js';
 
 export const DEMO_NODES = ['node1', 'node2', 'node3', 'node4'];
 const LOOPBACK_BROADCAST = '127.255.255.255';
@@ -24,7 +24,7 @@ export interface DemoOptions {
 
 export interface DemoEvents {
   /** what the demo built: mode, hosts and addresses */
-  ready: [{ mode: 'namespaces' | 'loopback'; hosts: { name: string; address: string }[]; target: string }];
+  ready: [{ mode: 'namespaces' | 'loopback'; hosts: { name: string; address: string }[]; target: string; namespaces: string[] }];
   /** a broadcast left the master */
   sent: [{ seq: number; target: string }];
   /** a node got a message */
@@ -37,7 +37,7 @@ export interface DemoEvents {
 
 export class Demo extends EventEmitter<DemoEvents> {
   private lab: Lab | undefined;
-  private readonly children: WirelabChild[] = [];
+  private readonly children: WirelabProcess[] = [];
   private closing = false;
 
   constructor(private readonly options: DemoOptions = {}) {
@@ -65,7 +65,12 @@ export class Demo extends EventEmitter<DemoEvents> {
     this.lab = lab;
     await Promise.all(DEMO_NODES.map((name) => this.startNode(name, ['--name', name], { lab, host: name })));
     const target = `${lab.host('master').broadcast}:12345`;
-    this.emit('ready', { mode: 'namespaces', hosts: lab.hosts.map((h) => ({ name: h.name, address: h.address })), target });
+    this.emit('ready', {
+      mode: 'namespaces',
+      hosts: lab.hosts.map((h) => ({ name: h.name, address: h.address })),
+      target,
+      namespaces: [lab.switchNetns, ...lab.hosts.map((h) => h.netns)],
+    });
     this.startMaster([], { lab, host: 'master' });
   }
 
@@ -76,12 +81,13 @@ export class Demo extends EventEmitter<DemoEvents> {
       mode: 'loopback',
       hosts: ['master', ...DEMO_NODES].map((name) => ({ name, address: '127.0.0.1' })),
       target: `${LOOPBACK_BROADCAST}:${port}`,
+      namespaces: [],
     });
     this.startMaster(['--to', LOOPBACK_BROADCAST, '--port', port]);
   }
 
-  private spawn(label: string, args: string[], where?: { lab: Lab; host: string }): WirelabChild {
-    const child = new WirelabChild(label, [...args, '--json', '--quiet'], where);
+  private spawn(label: string, args: string[], where?: { lab: Lab; host: string }): WirelabProcess {
+    const child = WirelabProcess.start([...args, '--json', '--quiet'], { label, keep: false, ...where });
     child.on('exit', ({ code, stderrTail }) => {
       if (!this.closing) this.emit('failed', { label, reason: `exited with code ${code}: ${stderrTail.trim().split('\n').at(-1) ?? ''}` });
     });
@@ -106,7 +112,7 @@ export class Demo extends EventEmitter<DemoEvents> {
       '--message', this.options.message ?? 'Hello, Nodes!',
       '--expect', String(DEMO_NODES.length), ...args,
     ], where);
-    master.on('event', (e: ChildEvent) => {
+    master.on('event', (e: WirelabEvent) => {
       if (e.event === 'sent') this.emit('sent', { seq: Number(e.seq), target: String(e.target) });
       if (e.event === 'report') {
         this.emit('report', {

@@ -4,9 +4,10 @@ import { execFileSync } from 'node:child_process';
 import { Lab } from '../../../src/lab/hosts.js';
 import { runWirelab } from '../../helpers/process.js';
 
-const namespaces = (): string[] => execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').filter((l) => l.startsWith('wl-'));
+const namespaces = (): string[] => execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').map((l) => l.split(' ')[0]!).filter((l) => l.startsWith('wl-'));
 
-async function checkDemo(args: string[], mode: 'namespaces' | 'loopback'): Promise<void> {
+/** Runs the demo, checks what it showed, and returns the namespaces it said it made. */
+async function checkDemo(args: string[], mode: 'namespaces' | 'loopback'): Promise<string[]> {
   const result = await runWirelab(['demo', '--duration', '5s', '--interval', '300', '--json', ...args], { timeoutMs: 60_000 });
   assert.equal(result.code, 0, result.stderr);
   const ready = result.events.find((e) => e.event === 'ready');
@@ -20,14 +21,17 @@ async function checkDemo(args: string[], mode: 'namespaces' | 'loopback'): Promi
   const receivers = new Set(result.events.filter((e) => e.event === 'received').map((e) => e.node));
   assert.deepEqual([...receivers].sort(), ['node1', 'node2', 'node3', 'node4']);
   assert.equal(result.events.at(-1)?.event, 'stopped');
+  return ready?.namespaces as string[];
 }
 
 test('the demo on loopback: a master and four nodes, every broadcast acknowledged by all four', async () => {
-  await checkDemo(['--loopback'], 'loopback');
+  assert.deepEqual(await checkDemo(['--loopback'], 'loopback'), []);
 });
 
 test('the demo in namespaces: the same across separate hosts, and the namespaces are gone afterwards', { skip: Lab.unavailableReason() }, async () => {
-  const before = namespaces();
-  await checkDemo([], 'namespaces');
-  assert.deepEqual(namespaces(), before);
+  // other tests may make and remove their own labs meanwhile: look only at the demo's namespaces
+  const made = await checkDemo([], 'namespaces');
+  assert.equal(made.length, 6, 'a switch and five hosts');
+  const left = namespaces();
+  assert.deepEqual(made.filter((ns) => left.includes(ns)), []);
 });
