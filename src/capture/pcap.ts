@@ -6,7 +6,7 @@
 import { DecodeError } from '../common/errors.js';
 import type { RawPacket } from './types.js';
 import { MAGIC } from './constants.js';
-import type { ByteQueue, FormatParser, ReaderLimits } from './reader.js';
+import type { ByteQueue, FormatParser, PacketSink, ReaderLimits } from './reader.js';
 
 const FILE_HEADER_BYTES = 24;
 const RECORD_HEADER_BYTES = 16;
@@ -69,14 +69,19 @@ export class PcapParser implements FormatParser {
 
   constructor(private readonly limits: Pick<ReaderLimits, 'maxPacketBytes'>) {}
 
+  /** packets delivered so far */
+  get packets(): number {
+    return this.count;
+  }
+
   /** the file header, once read */
   get fileHeader(): PcapFileHeader | undefined {
     return this.header;
   }
 
-  parse(queue: ByteQueue, out: RawPacket[]): void {
+  parse(queue: ByteQueue, sink: PacketSink): void {
     if (!this.header && !this.readFileHeader(queue)) return;
-    while (this.readRecord(queue, out));
+    while (this.readRecord(queue, sink));
   }
 
   private readFileHeader(queue: ByteQueue): boolean {
@@ -91,7 +96,7 @@ export class PcapParser implements FormatParser {
   }
 
   /** One record: header and body together, or nothing until both have arrived. */
-  private readRecord(queue: ByteQueue, out: RawPacket[]): boolean {
+  private readRecord(queue: ByteQueue, sink: PacketSink): boolean {
     const hdr = this.recordHeaderBytes;
     if (!queue.ensure(hdr)) return false;
     const header = this.header!;
@@ -116,15 +121,9 @@ export class PcapParser implements FormatParser {
       tsSec += Math.floor(fraction / this.fractionLimit);
       fraction %= this.fractionLimit;
     }
-    out.push({
-      index: ++this.count,
-      linkType: header.linkType,
-      tsSec,
-      tsNsec: fraction * this.fractionScale,
-      originalLength: le ? buf.readUInt32LE(at + 12) : buf.readUInt32BE(at + 12),
-      data: buf.subarray(at + hdr, at + hdr + capLen),
-      interfaceId: 0,
-    });
+    const originalLength = le ? buf.readUInt32LE(at + 12) : buf.readUInt32BE(at + 12);
+    this.count++;
+    sink.packet(buf, at + hdr, capLen, originalLength, tsSec, fraction * this.fractionScale, header.linkType, 0);
     queue.skip(hdr + capLen);
     return true;
   }

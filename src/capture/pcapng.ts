@@ -6,7 +6,7 @@
 import { DecodeError } from '../common/errors.js';
 import type { RawPacket } from './types.js';
 import { BLOCK, MAGIC } from './constants.js';
-import type { ByteQueue, FormatParser, ReaderLimits } from './reader.js';
+import type { ByteQueue, FormatParser, PacketSink, ReaderLimits } from './reader.js';
 
 /** smallest block: type, length, trailing length */
 const MIN_BLOCK_BYTES = 12;
@@ -72,16 +72,21 @@ export class PcapngParser implements FormatParser {
 
   constructor(private readonly limits: ReaderLimits) {}
 
+  /** packets delivered so far */
+  get packets(): number {
+    return this.count;
+  }
+
   /** Section Header Blocks seen so far */
   get sectionCount(): number {
     return this.sections;
   }
 
-  parse(queue: ByteQueue, out: RawPacket[]): void {
-    while (this.readBlock(queue, out));
+  parse(queue: ByteQueue, sink: PacketSink): void {
+    while (this.readBlock(queue, sink));
   }
 
-  private readBlock(queue: ByteQueue, out: RawPacket[]): boolean {
+  private readBlock(queue: ByteQueue, sink: PacketSink): boolean {
     if (!queue.ensure(MIN_BLOCK_BYTES)) return false;
     const offset = queue.offset;
     const type = this.u32(queue.buf, queue.at);
@@ -96,23 +101,23 @@ export class PcapngParser implements FormatParser {
     if (trailing !== length) {
       throw new DecodeError('E_DECODE', `pcapng block at byte ${offset}: trailing length ${trailing} differs from ${length}`, offset);
     }
-    this.dispatch(type, buf, at, length, offset, out);
+    this.dispatch(type, buf, at, length, offset, sink);
     queue.skip(length);
     return true;
   }
 
-  private dispatch(type: number, buf: Buffer, at: number, length: number, offset: number, out: RawPacket[]): void {
+  private dispatch(type: number, buf: Buffer, at: number, length: number, offset: number, sink: PacketSink): void {
     switch (type) {
       case MAGIC.pcapngSection:
         return this.readSectionHeader(buf, at, offset);
       case BLOCK.interfaceDescription:
         return this.readInterface(buf, at, length, offset);
       case BLOCK.enhancedPacket:
-        return this.readPacket(buf, at, length, offset, out, false);
+        return this.readPacket(buf, at, length, offset, sink, false);
       case BLOCK.packet:
-        return this.readPacket(buf, at, length, offset, out, true);
+        return this.readPacket(buf, at, length, offset, sink, true);
       case BLOCK.simplePacket:
-        return this.readSimplePacket(buf, at, length, offset, out);
+        return this.readSimplePacket(buf, at, length, offset, sink);
       default:
         // NRB, ISB, custom, decryption secrets and unknown blocks carry no packets: skipped whole
         return;
@@ -147,39 +152,25 @@ export class PcapngParser implements FormatParser {
   }
 
   /** EPB (section 4.3) or the obsolete PB (appendix A: 16-bit interface id, drops count). */
-  private readPacket(buf: Buffer, at: number, length: number, offset: number, out: RawPacket[], obsolete: boolean): void {
+  private readPacket(buf: Buffer, at: number, length: number, offset: number, sink: PacketSink, obsolete: boolean): void {
     const interfaceId = obsolete ? this.u16(buf, at + 8) : this.u32(buf, at + 8);
     const iface = this.interfaceAt(interfaceId, offset);
     const capLen = this.u32(buf, at + 20);
     this.checkCaptured(capLen, length - 32, offset);
     const ts = convertTimestamp(this.u32(buf, at + 12), this.u32(buf, at + 16), iface.tsresol);
-    out.push({
-      index: ++this.count,
-      linkType: iface.linkType,
-      tsSec: ts.sec + iface.tsOffset,
-      tsNsec: ts.nsec,
-      originalLength: this.u32(buf, at + 24),
-      data: buf.subarray(at + 28, at + 28 + capLen),
-      interfaceId,
-    });
+    this.count++;
+    sink.packet(buf, at + 28, capLen, this.u32(buf, at + 24), ts.sec + iface.tsOffset, ts.nsec, iface.linkType, interfaceId);
   }
 
   /** SPB (section 4.4): no timestamp; captured length is min(original length, IDB 0's snaplen, room in block). */
-  private readSimplePacket(buf: Buffer, at: number, length: number, offset: number, out: RawPacket[]): void {
+  private readSimplePacket(buf: Buffer, at: number, length: number, offset: number, sink: PacketSink): void {
     const iface = this.interfaceAt(0, offset);
     const originalLength = this.u32(buf, at + 8);
     let capLen = Math.min(originalLength, length - 16);
     if (iface.snaplen > 0) capLen = Math.min(capLen, iface.snaplen);
     this.checkCaptured(capLen, length - 16, offset);
-    out.push({
-      index: ++this.count,
-      linkType: iface.linkType,
-      tsSec: 0,
-      tsNsec: 0,
-      originalLength,
-      data: buf.subarray(at + 12, at + 12 + capLen),
-      interfaceId: 0,
-    });
+    this.count++;
+    sink.packet(buf, at + 12, capLen, originalLength, 0, 0, iface.linkType, 0);
   }
 
   private interfaceAt(id: number, offset: number): PcapngInterface {

@@ -13,6 +13,7 @@ import {
   DEFAULT_MAX_PACKET_BYTES,
   MAGIC,
   READ_CHUNK_BYTES,
+  READ_INTO_CHUNK_BYTES,
 } from './constants.js';
 import { PcapParser } from './pcap.js';
 import { PcapngParser } from './pcapng.js';
@@ -110,9 +111,37 @@ export const defaultLimits: ReaderLimits = {
   maxInterfaces: DEFAULT_MAX_INTERFACES,
 };
 
-/** A format's parser: consumes whole units from the queue, appends packets, throws DecodeError on damage. */
+/**
+ * Where a parser delivers packets: one call per packet with its bytes as `buf[at, at + capturedLength)`.
+ * The bytes are valid only during the call (a zero-copy view; the batch API reuses nothing, but a
+ * sink must not rely on that): a consumer that keeps a packet copies or wraps it.
+ */
+export interface PacketSink {
+  /**
+   * @param originalLength bytes on the wire
+   * @param tsSec whole seconds since the epoch
+   * @param tsNsec nanoseconds within the second
+   * @param linkType LINKTYPE_* (low 16 bits)
+   * @param interfaceId pcapng interface id, 0 for pcap
+   */
+  packet(buf: Buffer, at: number, capturedLength: number, originalLength: number, tsSec: number, tsNsec: number, linkType: number, interfaceId: number): void;
+}
+
+/** A format's parser: consumes whole units from the queue, hands packets to the sink, throws DecodeError on damage. */
 export interface FormatParser {
-  parse(queue: ByteQueue, out: RawPacket[]): void;
+  parse(queue: ByteQueue, sink: PacketSink): void;
+  /** packets delivered so far */
+  readonly packets: number;
+}
+
+/** The sink behind the RawPacket API: one object per packet, its data a view into the chunk. */
+class PacketCollector implements PacketSink {
+  out: RawPacket[] = [];
+  private index = 0;
+
+  packet(buf: Buffer, at: number, capturedLength: number, originalLength: number, tsSec: number, tsNsec: number, linkType: number, interfaceId: number): void {
+    this.out.push({ index: ++this.index, linkType, tsSec, tsNsec, originalLength, data: buf.subarray(at, at + capturedLength), interfaceId });
+  }
 }
 
 export type CaptureFormat = 'pcap' | 'pcapng';
@@ -138,6 +167,7 @@ export class CaptureReader {
   private parser: FormatParser | undefined;
   private failure: DecodeError | undefined;
   private formatName: CaptureFormat | undefined;
+  private readonly collector = new PacketCollector();
 
   constructor(private readonly limits: ReaderLimits = defaultLimits) {}
 
@@ -152,18 +182,29 @@ export class CaptureReader {
   }
 
   push(chunk: Buffer): RawPacket[] {
+    const collector = this.collector;
+    collector.out = [];
+    this.pushTo(chunk, collector);
+    return collector.out;
+  }
+
+  /**
+   * Like push(), but each packet goes to `sink` as it is parsed, with no object per packet: the fast
+   * path for consumers that read a few fields and keep nothing. On damage, the packets before it have
+   * been delivered; the DecodeError is thrown by this call when it delivered none, else by the next.
+   */
+  pushTo(chunk: Buffer, sink: PacketSink): void {
     if (this.failure) throw this.failure;
     this.queue.push(chunk);
-    const out: RawPacket[] = [];
+    const before = this.parser?.packets ?? 0;
     try {
       const parser = this.parser ?? this.detect();
-      parser?.parse(this.queue, out);
+      parser?.parse(this.queue, sink);
     } catch (err) {
       if (!(err instanceof DecodeError)) throw err;
       this.failure = err;
-      if (out.length === 0) throw err;
+      if ((this.parser?.packets ?? 0) === before) throw err;
     }
-    return out;
   }
 
   /** The input is complete: throws E_TRUNCATED when it stopped inside a header or record. */
@@ -240,6 +281,38 @@ export async function* readCaptureFile(path: string, options: ReadFileOptions = 
     reader.end();
   } catch (err) {
     throw withFile(err as WirelabError, path);
+  }
+}
+
+/** Options of {@link readCaptureFileInto}. */
+export interface ReadIntoOptions extends ReadFileOptions {
+  /** asked after every chunk: true ends the read early (e.g. --count reached, Ctrl-C) */
+  stop?: () => boolean;
+}
+
+/**
+ * Stream a capture file into `sink`, packet by packet, without an object per packet (the fast path
+ * of `--stats`). Chunks are large (READ_INTO_CHUNK_BYTES) because nothing keeps a view into them.
+ * Errors as {@link readCaptureFile}: the good packets first, then the DecodeError.
+ */
+export async function readCaptureFileInto(path: string, sink: PacketSink, options: ReadIntoOptions = {}): Promise<void> {
+  const totalBytes = await fileSize(path);
+  const reader = new CaptureReader(options.limits ?? defaultLimits);
+  const stream = createReadStream(path, { highWaterMark: options.chunkBytes ?? READ_INTO_CHUNK_BYTES });
+  let bytesRead = 0;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      bytesRead += chunk.length;
+      options.onProgress?.({ bytesRead, totalBytes });
+      reader.pushTo(chunk, sink);
+      if (options.stop?.()) return;
+    }
+    reader.end();
+  } catch (err) {
+    if (err instanceof WirelabError) throw withFile(err, path);
+    throw fromSystemError(err, `read ${path}`);
+  } finally {
+    stream.destroy();
   }
 }
 

@@ -2,7 +2,15 @@
  * What `wirelab analyze` hands each packet to: the printer (lines or NDJSON on stdout), --stats, and
  * the capture file writer. (--anomalies lives in analyze-anomalies.ts.)
  */
-import { formatSummary, summaryToJson, type CaptureWriter, type PacketSummary, type RawPacket } from '../capture/index.js';
+import {
+  formatSummary,
+  StatsFieldsDecoder,
+  summaryToJson,
+  type CaptureWriter,
+  type PacketSink,
+  type PacketSummary,
+  type RawPacket,
+} from '../capture/index.js';
 import { TrafficStats, formatStats } from '../analysis/index.js';
 
 /** stdout is written in blocks of about this many characters (one write per block, not per line) */
@@ -94,6 +102,34 @@ export class StatsConsumer implements PacketConsumer {
   report(printer: PacketPrinter, json: boolean, final: boolean): void {
     const snapshot = this.stats.snapshot();
     printer.print(json ? JSON.stringify({ event: 'stats', final, ...snapshot }) : formatStats(snapshot));
+  }
+}
+
+/**
+ * --stats alone on a file: packets go straight from the reader into the statistics through the lean
+ * field decoder, with no RawPacket or summary object per packet (the fast path; see PERFORMANCE.md).
+ */
+export class StatsSink implements PacketSink {
+  packets = 0;
+  /** bytes on the wire */
+  bytes = 0;
+  private readonly decoder = new StatsFieldsDecoder();
+
+  constructor(
+    private readonly stats: StatsConsumer,
+    private readonly limit: number | undefined,
+  ) {}
+
+  /** --count reached */
+  get done(): boolean {
+    return this.limit !== undefined && this.packets >= this.limit;
+  }
+
+  packet(buf: Buffer, at: number, capturedLength: number, originalLength: number, tsSec: number, tsNsec: number, linkType: number): void {
+    if (this.done) return;
+    this.packets++;
+    this.bytes += originalLength;
+    this.stats.stats.add(this.decoder.decode(buf, at, capturedLength, originalLength, tsSec, tsNsec, linkType, this.packets));
   }
 }
 

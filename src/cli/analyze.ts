@@ -10,6 +10,7 @@ import {
   LiveCapture,
   decodePacket,
   readCaptureFile,
+  readCaptureFileInto,
   type RawPacket,
   type ReadProgress,
 } from '../capture/index.js';
@@ -17,7 +18,7 @@ import { WirelabError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
 import { addOutputOptions, commandLogger, nonNegativeInt, positiveInt, untilStopped, type OutputOptions } from './shared.js';
 import type { AnomalyDetectorOptions } from '../analysis/index.js';
-import { FileConsumer, PacketPrinter, StatsConsumer, type PacketConsumer } from './analyze-consumers.js';
+import { FileConsumer, PacketPrinter, StatsConsumer, StatsSink, type PacketConsumer } from './analyze-consumers.js';
 import { AnomalyConsumer } from './analyze-anomalies.js';
 import { PeriodicTask } from '../common/lifecycle.js';
 
@@ -113,6 +114,21 @@ async function readFile(path: string, pipeline: Pipeline, flags: AnalyzeFlags): 
   }
 }
 
+/** --stats alone on a file: the callback reader and the lean field decoder, no per-packet objects. */
+async function readFileForStats(path: string, stats: StatsConsumer, pipeline: Pipeline, flags: AnalyzeFlags): Promise<void> {
+  let stopped = false;
+  void untilStopped().then(() => (stopped = true));
+  const progress = progressBar(flags);
+  const sink = new StatsSink(stats, flags.count);
+  try {
+    await readCaptureFileInto(path, sink, { onProgress: progress, stop: () => sink.done || stopped });
+  } finally {
+    progress.stop();
+    pipeline.packets = sink.packets;
+    pipeline.bytes = sink.bytes;
+  }
+}
+
 /** Packets through tcpdump: live from an interface, or a file filtered by tcpdump's BPF. */
 async function viaTcpdump(capture: LiveCapture, pipeline: Pipeline, logger: Logger, onStarted: () => void): Promise<LiveCapture> {
   let failure: WirelabError | undefined;
@@ -176,7 +192,8 @@ async function runAnalyze(flags: AnalyzeFlags): Promise<void> {
   let capture: LiveCapture | undefined;
   let failure: Error | undefined;
   try {
-    if (flags.read !== undefined && flags.filter === undefined) await readFile(flags.read, pipeline, flags);
+    if (flags.read !== undefined && flags.filter === undefined && stats && consumers.length === 1) await readFileForStats(flags.read, stats, pipeline, flags);
+    else if (flags.read !== undefined && flags.filter === undefined) await readFile(flags.read, pipeline, flags);
     else {
       const source = live ? { interface: flags.interface ?? defaultInterface(), filter: flags.filter ?? DEFAULT_LIVE_FILTER } : { readFile: flags.read, filter: flags.filter };
       capture = new LiveCapture(source, { logger });

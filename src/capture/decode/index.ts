@@ -8,6 +8,7 @@ import { decodeToSummary, newSummary, walkPacket, type DecodedLayer, type Decode
 export { formatSummary, summaryToJson, timeText } from './summary.js';
 export { createDecodeCounters, type DecodeCounters, type DecodedLayer, type DecodeOptions } from './packet.js';
 export { DEFAULT_DECODE_LIMITS, type DecodeLimits } from './constants.js';
+export { StatsFieldsDecoder } from './stats-fields.js';
 
 const NO_OPTIONS: DecodeOptions = {};
 

@@ -256,7 +256,8 @@ function decodeArpLayer(w: Walk, offset: number, end: number): void {
 /** Names of the 256 IP protocol numbers, looked up per packet. */
 const PROTOCOL_TEXT: readonly string[] = Array.from({ length: 256 }, (_, p) => IP_PROTOCOL_NAMES.get(p) ?? `IP proto ${p}`);
 
-function protocolName(proto: number): string {
+/** The name of IP protocol number `proto` (0..255) as summaries give it. */
+export function protocolName(proto: number): string {
   return PROTOCOL_TEXT[proto]!;
 }
 

@@ -55,3 +55,9 @@ function firstMatch(candidates: readonly WirelabProtocol[] | undefined, buf: Buf
   for (const proto of candidates) if (proto.matches(buf, offset, end)) return proto;
   return undefined;
 }
+
+/** Could a packet between these ports be one of wirelab's protocols (before its payload is looked at)? */
+export function hasWirelabPort(transport: 'udp' | 'tcp', sport: number, dport: number): boolean {
+  const ports = transport === 'udp' ? UDP_PORTS : TCP_PORTS;
+  return ports.has(sport) || ports.has(dport);
+}

@@ -37,3 +37,20 @@ test('--anomalies learns a baseline, then reports scored anomalies with their re
   }
   assert.deepEqual(second.events.filter((e) => e.event === 'anomaly').map((a) => a.score), anomalies.map((a) => a.score), 'same input, same seed, same result');
 });
+
+test('--stats alone (the fast path: callback reader, lean fields) gives the same figures as the full pipeline', { timeout: 120_000 }, async () => {
+  const captures = resolve(repoRoot, '../shared/captures/pcapplusplus');
+  for (const file of ['example.pcap', 'many-protocols.pcap', 'sll.pcap', 'four_ipv6_http_streams.pcap', 'pcapng-example.pcapng']) {
+    const path = resolve(captures, file);
+    // --packets adds the printer, which sends every packet through decodePacket and the pipeline
+    const [fast, full] = await Promise.all([runWirelab(['analyze', '--read', path, '--stats', '--json']), runWirelab(['analyze', '--read', path, '--stats', '--packets', '--json'])]);
+    assert.equal(fast.code, 0, fast.stderr);
+    const stats = (r: typeof fast): unknown => r.events.find((e) => e.event === 'stats');
+    assert.ok(stats(fast), file);
+    assert.deepEqual(stats(fast), stats(full), file);
+    assert.deepEqual(fast.events.at(-1), full.events.at(-1), `${file}: summary`);
+  }
+  const counted = await runWirelab(['analyze', '--read', example, '--stats', '--count', '100', '--json']);
+  assert.equal(counted.events.find((e) => e.event === 'stats')?.packets, 100);
+  assert.deepEqual(counted.events.at(-1), { event: 'summary', packets: 100, bytes: counted.events.at(-1)?.bytes });
+});
