@@ -30,6 +30,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private readonly decoder: FrameDecoder;
   private closed = false;
   private reason: string | undefined;
+  /** messages decoded while held (see hold()) */
+  private held: GossipMessage[] | undefined;
 
   constructor(
     readonly socket: Socket,
@@ -63,8 +65,30 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     }
     for (const message of messages) {
       if (this.closed) return;
+      if (this.held) this.held.push(message);
+      else this.emit('message', message);
+    }
+  }
+
+  /**
+   * Stop emitting messages (and reading) until release(): a handshake that ends with one message
+   * holds the connection, so that frames sent right behind it wait for the link's own listener
+   * instead of being emitted to nobody.
+   */
+  hold(): void {
+    this.held ??= [];
+    this.socket.pause();
+  }
+
+  /** Emit what was held, in order, and read on. */
+  release(): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const message of held) {
+      if (this.closed) return;
       this.emit('message', message);
     }
+    if (!this.closed) this.socket.resume();
   }
 
   /** Send one message. Returns false when closed or when the peer was dropped as too slow. */

@@ -100,7 +100,8 @@ export async function notify(to: Endpoint, messages: GossipMessage[], options: D
 
 /**
  * Say hello on a fresh connection and wait for welcome or busy. On welcome the connection stays open
- * (it becomes the link); on anything else it is closed. Resolves undefined on timeout or close.
+ * (it becomes the link) and held: the caller release()s it once it listens, or closes it; on
+ * anything else it is closed. Resolves undefined on timeout or close.
  */
 export function handshake(conn: Connection, hello: GossipMessage, options: Pick<DialOptions, 'clock' | 'timeoutMs'>): Promise<GossipMessage | undefined> {
   return new Promise((resolve) => {
@@ -111,6 +112,8 @@ export function handshake(conn: Connection, hello: GossipMessage, options: Pick<
     const onMessage = (m: GossipMessage): void => {
       options.clock.clearTimeout(timer);
       conn.off('message', onMessage);
+      // Frames behind the welcome wait for the link's listener (Connection.release()).
+      if (m.type === 'welcome') conn.hold();
       resolve(m);
       if (m.type !== 'welcome') conn.close(m.type === 'busy' ? undefined : `unexpected ${m.type}`);
     };

@@ -16,6 +16,8 @@ export interface Neighbour {
   id: number;
   /** tree mode: origins whose messages we push to this neighbour as bodies (it is our child) */
   children: Set<string>;
+  /** it chose us as its anchor (sent `anchor`): a link of the anchor tree */
+  anchorsMe: boolean;
 }
 
 export interface Candidate {
@@ -28,12 +30,19 @@ export interface Candidate {
   preferred: boolean;
 }
 
+/** The total order of peers used for anchoring: by id (registration order), then by `ip:port`. */
+export function precedes(a: { id: number; key: string }, b: { id: number; key: string }): boolean {
+  return a.id < b.id || (a.id === b.id && a.key < b.key);
+}
+
 export class Neighbourhood {
   /** outbound dials in flight, by key */
   readonly pending = new Set<string>();
   private readonly links = new Map<string, Neighbour>();
   private readonly known = new Map<string, Candidate>();
   private readonly lost = new Map<string, Endpoint>();
+  /** key of the neighbour we chose as our anchor (our link toward the first peer) */
+  private anchorKey: string | undefined;
 
   /**
    * @param random uniform [0, 1)
@@ -86,7 +95,35 @@ export class Neighbourhood {
   remove(n: Neighbour): boolean {
     if (this.links.get(n.key) !== n) return false;
     this.links.delete(n.key);
+    if (this.anchorKey === n.key) this.anchorKey = undefined;
     return true;
+  }
+
+  /**
+   * Keep our anchor while it stays linked; without one, choose the smallest neighbour that precedes
+   * `self`. Every peer but the first pointing at one smaller peer makes the anchor links a spanning
+   * tree of the overlay (peer.ts keeps every peer anchored). Returns the neighbour newly chosen (to
+   * be told so), or undefined when nothing changed.
+   */
+  chooseAnchor(self: { id: number; key: string }): Neighbour | undefined {
+    if (this.anchorKey !== undefined) return undefined;
+    let best: Neighbour | undefined;
+    for (const n of this.links.values()) {
+      if (precedes(n, self) && (best === undefined || precedes(n, best))) best = n;
+    }
+    this.anchorKey = best?.key;
+    return best;
+  }
+
+  /** A link of the anchor tree: our anchor, or a neighbour whose anchor we are. */
+  isTreeLink(n: Neighbour): boolean {
+    return n.anchorsMe || n.key === this.anchorKey;
+  }
+
+  /** Whether some anchor-tree link other than `key` exists (a body may come that way). */
+  hasTreeLinkBesides(key: string): boolean {
+    for (const n of this.links.values()) if (n.key !== key && this.isTreeLink(n)) return true;
+    return false;
   }
 
   /** Learn peers from a seed's list, in its (registration) order. */

@@ -81,9 +81,9 @@ export interface PeerStats {
   forwarded: number;
   /** IHAVE announcements sent */
   announced: number;
-  /** liveness requests and probes sent */
-  livenessSent: number;
-  /** bytes of liveness requests sent */
+  /** liveness frames sent: requests and replies on links, probes of lost links */
+  livenessFrames: number;
+  /** bytes of those liveness frames, 4-byte headers included */
   livenessBytes: number;
   deadReported: number;
   malformed: number;

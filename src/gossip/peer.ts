@@ -9,11 +9,11 @@ import { silentLogger, type Logger } from '../common/log.js';
 import { listenTcp } from '../common/net.js';
 import { PeriodicTask, systemClock, type Clock } from '../common/lifecycle.js';
 import { Connection } from './connection.js';
-import { dial, handshake, notify, probeLiveness, registerWithQuorum, type DialOptions } from './dial.js';
-import { LivenessTracker } from './liveness.js';
+import { dial, handshake, registerWithQuorum, type DialOptions } from './dial.js';
+import { LivenessMonitor } from './liveness-monitor.js';
 import { GossipRouter } from './router.js';
 import { defaultLimits, endpointKey, gossipText, type Endpoint, type GossipMessage } from './protocol.js';
-import { Neighbourhood, type Neighbour } from './neighbourhood.js';
+import { Neighbourhood, precedes, type Neighbour } from './neighbourhood.js';
 import { degreePolicy, shuffled, type DegreePolicy } from './topology.js';
 import * as C from './constants.js';
 import type { PeerDeps, PeerEvents, PeerOptions, PeerStats } from './peer-types.js';
@@ -26,7 +26,7 @@ export class Peer extends EventEmitter<PeerEvents> {
   private readonly logger: Logger;
   private readonly random: () => number;
   private readonly router: GossipRouter;
-  private readonly liveness: LivenessTracker;
+  private readonly liveness: LivenessMonitor;
   private readonly hood: Neighbourhood;
   private readonly inbound = new Set<Connection>();
   private readonly gossipTask: PeriodicTask;
@@ -44,13 +44,7 @@ export class Peer extends EventEmitter<PeerEvents> {
   private sent = 0;
   private started = false;
   private closed = false;
-  private readonly counters = {
-    livenessSent: 0,
-    livenessBytes: 0,
-    deadReported: 0,
-    malformed: 0,
-    refusedBusy: 0,
-  };
+  private readonly counters = { malformed: 0, refusedBusy: 0 };
 
   constructor(
     private readonly options: PeerOptions,
@@ -60,15 +54,25 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.clock = deps.clock ?? systemClock;
     this.logger = deps.logger ?? silentLogger;
     this.random = options.random ?? Math.random;
-    this.liveness = new LivenessTracker(options.misses ?? C.LIVENESS_MISSES);
-    this.hood = new Neighbourhood(this.random, 3 * (options.livenessIntervalMs ?? C.LIVENESS_INTERVAL_MS));
+    const livenessIntervalMs = options.livenessIntervalMs ?? C.LIVENESS_INTERVAL_MS;
+    this.hood = new Neighbourhood(this.random, 3 * livenessIntervalMs);
+    this.liveness = new LivenessMonitor(
+      { misses: options.misses ?? C.LIVENESS_MISSES, intervalMs: livenessIntervalMs, seeds: options.seeds },
+      {
+        hood: this.hood,
+        logger: this.logger,
+        self: () => this.self,
+        dialOptions: () => this.dialOptions(),
+        reported: (peer) => this.emit('dead-reported', { peer: endpointKey(peer) }),
+      },
+    );
     this.router = new GossipRouter(this.hood, options.dissemination ?? 'tree', this.clock, (seen) => this.emit('gossip', seen));
     this.server = createServer((socket) => this.onSocket(socket));
     const onError = (err: unknown): void => this.logger.error({ err }, 'periodic task failed');
     this.gossipTask = new PeriodicTask(options.gossipIntervalMs ?? C.GOSSIP_INTERVAL_MS, () => this.originate(), onError, this.clock);
     this.pullTimeoutMs = options.pullTimeoutMs ?? C.PULL_TIMEOUT_MS;
     this.pullTask = new PeriodicTask(Math.max(10, this.pullTimeoutMs / 4), () => this.router.retryPulls(this.pullTimeoutMs), onError, this.clock);
-    this.livenessTask = new PeriodicTask(options.livenessIntervalMs ?? C.LIVENESS_INTERVAL_MS, () => this.livenessRound(), onError, this.clock);
+    this.livenessTask = new PeriodicTask(livenessIntervalMs, () => this.livenessRound(), onError, this.clock);
   }
 
   /** Listen, join through the seeds, link to neighbours, and start liveness checks (and gossip). */
@@ -121,6 +125,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     return {
       ...this.counters,
       ...this.router.counters,
+      ...this.liveness.counters,
       id: this.idValue,
       degree: this.hood.size,
       capacity: this.policyValue?.capacity ?? 0,
@@ -190,7 +195,7 @@ export class Peer extends EventEmitter<PeerEvents> {
   }
 
   private before(id: number, key: string): boolean {
-    return id < this.idValue || (id === this.idValue && key < this.key);
+    return precedes({ id, key }, { id: this.idValue, key: this.key });
   }
 
   private async fillOnce(): Promise<void> {
@@ -255,7 +260,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     });
     const onFirst = (m: GossipMessage): void => {
       if (m.type === 'liveness-request') {
-        this.answerLiveness(conn, m);
+        this.liveness.answer(conn, m);
         return;
       }
       conn.off('message', onFirst);
@@ -283,13 +288,20 @@ export class Peer extends EventEmitter<PeerEvents> {
 
   private addNeighbour(peer: Endpoint, id: number, conn: Connection): void {
     const key = endpointKey(peer);
-    const neighbour: Neighbour = { key, endpoint: peer, id, conn, children: new Set() };
+    const neighbour: Neighbour = { key, endpoint: peer, id, conn, children: new Set(), anchorsMe: false };
     this.hood.add(neighbour);
     this.liveness.forget(key);
     conn.on('message', (m) => this.onNeighbourMessage(neighbour, m));
     conn.on('close', (reason) => this.removeNeighbour(neighbour, reason));
+    conn.release();
     this.logger.info({ peer: key, degree: this.hood.size }, `linked to ${key}`);
     this.emit('neighbour', { peer: key, change: 'added', degree: this.hood.size });
+    this.updateAnchor();
+  }
+
+  /** Without an anchor (our link of the anchor tree, router.ts), choose one and tell it. */
+  private updateAnchor(): void {
+    this.hood.chooseAnchor({ id: this.idValue, key: this.key })?.conn.send({ type: 'anchor' });
   }
 
   private removeNeighbour(n: Neighbour, reason: string | undefined): void {
@@ -298,6 +310,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.emit('neighbour', { peer: n.key, change: 'removed', degree: this.hood.size });
     // Watch it: a lost link is not yet a dead peer (it may have closed on purpose or been slow).
     if (reason !== 'reported dead') this.hood.watch(n.endpoint);
+    this.updateAnchor();
     void this.fill();
   }
 
@@ -325,69 +338,17 @@ export class Peer extends EventEmitter<PeerEvents> {
 
   private onNeighbourMessage(n: Neighbour, m: GossipMessage): void {
     if (this.router.onMessage(n, m)) return;
-    if (m.type === 'liveness-request') this.answerLiveness(n.conn, m);
+    if (m.type === 'liveness-request') this.liveness.answer(n.conn, m);
     else if (m.type === 'liveness-reply') this.liveness.answered(n.key);
     else this.dropUnexpected(n.conn, m);
   }
 
   // ---- liveness ----
 
-  private answerLiveness(conn: Connection, m: Extract<GossipMessage, { type: 'liveness-request' }>): void {
-    conn.send({ type: 'liveness-reply', timestamp: m.timestamp, peer: m.peer, replier: this.self });
-  }
-
-  /** One liveness interval: check every neighbour and every watched lost link, then top up links. */
+  /** One liveness interval (liveness-monitor.ts), then top up links. */
   private async livenessRound(): Promise<void> {
-    const now = this.clock.now();
-    for (const n of this.hood.all()) {
-      if (this.liveness.check(n.key) === 'dead') {
-        n.conn.close('reported dead');
-        this.reportDead(n.endpoint);
-        continue;
-      }
-      const before = n.conn.bytesOut;
-      n.conn.send({ type: 'liveness-request', timestamp: now, peer: this.self });
-      this.counters.livenessSent++;
-      this.counters.livenessBytes += n.conn.bytesOut - before;
-    }
-    for (const lost of this.hood.watched()) {
-      const key = endpointKey(lost);
-      if (this.hood.isNeighbour(key)) {
-        this.hood.unwatch(key);
-      } else if (this.liveness.check(key) === 'dead') {
-        this.hood.unwatch(key);
-        this.reportDead(lost);
-      } else {
-        void this.probe(lost);
-      }
-    }
+    this.liveness.round(this.clock.now());
     await this.maintain();
-  }
-
-  /** Probe a lost link over a fresh connection; an answer ends the watch (the next round counts a miss). */
-  private async probe(peer: Endpoint): Promise<void> {
-    const key = endpointKey(peer);
-    this.counters.livenessSent++;
-    const timeoutMs = this.options.livenessIntervalMs ?? C.LIVENESS_INTERVAL_MS;
-    if (await probeLiveness(peer, this.self, { ...this.dialOptions(), timeoutMs })) {
-      this.liveness.forget(key);
-      this.hood.unwatch(key);
-    }
-  }
-
-  /** Tell the seeds (every configured one: the dead peer may be registered where we are not). */
-  private reportDead(peer: Endpoint): void {
-    const key = endpointKey(peer);
-    this.counters.deadReported++;
-    this.hood.forgetCandidate(key);
-    this.logger.warn({ peer: key }, `Dead Node ${key}: reporting to the seeds`);
-    this.emit('dead-reported', { peer: key });
-    const report: GossipMessage = { type: 'dead-node', peer, timestamp: this.clock.now(), reporter: this.self.host };
-    for (const seed of this.options.seeds) {
-      notify(seed, [report], this.dialOptions()).catch((err: unknown) => {
-        this.logger.warn({ seed: endpointKey(seed), err: (err as Error).message }, 'could not report to seed');
-      });
-    }
   }
 
   /** Keep the degree: replace lost neighbours; alone and out of candidates, join the seeds again. */

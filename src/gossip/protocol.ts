@@ -28,6 +28,7 @@ export type GossipMessage =
   | { type: 'ihave'; hash: string; origin: Endpoint }
   | { type: 'iwant'; hash: string }
   | { type: 'prune'; origin: Endpoint }
+  | { type: 'anchor' }
   | { type: 'dead-node'; peer: Endpoint; timestamp: number; reporter: string };
 
 export interface ProtocolLimits {
@@ -204,6 +205,7 @@ const parsers: Record<string, Parser> = {
   },
   iwant: (p) => ({ type: 'iwant', hash: hashField(p, 'iwant') }),
   prune: (p) => (expectFields(p, 3, 'prune'), { type: 'prune', origin: endpointAt(p, 1) }),
+  anchor: (p) => (expectFields(p, 1, 'anchor'), { type: 'anchor' }),
   'Dead Node': (p) => {
     expectFields(p, 5, 'dead node');
     return { type: 'dead-node', peer: endpointAt(p, 1), timestamp: parseUint(p[3], 'timestamp'), reporter: parseHost(p[4]) };
@@ -256,6 +258,8 @@ export function formatMessage(m: GossipMessage): string {
       return `iwant:${m.hash}`;
     case 'prune':
       return `prune:${ep(m.origin)}`;
+    case 'anchor':
+      return 'anchor';
     case 'dead-node':
       return `Dead Node:${ep(m.peer)}:${m.timestamp}:${m.reporter}`;
   }

@@ -31,6 +31,7 @@ const vocabulary: [GossipMessage, string][] = [
   [{ type: 'ihave', hash, origin: a }, `ihave:${hash}:10.0.0.1:8080`],
   [{ type: 'iwant', hash }, `iwant:${hash}`],
   [{ type: 'prune', origin: b }, 'prune:127.0.0.1:9'],
+  [{ type: 'anchor' }, 'anchor'],
   [{ type: 'dead-node', peer: a, timestamp: 1700000000999, reporter: '127.0.0.1' }, 'Dead Node:10.0.0.1:8080:1700000000999:127.0.0.1'],
 ];
 
@@ -100,6 +101,7 @@ test('malformed messages are DecodeErrors naming the problem', () => {
     `ihave:${hash}0:10.0.0.1:80`,
     `ihave:${hash}`,
     'prune',
+    'anchor:1',
     'iwant:XYZ',
     'Dead Node:10.0.0.1:80:1',
     'constructor:1',

@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { LivenessTracker } from '../../../src/gossip/liveness.js';
 import { MessageCache, messageHash } from '../../../src/gossip/message-cache.js';
 import { PullState } from '../../../src/gossip/pull.js';
+import { Neighbourhood, precedes, type Neighbour } from '../../../src/gossip/neighbourhood.js';
+import type { Connection } from '../../../src/gossip/connection.js';
 import { degreePolicy, powerLawCapacity, seedQuorum, shuffled } from '../../../src/gossip/topology.js';
 import { mulberry32 } from '../../integration/gossip/helpers.js';
 
@@ -69,4 +71,34 @@ test('pull: ask the first announcer, wait on the others, move on when it does no
   pull.remember('x', body);
   assert.equal(pull.pending, 0, 'a body that arrived is no longer wanted');
   assert.equal(pull.body('x'), body);
+});
+
+test('anchor tree: each peer anchors to its smallest preceding neighbour and keeps it while linked', () => {
+  const hood = new Neighbourhood(mulberry32(3));
+  const conn = {} as Connection; // never used by the bookkeeping under test
+  const make = (id: number, port: number): Neighbour => ({
+    key: `127.0.0.1:${port}`,
+    endpoint: { host: '127.0.0.1', port },
+    id,
+    conn,
+    children: new Set(),
+    anchorsMe: false,
+  });
+  const self = { id: 5, key: '127.0.0.1:5000' };
+  assert.equal(precedes({ id: 5, key: '127.0.0.1:4' }, self), true, 'same id: the smaller key comes first');
+  const later = make(9, 9000);
+  hood.add(later);
+  assert.equal(hood.chooseAnchor(self), undefined, 'no neighbour precedes us: no anchor');
+  const [a, b] = [make(3, 3000), make(1, 1000)];
+  hood.add(a);
+  assert.equal(hood.chooseAnchor(self), a);
+  hood.add(b);
+  assert.equal(hood.chooseAnchor(self), undefined, 'an anchor is kept while linked, even when a smaller one comes');
+  assert.equal(hood.isTreeLink(a), true);
+  assert.equal(hood.isTreeLink(b), false);
+  assert.equal(hood.hasTreeLinkBesides(a.key), false);
+  later.anchorsMe = true;
+  assert.equal(hood.hasTreeLinkBesides(a.key), true, 'a neighbour anchored to us is a tree link too');
+  hood.remove(a);
+  assert.equal(hood.chooseAnchor(self), b, 'the anchor lost: the smallest preceding neighbour is next');
 });
