@@ -3,7 +3,8 @@
  * our own writer into a temp dir, then times, in the same run, `wirelab analyze --read F` printing a
  * line per packet to /dev/null against `tcpdump -nn -r F` and `tshark -r F` doing the same, plus
  * reading alone and reading + decoding alone. Peak RSS comes from /usr/bin/time -v.
- * Run: node --import tsx bench/analyze.ts [--packets N] [--no-tshark]
+ * Run: node --import tsx bench/analyze.ts [--packets N] [--no-tshark] [--stats-only]
+ * (--stats-only: only `--stats` beside tcpdump, capinfos and tshark's io,stat, and the fast path's parts)
  * (Also: --generate FILE N writes the capture only, for profiling; --inner read|decode FILE runs the
  * in-process loops being measured.)
  */
@@ -13,7 +14,8 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CaptureWriter, decodePacket, readCaptureFile, type RawPacket } from '../src/capture/index.js';
+import { CaptureWriter, decodePacket, readCaptureFile, readCaptureFileInto, StatsFieldsDecoder, type RawPacket } from '../src/capture/index.js';
+import { TrafficStats } from '../src/analysis/index.js';
 import { mulberry32 } from '../src/common/prng.js';
 
 const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
@@ -110,21 +112,30 @@ interface Measured {
   cpuSeconds: number | undefined;
   peakRssMiB: number | undefined;
   code: number | null;
+  /** the in-process loops print their own loop time (startup excluded) */
+  loopSeconds?: number;
 }
 
 /** Run a command with stdout to /dev/null under /usr/bin/time -v when present. */
 async function measure(cmd: string, args: string[]): Promise<Measured> {
   const timeV = existsSync('/usr/bin/time');
   const devNull = openSync('/dev/null', 'w');
+  const inner = args.includes('--inner');
+  const out = inner ? 'pipe' : devNull;
   const start = process.hrtime.bigint();
   // TZ=UTC for every run: wirelab prints UTC, and the references should not pay for time-zone lookups
   const env = { ...process.env, TZ: 'UTC' };
   const child = timeV
-    ? spawn('/usr/bin/time', ['-v', cmd, ...args], { stdio: ['ignore', devNull, 'pipe'], env })
-    : spawn(cmd, args, { stdio: ['ignore', devNull, 'pipe'], env });
+    ? spawn('/usr/bin/time', ['-v', cmd, ...args], { stdio: ['ignore', out, 'pipe'], env })
+    : spawn(cmd, args, { stdio: ['ignore', out, 'pipe'], env });
   let stderr = '';
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (t: string) => (stderr = (stderr + t).slice(-8192)));
+  let stdout = '';
+  if (inner) {
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', (t: string) => (stdout += t));
+  }
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   closeSync(devNull);
@@ -133,20 +144,43 @@ async function measure(cmd: string, args: string[]): Promise<Measured> {
   const system = /System time \(seconds\): ([\d.]+)/.exec(stderr);
   const cpuSeconds = user && system ? Number(user[1]) + Number(system[1]) : undefined;
   if (code !== 0) process.stderr.write(`${cmd} exited ${code}: ${stderr.slice(-500)}\n`);
-  return { seconds, cpuSeconds, peakRssMiB: rss ? Number(rss[1]) / 1024 : undefined, code };
+  const loop = /^\d+ \d+ ([\d.]+)$/m.exec(stdout);
+  return { seconds, cpuSeconds, peakRssMiB: rss ? Number(rss[1]) / 1024 : undefined, code, loopSeconds: loop ? Number(loop[1]) : undefined };
 }
 
-/** The loops measured in a child process of their own: read only, or read + decode. */
+/**
+ * The loops measured in a child process of their own: read only, read + decode (RawPacket batches and
+ * decodePacket), or the --stats fast path's parts: the callback reader alone (`sink`), with the lean
+ * field decoder (`lean`), and with TrafficStats too (`stats`). Prints the in-loop time, without startup.
+ */
 async function inner(mode: string, path: string): Promise<void> {
   let packets = 0;
   let bytes = 0;
-  for await (const batch of readCaptureFile(path)) {
-    for (const raw of batch) {
-      packets++;
-      bytes += mode === 'decode' ? decodePacket(raw).length : raw.originalLength;
+  const start = process.hrtime.bigint();
+  if (mode === 'read' || mode === 'decode') {
+    for await (const batch of readCaptureFile(path)) {
+      for (const raw of batch) {
+        packets++;
+        bytes += mode === 'decode' ? decodePacket(raw).length : raw.originalLength;
+      }
     }
+  } else {
+    const decoder = new StatsFieldsDecoder();
+    const stats = new TrafficStats();
+    await readCaptureFileInto(path, {
+      packet(buf, at, capLen, origLen, tsSec, tsNsec, linkType): void {
+        packets++;
+        if (mode === 'sink') bytes += origLen;
+        else {
+          const s = decoder.decode(buf, at, capLen, origLen, tsSec, tsNsec, linkType, packets);
+          bytes += s.length;
+          if (mode === 'stats') stats.add(s);
+        }
+      },
+    });
   }
-  process.stdout.write(`${packets} ${bytes}\n`);
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  process.stdout.write(`${packets} ${bytes} ${seconds.toFixed(3)}\n`);
 }
 
 async function main(): Promise<void> {
@@ -162,22 +196,39 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'wirelab-bench-analyze-'));
   try {
     const file = join(dir, 'mix.pcap');
+    const tiny = join(dir, 'one.pcap');
+    await generate(tiny, 1);
     const genStart = process.hrtime.bigint();
     const size = await generate(file, count);
     const genSeconds = Number(process.hrtime.bigint() - genStart) / 1e9;
     process.stdout.write(`capture: ${count} packets, ${(size / 2 ** 20).toFixed(1)} MiB (written in ${genSeconds.toFixed(1)} s)\n`);
-    const runs: [string, string, string[]][] = [
+    const loop = (mode: string): string[] => ['--import', 'tsx', self, '--inner', mode, file];
+    const printing: [string, string, string[]][] = [
       ['tcpdump -nn -r F', 'tcpdump', ['-nn', '-r', file]],
       ['wirelab analyze --read F', process.execPath, [wirelab, 'analyze', '--read', file]],
       ['wirelab analyze --read F --json', process.execPath, [wirelab, 'analyze', '--read', file, '--json']],
-      ['read only (in-process loop)', process.execPath, ['--import', 'tsx', self, '--inner', 'read', file]],
-      ['read + decode (in-process loop)', process.execPath, ['--import', 'tsx', self, '--inner', 'decode', file]],
+      ['read only (in-process loop)', process.execPath, loop('read')],
+      ['read + decode (in-process loop)', process.execPath, loop('decode')],
     ];
-    if (!argv.includes('--no-tshark')) runs.push(['tshark -r F', 'tshark', ['-r', file]]);
+    if (!argv.includes('--no-tshark')) printing.push(['tshark -r F', 'tshark', ['-r', file]]);
+    // --stats alone, beside the cheapest references that also read every packet
+    const statsRuns: [string, string, string[]][] = [
+      ['tcpdump -nn -r F (reference)', 'tcpdump', ['-nn', '-r', file]],
+      ['capinfos F', 'capinfos', [file]],
+      ['tshark -q -z io,stat,0 -r F', 'tshark', ['-q', '-z', 'io,stat,0', '-r', file]],
+      ['wirelab analyze --read F --stats', process.execPath, [wirelab, 'analyze', '--read', file, '--stats']],
+      ['wirelab startup (--stats on a 1-packet file)', process.execPath, [wirelab, 'analyze', '--read', tiny, '--stats']],
+      ['callback reader only (in-process loop)', process.execPath, loop('sink')],
+      ['callback reader + lean fields (in-process loop)', process.execPath, loop('lean')],
+      ['callback reader + lean fields + TrafficStats (in-process loop)', process.execPath, loop('stats')],
+    ];
+    const runs = argv.includes('--stats-only') ? statsRuns : [...printing, ...statsRuns.slice(1)];
     const results: [string, Measured][] = [];
     for (const [name, cmd, args] of runs) {
       process.stderr.write(`running: ${name}\n`);
-      results.push([name, await measure(cmd, args)]);
+      const m = await measure(cmd, args);
+      results.push([name, m]);
+      if (m.loopSeconds !== undefined) results.push([`  ${name.replace(' (in-process loop)', '')}: loop time alone`, { ...m, seconds: m.loopSeconds, cpuSeconds: undefined }]);
     }
     const reference = results[0]![1];
     const rows = results.map(([name, m]) => [

@@ -28,7 +28,10 @@ export {
 } from './writer.js';
 export {
   LiveCapture,
+  chooseEngine,
+  parseDumpcapStats,
   parseTcpdumpStats,
+  type CaptureEngine,
   type LiveCaptureDeps,
   type LiveCaptureEvents,
   type LiveCaptureOptions,

@@ -1,10 +1,13 @@
 /**
- * Live capture through tcpdump as a child process (DESIGN.md: privileges stay in the capture process,
- * exact timestamps and original lengths, kernel drop counts): `tcpdump -U -w -` writes a pcap stream
- * that our own reader parses. The same component reads a file through tcpdump when a BPF filter must
- * be applied to it (`tcpdump -r FILE -w - FILTER`).
+ * Live capture through a capture tool as a child process (DESIGN.md: privileges stay in the capture
+ * process, exact timestamps and original lengths, kernel drop counts): `tcpdump -U -w -` writes a pcap
+ * stream, or Wireshark's `dumpcap -w -` a pcapng stream, that our own reader parses (it knows both by
+ * their magic). The same component reads a file through tcpdump when a BPF filter must be applied to
+ * it (`tcpdump -r FILE -w - FILTER`; dumpcap reads no files).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants as fsConstants } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { EventEmitter } from 'node:events';
 import { WirelabError, isWirelabError } from '../common/errors.js';
 import { systemClock, type Clock } from '../common/lifecycle.js';
@@ -22,11 +25,43 @@ export interface LiveCaptureOptions {
   filter?: string;
   /** bytes kept of each packet; default tcpdump's (262144) */
   snaplen?: number;
-  /** the capture program; default `tcpdump` from PATH */
+  /** which capture tool runs (default 'tcpdump'; see {@link chooseEngine}) */
+  engine?: CaptureEngine;
+  /** the capture program's path; default the engine's name, from PATH */
   tool?: string;
-  /** kernel capture buffer, KiB */
+  /** kernel capture buffer, KiB (dumpcap takes whole MiB: rounded up) */
   bufferKiB?: number;
   limits?: ReaderLimits;
+}
+
+/** The capture tools LiveCapture can run. */
+export type CaptureEngine = 'tcpdump' | 'dumpcap';
+
+/** Debian packages that hold each engine, for the "not installed" message. */
+const ENGINE_PACKAGE: Record<CaptureEngine, string> = { tcpdump: 'tcpdump', dumpcap: 'wireshark-common' };
+
+function onPath(name: string): boolean {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    try {
+      accessSync(join(dir, name), fsConstants.X_OK);
+      return true;
+    } catch {
+      // not in this directory
+    }
+  }
+  return false;
+}
+
+/**
+ * The engine for 'auto': tcpdump when it is installed, else dumpcap when that is, else tcpdump (whose
+ * start then fails with the message saying how to install it). tcpdump comes first: it is the
+ * smaller tool, says when its capture is open (dumpcap announces itself before), and is the engine
+ * DESIGN.md names; bench/live-capture.ts measures both.
+ */
+export function chooseEngine(wanted: CaptureEngine | 'auto'): CaptureEngine {
+  if (wanted !== 'auto') return wanted;
+  if (onPath('tcpdump')) return 'tcpdump';
+  return onPath('dumpcap') ? 'dumpcap' : 'tcpdump';
 }
 
 export interface LiveCaptureDeps {
@@ -47,11 +82,11 @@ export interface LiveCaptureStats {
   packets: number;
   /** captured bytes delivered */
   bytes: number;
-  /** tcpdump's "packets captured" (after it exits) */
+  /** the tool's "packets captured" (after it exits) */
   captured: number | undefined;
-  /** tcpdump's "packets received by filter" */
+  /** tcpdump's "packets received by filter", dumpcap's "received" */
   receivedByFilter: number | undefined;
-  /** tcpdump's "packets dropped by kernel" */
+  /** tcpdump's "packets dropped by kernel", dumpcap's "pcap" drops (both libpcap's ps_drop) */
   droppedByKernel: number | undefined;
 }
 
@@ -71,13 +106,28 @@ export function parseTcpdumpStats(stderr: string): Pick<LiveCaptureStats, 'captu
   };
 }
 
+/**
+ * Parse dumpcap's exit statistics from its stderr: "Packets captured: N" and, per interface,
+ * "Packets received/dropped on interface 'lo': R/D (pcap:P/dumpcap:Q/flushed:F/ps_ifdrop:I)".
+ * The kernel's drops are libpcap's (P); D adds dumpcap's own and flushed ones.
+ */
+export function parseDumpcapStats(stderr: string): Pick<LiveCaptureStats, 'captured' | 'receivedByFilter' | 'droppedByKernel'> {
+  const captured = /Packets captured: (\d+)/.exec(stderr);
+  const perInterface = /Packets received\/dropped on interface .*: (\d+)\/\d+ \(pcap:(\d+)\//.exec(stderr);
+  return {
+    captured: captured ? Number(captured[1]) : undefined,
+    receivedByFilter: perInterface ? Number(perInterface[1]) : undefined,
+    droppedByKernel: perInterface ? Number(perInterface[2]) : undefined,
+  };
+}
+
 /** Turn tcpdump's complaint before it started into one clear WirelabError. */
 export function startFailure(stderr: string, what: string): WirelabError {
   const line = stderr.split('\n').map((l) => l.trim()).filter((l) => l.length > 0).pop() ?? 'exited without a message';
   if (/permission|not permitted/i.test(stderr)) {
     return new WirelabError('E_PERMISSION', `no permission to capture on ${what} (${line}): run as root, or grant tcpdump CAP_NET_RAW and CAP_NET_ADMIN with setcap`);
   }
-  if (/syntax error|can't parse filter|illegal|expression rejects/i.test(stderr)) {
+  if (/syntax error|can't parse filter|illegal|expression rejects|invalid capture filter/i.test(stderr)) {
     return new WirelabError('E_USAGE', `bad capture filter: ${line}`);
   }
   return new WirelabError('E_NETWORK', `capture on ${what} failed: ${line}`);
@@ -107,20 +157,34 @@ export class LiveCapture extends EventEmitter<LiveCaptureEvents> {
     this.reader = new CaptureReader(options.limits ?? defaultLimits);
   }
 
-  /** The tcpdump command line this capture runs (for logs and tests). */
+  /** The engine this capture runs (tcpdump whenever a file is read: dumpcap reads none). */
+  get engine(): CaptureEngine {
+    return this.options.readFile !== undefined ? 'tcpdump' : this.options.engine ?? 'tcpdump';
+  }
+
+  /** The capture tool's command line (for logs and tests). */
   args(): string[] {
     const o = this.options;
-    const args = o.readFile !== undefined ? ['-r', o.readFile] : ['-i', o.interface!, '-B', String(o.bufferKiB ?? LIVE_BUFFER_KIB), '--immediate-mode', '--time-stamp-precision=nano'];
+    const filter = o.filter !== undefined && o.filter.trim() !== '' ? o.filter : undefined;
+    const bufferKiB = o.bufferKiB ?? LIVE_BUFFER_KIB;
+    if (this.engine === 'dumpcap') {
+      // pcapng to stdout; -B is in MiB; -q: no running count on stderr
+      const args = ['-i', o.interface!, '-B', String(Math.ceil(bufferKiB / 1024)), '-q', '-w', '-'];
+      if (o.snaplen !== undefined) args.push('-s', String(o.snaplen));
+      if (filter !== undefined) args.push('-f', filter);
+      return args;
+    }
+    const args = o.readFile !== undefined ? ['-r', o.readFile] : ['-i', o.interface!, '-B', String(bufferKiB), '--immediate-mode', '--time-stamp-precision=nano'];
     args.push('-U', '-w', '-');
     if (o.snaplen !== undefined) args.push('-s', String(o.snaplen));
-    if (o.filter !== undefined && o.filter.trim() !== '') args.push(o.filter);
+    if (filter !== undefined) args.push(filter);
     return args;
   }
 
   /** Spawn tcpdump; resolves once it reports that it is listening (or reading), rejects with why not. */
   async start(): Promise<void> {
     if (this.child) return;
-    const tool = this.options.tool ?? 'tcpdump';
+    const tool = this.options.tool ?? this.engine;
     const child = spawn(tool, this.args(), { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     this.logger.debug({ tool, args: this.args() }, 'capture started');
@@ -128,8 +192,13 @@ export class LiveCapture extends EventEmitter<LiveCaptureEvents> {
       child.once('error', (err: NodeJS.ErrnoException) => reject(this.spawnError(err, tool)));
     });
     this.exited = new Promise((resolve) => child.once('close', () => resolve()));
-    const ready = this.watchStderr(child);
+    const announced = this.watchStderr(child);
+    // dumpcap says "Capturing on" before it has opened the device; the file header it writes to
+    // stdout comes after, so that is when its capture really runs (tcpdump's message comes after)
+    const headerSeen = new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    const ready = this.engine === 'dumpcap' ? announced.then(() => headerSeen) : announced;
     child.stdout.on('data', (chunk: Buffer) => this.onData(chunk));
+    announced.catch(() => undefined);
     // the race below observes these; the losers must not become unhandled rejections later
     spawnFailed.catch(() => undefined);
     ready.catch(() => undefined);
@@ -182,7 +251,11 @@ export class LiveCapture extends EventEmitter<LiveCaptureEvents> {
     } else {
       await this.exited;
     }
-    Object.assign(this.counters, parseTcpdumpStats(this.stderr));
+    Object.assign(this.counters, this.exitStats());
+  }
+
+  private exitStats(): Pick<LiveCaptureStats, 'captured' | 'receivedByFilter' | 'droppedByKernel'> {
+    return this.engine === 'dumpcap' ? parseDumpcapStats(this.stderr) : parseTcpdumpStats(this.stderr);
   }
 
   private watchStderr(child: ChildProcess): Promise<void> {
@@ -191,7 +264,7 @@ export class LiveCapture extends EventEmitter<LiveCaptureEvents> {
       let started = false;
       child.stderr!.on('data', (text: string) => {
         this.stderr = (this.stderr + text).slice(-STDERR_KEEP);
-        if (!started && /listening on|reading from file/.test(this.stderr)) {
+        if (!started && /listening on|reading from file|Capturing on/.test(this.stderr)) {
           started = true;
           resolve();
         }
@@ -219,7 +292,7 @@ export class LiveCapture extends EventEmitter<LiveCaptureEvents> {
   }
 
   private onExit(): void {
-    Object.assign(this.counters, parseTcpdumpStats(this.stderr));
+    Object.assign(this.counters, this.exitStats());
     try {
       if (this.reader.format !== undefined) this.reader.end();
     } catch (err) {
@@ -240,7 +313,7 @@ export class LiveCapture extends EventEmitter<LiveCaptureEvents> {
 
   private spawnError(err: NodeJS.ErrnoException, tool: string): WirelabError {
     if (err.code === 'ENOENT') {
-      return new WirelabError('E_MISSING_TOOL', `${tool} is not installed (or not on PATH): install it with 'apt-get install tcpdump'`, { cause: err });
+      return new WirelabError('E_MISSING_TOOL', `${tool} is not installed (or not on PATH): install it with 'apt-get install ${ENGINE_PACKAGE[this.engine]}'`, { cause: err });
     }
     if (err.code === 'EACCES') {
       return new WirelabError('E_PERMISSION', `cannot run ${tool}: permission denied`, { cause: err });

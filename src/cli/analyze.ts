@@ -4,11 +4,14 @@
  */
 import { Option, type Command } from 'commander';
 import { SingleBar } from 'cli-progress';
+import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import {
   CaptureWriter,
   LiveCapture,
+  chooseEngine,
   decodePacket,
+  type CaptureEngine,
   readCaptureFile,
   readCaptureFileInto,
   type RawPacket,
@@ -35,6 +38,7 @@ interface AnalyzeFlags extends OutputOptions {
   baselinePackets?: number;
   baselineFlows?: number;
   warmup?: number;
+  engine: CaptureEngine | 'auto';
 }
 
 /** Live capture's filter when none is given: the seed analyzer looked at IP traffic of TCP and UDP. */
@@ -78,9 +82,22 @@ class Pipeline {
   }
 }
 
+/** IFF_UP in /sys/class/net/IF/flags (linux/if.h) */
+const IFF_UP = 0x1;
+
+/** Is the interface administratively up? Where sysfs cannot say, it is taken as up. */
+function isUp(name: string): boolean {
+  try {
+    return (Number.parseInt(readFileSync(`/sys/class/net/${name}/flags`, 'utf8'), 16) & IFF_UP) !== 0;
+  } catch {
+    return true;
+  }
+}
+
+/** The first interface that is up and has a non-loopback address (the seed's default). */
 function defaultInterface(): string {
   for (const [name, infos] of Object.entries(networkInterfaces())) {
-    if (infos?.some((i) => !i.internal)) return name;
+    if (infos?.some((i) => !i.internal) && isUp(name)) return name;
   }
   throw new WirelabError('E_USAGE', 'no non-loopback interface is up: name one with --interface');
 }
@@ -195,7 +212,9 @@ async function runAnalyze(flags: AnalyzeFlags): Promise<void> {
     if (flags.read !== undefined && flags.filter === undefined && stats && consumers.length === 1) await readFileForStats(flags.read, stats, pipeline, flags);
     else if (flags.read !== undefined && flags.filter === undefined) await readFile(flags.read, pipeline, flags);
     else {
-      const source = live ? { interface: flags.interface ?? defaultInterface(), filter: flags.filter ?? DEFAULT_LIVE_FILTER } : { readFile: flags.read, filter: flags.filter };
+      const source = live
+        ? { interface: flags.interface ?? defaultInterface(), filter: flags.filter ?? DEFAULT_LIVE_FILTER, engine: chooseEngine(flags.engine) }
+        : { readFile: flags.read, filter: flags.filter };
       capture = new LiveCapture(source, { logger });
       const started = (): void => {
         // tells scripts and tests the capture is up (live traffic from now on is seen)
@@ -226,6 +245,7 @@ export function register(program: Command): void {
     .option('-r, --read <file>', 'read packets from a pcap or pcapng file')
     .option('-f, --filter <bpf>', `BPF filter (live default '${DEFAULT_LIVE_FILTER}'; with --read, applied by tcpdump)`)
     .option('-c, --count <n>', 'stop after N packets', positiveInt('--count'))
+    .addOption(new Option('--engine <tool>', 'live capture tool: tcpdump, dumpcap, or auto (tcpdump when installed, else dumpcap)').choices(['tcpdump', 'dumpcap', 'auto']).default('auto'))
     .option('-w, --write <file>', 'also write the packets to FILE (.pcap: pcap, otherwise pcapng)')
     .option('--stats', 'traffic statistics: volume, average size, protocols, sizes by protocol, top talkers')
     .option('--anomalies', 'report abnormal packets and flows (Isolation Forest over a learnt baseline)')

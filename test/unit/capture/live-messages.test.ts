@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseTcpdumpStats, startFailure } from '../../../src/capture/live.js';
+import { parseDumpcapStats, parseTcpdumpStats, startFailure } from '../../../src/capture/live.js';
 
 test("parseTcpdumpStats reads tcpdump's exit statistics (singular and plural)", () => {
   const stderr = [
@@ -24,4 +24,17 @@ test('startFailure turns tcpdump complaints into one clear coded line', () => {
   assert.equal(device.code, 'E_NETWORK');
   assert.match(device.message, /nosuch0.*No such device exists/);
   assert.equal(startFailure('', 'lo').message, 'capture on lo failed: exited without a message');
+});
+
+test("parseDumpcapStats reads dumpcap's exit statistics: captured, received, and libpcap's (kernel) drops", () => {
+  const stderr = [
+    "Capturing on 'Loopback: lo'",
+    'File: -',
+    'Packets captured: 1200',
+    "Packets received/dropped on interface 'Loopback: lo': 1250/57 (pcap:50/dumpcap:7/flushed:0/ps_ifdrop:0) (95.4%)",
+    '',
+  ].join('\n');
+  assert.deepEqual(parseDumpcapStats(stderr), { captured: 1200, receivedByFilter: 1250, droppedByKernel: 50 });
+  assert.deepEqual(parseDumpcapStats("Capturing on 'lo'\n"), { captured: undefined, receivedByFilter: undefined, droppedByKernel: undefined });
+  assert.equal(startFailure(`Capturing on 'lo'\ndumpcap: Invalid capture filter "udp and (" for interface 'lo'.\n`, 'lo').code, 'E_USAGE');
 });

@@ -1,0 +1,60 @@
+/**
+ * `wirelab analyze` live with each capture engine (tcpdump, dumpcap) inside a namespace this test
+ * made: every datagram sent is seen, Ctrl-C (SIGINT) ends with a summary that carries the kernel's
+ * drop count; and without --interface the first up interface is chosen.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { Lab } from '../../../src/lab/hosts.js';
+import { WirelabProcess } from '../../helpers/process.js';
+
+const DATAGRAMS = 50;
+const PORT = 40000;
+const missing = ['tcpdump', 'dumpcap'].find((tool) => spawnSync(tool, ['--version'], { stdio: 'ignore' }).status !== 0);
+const skip = Lab.unavailableReason() ?? (missing ? `${missing} is not installed` : false);
+
+/** Send `count` datagrams to 127.0.0.1:PORT from inside the host (bash's /dev/udp, no extra process per datagram). */
+async function sendDatagrams(lab: Lab, host: string, count: number): Promise<void> {
+  await lab.exec(host, 'bash', ['-c', `for i in $(seq ${count}); do printf 'datagram %s' "$i" > /dev/udp/127.0.0.1/${PORT}; done`]);
+}
+
+for (const engine of ['tcpdump', 'dumpcap'] as const) {
+  test(`--engine ${engine}: every datagram on a namespace's lo, then SIGINT prints the summary with the kernel's drop count`, { skip, timeout: 120_000 }, async (t) => {
+    const lab = await Lab.create({ hosts: ['solo'] });
+    t.after(() => lab.destroy());
+    const proc = WirelabProcess.start(['analyze', '--interface', 'lo', '--engine', engine, '--filter', `udp and dst port ${PORT}`, '--json'], { lab, host: 'solo' });
+    t.after(() => proc.stop('SIGKILL'));
+    const started = await proc.waitFor((e) => e.event === 'started', 30_000, 'capture started');
+    assert.equal(started.engine, engine);
+    await sendDatagrams(lab, 'solo', DATAGRAMS);
+    await proc.waitForCount((e) => e.event === 'packet', DATAGRAMS, 30_000);
+    const exit = await proc.stop('SIGINT', 20_000);
+    assert.equal(exit.code, 0, proc.stderr);
+    const packets = proc.events.filter((e) => e.event === 'packet');
+    assert.equal(packets.length, DATAGRAMS);
+    assert.ok(packets.every((p) => p.protocol === 'UDP' && p.dport === PORT && p.src === '127.0.0.1'));
+    // tcpdump writes nanoseconds, dumpcap 4.0 microseconds: both are kept exactly
+    assert.ok(packets.every((p) => /^\d+\.\d{9}$/.test(p.time as string)));
+    const summary = proc.events.at(-1)!;
+    assert.deepEqual({ ...summary, receivedByFilter: undefined }, { event: 'summary', packets: DATAGRAMS, bytes: summary.bytes, droppedByKernel: 0, receivedByFilter: undefined });
+    assert.ok((summary.receivedByFilter as number) >= DATAGRAMS, `received ${String(summary.receivedByFilter)}`);
+  });
+}
+
+test('without --interface the first up interface with an address is captured; with none up, one clear error', { skip, timeout: 120_000 }, async (t) => {
+  const lab = await Lab.create({ hosts: ['a'] });
+  t.after(() => lab.destroy());
+  const proc = WirelabProcess.start(['analyze', '--json', '--filter', 'icmp'], { lab, host: 'a' });
+  t.after(() => proc.stop('SIGKILL'));
+  const started = await proc.waitFor((e) => e.event === 'started', 30_000, 'capture started');
+  assert.equal(started.interface, 'eth0');
+  assert.equal((await proc.stop('SIGINT', 20_000)).code, 0, proc.stderr);
+
+  await lab.setLink('a', false);
+  const down = WirelabProcess.start(['analyze', '--json'], { lab, host: 'a' });
+  t.after(() => down.stop('SIGKILL'));
+  const exit = await down.exited;
+  assert.equal(exit.code, 2, 'a usage error');
+  assert.match(down.stderr, /no non-loopback interface is up/);
+});
