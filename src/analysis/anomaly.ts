@@ -26,6 +26,7 @@ import {
 import { FlowTable, type FlowRecord, type FlowTableOptions } from './flows.js';
 import { mulberry32 } from './prng.js';
 import { BaselineScorer, type FeatureContribution } from './scorer.js';
+import { VectorBatch } from './batch.js';
 
 export interface AnomalyDetectorOptions {
   /** packets learnt as the baseline (default 5000) */
@@ -106,19 +107,22 @@ export interface AnomalyDetectorStats {
   activeFlows: number;
 }
 
+/** Packets handled per internal batch: bounds the batch buffers (this many rows of features). */
+const MAX_BATCH = 4096;
+
 export class AnomalyDetector {
   private readonly packetFeatures: PacketFeaturizer;
   private readonly flowFeatures: FlowFeaturizer;
   private readonly packetScorer: BaselineScorer | undefined;
   private readonly flowScorer: BaselineScorer | undefined;
   private readonly flows: FlowTable<FlowContext> | undefined;
-  private readonly packetVec = new Float64Array(PACKET_FEATURES.length);
-  private readonly flowVec = new Float64Array(FLOW_FEATURES.length);
+  private readonly packetBatch = new VectorBatch<PacketSummary>(PACKET_FEATURES.length, MAX_BATCH);
+  private readonly flowBatch = new VectorBatch<FlowRecord<FlowContext>>(FLOW_FEATURES.length, 256);
+  /** a vector of packet features not to be scored (warm-up, or no packet scorer) */
+  private readonly spare = new Float64Array(PACKET_FEATURES.length);
   private counters = { packets: 0, packetsScored: 0, packetAnomalies: 0, flowsScored: 0, flowAnomalies: 0 };
   private lastIndex = 0;
   private readonly warmup: number;
-  /** is the packet being handled within the warm-up? */
-  private warming = true;
   /** s: end of the warm-up, fixed by the first packet */
   private warmUntil = Number.NaN;
   private readonly onScore: ((event: ScoreEvent) => void) | undefined;
@@ -164,38 +168,35 @@ export class AnomalyDetector {
 
   /** Take one packet; returns the anomalies found with it (the packet itself, flows that ended). */
   push(p: PacketSummary): Anomaly[] {
-    this.counters.packets++;
-    this.lastIndex = p.index;
-    const t = p.tsSec + (p.tsNsec || 0) / 1e9;
-    if (Number.isNaN(this.warmUntil) && Number.isFinite(t)) this.warmUntil = t + this.warmup;
-    this.warming = !(t >= this.warmUntil);
-    let found: Anomaly[] | undefined;
-    if (this.packetScorer) {
-      const anomaly = this.scorePacket(this.packetScorer, p);
-      if (anomaly) (found ??= []).push(anomaly);
+    return this.pushBatch([p]);
+  }
+
+  /**
+   * Take packets in order; returns the anomalies found with them, in the order push() one by one
+   * would have (each packet, then the flows that ended with it), with the same scores. Batches are
+   * scored several times faster than single packets.
+   */
+  pushBatch(packets: readonly PacketSummary[]): Anomaly[] {
+    const found: Anomaly[] = [];
+    for (let from = 0; from < packets.length; from += MAX_BATCH) {
+      const to = Math.min(packets.length, from + MAX_BATCH);
+      for (let i = from; i < to; i++) this.take(packets[i]!, i - from);
+      this.report(packets, from, found);
     }
-    if (this.flows) {
-      for (const flow of this.flows.push(p)) {
-        const anomaly = this.scoreFlow(flow);
-        if (anomaly) (found ??= []).push(anomaly);
-      }
-    }
-    return found ?? [];
+    return found;
   }
 
   /** End of input: finish every open flow and return the flow anomalies among them. */
   flush(): Anomaly[] {
     const found: Anomaly[] = [];
-    for (const flow of this.flows?.flush() ?? []) {
-      const anomaly = this.scoreFlow(flow);
-      if (anomaly) found.push(anomaly);
-    }
+    for (const flow of this.flows?.flush() ?? []) this.addFlow(flow, -1);
+    this.report([], 0, found);
     return found;
   }
 
   stats(): AnomalyDetectorStats {
     const threshold = (s: BaselineScorer | undefined): number | null =>
-      s?.ready === true ? s.threshold : null;
+      s?.ready === true ? Math.max(...s.thresholds) : null;
     return {
       ...this.counters,
       packetBaseline: this.packetScorer?.baselineCount ?? 0,
@@ -206,19 +207,69 @@ export class AnomalyDetector {
     };
   }
 
-  private scorePacket(scorer: BaselineScorer, p: PacketSummary): Anomaly | undefined {
-    this.packetFeatures.extract(p, this.packetVec);
-    if (this.warming) return undefined;
-    const score = scorer.offer(this.packetVec);
-    if (score === undefined) return undefined;
+  /** Update the features' host state and the flow table with one packet; queue what is to be scored. */
+  private take(p: PacketSummary, position: number): void {
+    this.counters.packets++;
+    this.lastIndex = p.index;
+    const t = p.tsSec + (p.tsNsec || 0) / 1e9;
+    if (Number.isNaN(this.warmUntil) && Number.isFinite(t)) this.warmUntil = t + this.warmup;
+    const warming = !(t >= this.warmUntil);
+    if (this.packetScorer && !warming) {
+      const offset = this.packetBatch.add(p, position);
+      this.packetFeatures.extract(p, this.packetBatch.data, offset);
+    } else {
+      this.packetFeatures.extract(p, this.spare);
+    }
+    if (this.flows) for (const flow of this.flows.push(p)) this.addFlow(flow, position);
+  }
+
+  private addFlow(flow: FlowRecord<FlowContext>, position: number): void {
+    if (flow.start < this.warmUntil) return; // its host rates were still warming up
+    const offset = this.flowBatch.add(flow, position);
+    this.flowFeatures.extract(flow, this.flowBatch.data, offset);
+  }
+
+  /**
+   * Score the queued vectors and report them in packet order: each packet, then the flows that
+   * ended with it (flows ended by flush() come last, position -1 sorted after).
+   */
+  private report(packets: readonly PacketSummary[], from: number, found: Anomaly[]): void {
+    const pb = this.packetBatch;
+    const fb = this.flowBatch;
+    if (this.packetScorer) pb.score(this.packetScorer);
+    if (this.flowScorer) fb.score(this.flowScorer);
+    let i = 0;
+    let j = 0;
+    while (i < pb.count || j < fb.count) {
+      const flowAt = j < fb.count && fb.at[j]! >= 0 ? fb.at[j]! : Number.POSITIVE_INFINITY;
+      if (i < pb.count && pb.at[i]! <= flowAt) {
+        if (i >= pb.learnt) this.reportPacket(i, found);
+        i++;
+      } else {
+        const index = fb.at[j]! >= 0 ? packets[from + fb.at[j]!]!.index : this.lastIndex;
+        if (j >= fb.learnt) this.reportFlow(j, index, found);
+        j++;
+      }
+    }
+    pb.clear();
+    fb.clear();
+  }
+
+  private reportPacket(row: number, found: Anomaly[]): void {
+    const scorer = this.packetScorer!;
+    const batch = this.packetBatch;
+    const p = batch.items[row]!;
+    const score = batch.scores[row]!;
+    const group = batch.decided[row]!;
+    const threshold = scorer.threshold(group);
     this.counters.packetsScored++;
-    this.onScore?.({ kind: 'packet', score, threshold: scorer.threshold, packet: p });
-    if (!(score > scorer.threshold)) return undefined;
+    this.onScore?.({ kind: 'packet', score, threshold, packet: p });
+    if (!(score > threshold)) return;
     this.counters.packetAnomalies++;
-    return {
+    found.push({
       kind: 'packet',
       score,
-      threshold: scorer.threshold,
+      threshold,
       index: p.index,
       ts: p.tsSec + (p.tsNsec || 0) / 1e9,
       protocol: p.protocol,
@@ -226,26 +277,26 @@ export class AnomalyDetector {
       dst: p.dst,
       sport: p.sport,
       dport: p.dport,
-      features: scorer.explain(this.packetVec),
-    };
+      features: scorer.explain(batch.data, group, row * batch.dims),
+    });
   }
 
-  private scoreFlow(flow: FlowRecord<FlowContext>): Anomaly | undefined {
-    const scorer = this.flowScorer;
-    if (!scorer) return undefined;
-    if (flow.start < this.warmUntil) return undefined; // its host rates were still warming up
-    this.flowFeatures.extract(flow, this.flowVec);
-    const score = scorer.offer(this.flowVec);
-    if (score === undefined) return undefined;
+  private reportFlow(row: number, index: number, found: Anomaly[]): void {
+    const scorer = this.flowScorer!;
+    const batch = this.flowBatch;
+    const flow = batch.items[row]!;
+    const score = batch.scores[row]!;
+    const group = batch.decided[row]!;
+    const threshold = scorer.threshold(group);
     this.counters.flowsScored++;
-    this.onScore?.({ kind: 'flow', score, threshold: scorer.threshold, flow });
-    if (!(score > scorer.threshold)) return undefined;
+    this.onScore?.({ kind: 'flow', score, threshold, flow });
+    if (!(score > threshold)) return;
     this.counters.flowAnomalies++;
-    return {
+    found.push({
       kind: 'flow',
       score,
-      threshold: scorer.threshold,
-      index: this.lastIndex,
+      threshold,
+      index,
       ts: flow.start,
       protocol: flow.protocol,
       src: flow.src,
@@ -253,7 +304,7 @@ export class AnomalyDetector {
       sport: flow.sport,
       dport: flow.dport,
       flow,
-      features: scorer.explain(this.flowVec),
-    };
+      features: scorer.explain(batch.data, group, row * batch.dims),
+    });
   }
 }

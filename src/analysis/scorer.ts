@@ -12,6 +12,7 @@
 import { WirelabError } from '../common/errors.js';
 import { MAX_TRAINING_ROWS, MIN_THRESHOLD } from './constants.js';
 import { IsolationForest } from './iforest.js';
+import { ScoreMemo } from './score-memo.js';
 import type { Rng } from './prng.js';
 
 /** Why a vector stood out, one feature. */
@@ -53,9 +54,9 @@ export function quantile(values: ArrayLike<number>, q: number): number {
 
 interface Group {
   features: readonly number[];
-  /** the group's features of the vector being scored */
-  scratch: Float64Array;
   forest: IsolationForest | undefined;
+  /** scores of recently seen vectors of the group's features */
+  memo: ScoreMemo | undefined;
   threshold: number;
 }
 
@@ -88,22 +89,17 @@ export class BaselineScorer {
   private readonly groups: Group[];
   private medians = new Float64Array(0);
   private scales = new Float64Array(0);
-  /** threshold of the group that decided the last offer() (NaN while learning) */
-  threshold = Number.NaN;
-  /** index of the group that decided the last offer() */
-  private lastGroup = 0;
+  /** per group: its features of a batch of vectors, and their scores (grown to the largest batch) */
+  private projected = new Float64Array(0);
+  private groupScores = new Float64Array(0);
+  private margins = new Float64Array(0);
 
   constructor(private readonly options: ScorerOptions) {
     checkOptions(options);
     this.dims = options.names.length;
     this.rows = new Float64Array(options.baselineSize * this.dims);
     const groups = options.groups ?? [Array.from({ length: this.dims }, (_, f) => f)];
-    this.groups = groups.map((features) => ({
-      features,
-      scratch: new Float64Array(features.length),
-      forest: undefined,
-      threshold: Number.NaN,
-    }));
+    this.groups = groups.map((features) => ({ features, forest: undefined, memo: undefined, threshold: Number.NaN }));
   }
 
   /** Has the baseline been learnt? */
@@ -121,44 +117,69 @@ export class BaselineScorer {
     return this.ready_ ? this.groups.map((g) => g.threshold) : [];
   }
 
-  /**
-   * While learning: keep `vec` and return undefined. Afterwards: the score of the group whose score
-   * is furthest over (or least under) its threshold; `threshold` then holds that group's threshold.
-   */
-  offer(vec: Float64Array): number | undefined {
-    if (!this.ready_) {
-      this.rows.set(vec.subarray(0, this.dims), this.learned * this.dims);
-      this.learned++;
-      if (this.learned === this.options.baselineSize) this.learn();
-      return undefined;
-    }
-    let best = Number.NEGATIVE_INFINITY;
-    let bestScore = 0;
-    for (let g = 0; g < this.groups.length; g++) {
-      const group = this.groups[g]!;
-      const score = group.forest!.score(project(vec, group));
-      if (score - group.threshold > best) {
-        best = score - group.threshold;
-        bestScore = score;
-        this.lastGroup = g;
-      }
-    }
-    this.threshold = this.groups[this.lastGroup]!.threshold;
-    return bestScore;
+  /** The threshold of group `g`. */
+  threshold(g: number): number {
+    return this.groups[g]?.threshold ?? Number.NaN;
   }
 
-  /** The top features of `vec` (as last offered), most isolating first. */
-  explain(vec: Float64Array): FeatureContribution[] {
-    if (!this.ready_) return [];
-    const group = this.groups[this.lastGroup]!;
-    const shares = group.forest!.explain(project(vec, group));
+  /**
+   * Learn from the first of `rows` vectors (dims numbers each, one after another in `data`) while
+   * the baseline is not full, growing the forests once it is; returns how many rows were learnt.
+   */
+  learnFrom(data: Float64Array, rows: number): number {
+    if (this.ready_) return 0;
+    const take = Math.min(rows, this.options.baselineSize - this.learned);
+    this.rows.set(data.subarray(0, take * this.dims), this.learned * this.dims);
+    this.learned += take;
+    if (this.learned === this.options.baselineSize) this.learn();
+    return take;
+  }
+
+  /**
+   * Score rows [from, from + count) of `data` (once ready). For each row, `scores` gets the score of
+   * the group furthest over (or least under) its threshold and `decided` that group's index.
+   */
+  scoreRows(data: Float64Array, from: number, count: number, scores: Float64Array, decided: Int32Array): void {
+    if (!this.ready_ || count <= 0) return;
+    if (this.groupScores.length < count) {
+      this.groupScores = new Float64Array(count);
+      this.margins = new Float64Array(count);
+      this.projected = new Float64Array(count * this.dims);
+    }
+    const best = this.margins;
+    for (let g = 0; g < this.groups.length; g++) {
+      const group = this.groups[g]!;
+      const k = group.features.length;
+      for (let r = 0; r < count; r++) {
+        const at = (from + r) * this.dims;
+        for (let j = 0; j < k; j++) this.projected[r * k + j] = data[at + group.features[j]!]!;
+      }
+      group.memo!.scoreRows(this.projected, count, this.groupScores);
+      for (let r = 0; r < count; r++) {
+        const margin = this.groupScores[r]! - group.threshold;
+        if (g === 0 || margin > best[r]!) {
+          best[r] = margin;
+          scores[r] = this.groupScores[r]!;
+          decided[r] = g;
+        }
+      }
+    }
+  }
+
+  /** The top features of `vec`, most isolating first, in the forest of group `g` (that flagged it). */
+  explain(vec: Float64Array, g: number, offset = 0): FeatureContribution[] {
+    const group = this.groups[g];
+    if (!this.ready_ || group === undefined) return [];
+    const x = Float64Array.from(group.features, (f) => vec[offset + f]!);
+    const shares = group.forest!.explain(x);
     const result: FeatureContribution[] = [];
     for (let f = 0; f < this.dims; f++) {
       const at = group.features.indexOf(f);
-      const z = (vec[f]! - this.medians[f]!) / this.scales[f]!;
+      const value = vec[offset + f]!;
+      const z = (value - this.medians[f]!) / this.scales[f]!;
       result.push({
         name: this.options.names[f]!,
-        value: vec[f]!,
+        value,
         baseline: this.medians[f]!,
         share: at >= 0 ? shares[at]! : 0,
         z: Math.max(-Z_LIMIT, Math.min(Z_LIMIT, z)),
@@ -178,6 +199,7 @@ export class BaselineScorer {
         outOfRange: 'isolate',
       });
       group.forest = forest;
+      group.memo = new ScoreMemo(forest, group.features.length);
       group.threshold =
         this.options.threshold ??
         Math.max(MIN_THRESHOLD, quantile(forest.scoreAll(m), 1 - this.options.contamination));
@@ -210,10 +232,4 @@ export class BaselineScorer {
     }
     return out;
   }
-}
-
-function project(vec: Float64Array, group: Group): Float64Array {
-  const { features, scratch } = group;
-  for (let k = 0; k < features.length; k++) scratch[k] = vec[features[k]!]!;
-  return scratch;
 }

@@ -1,0 +1,85 @@
+/**
+ * Scores of recently seen feature vectors, so that a vector seen before is not walked through the
+ * forest again. Packet-shape features (size, protocol, port classes, flags) repeat all the time in
+ * real traffic (every pure ACK of a connection looks the same), and a score is a pure function of
+ * the vector, so a hit gives exactly the score a walk would. Direct-mapped: a fixed table of
+ * MEMO_SLOTS slots, a new vector overwrites whatever held its slot. Memory is fixed whatever the
+ * traffic.
+ */
+import type { IsolationForest } from './iforest.js';
+
+/** Slots in the table (a power of two). */
+const MEMO_SLOTS = 4096;
+
+export class ScoreMemo {
+  /** per slot: the vector (dims numbers), then its score */
+  private readonly table: Float64Array;
+  private readonly filled = new Uint8Array(MEMO_SLOTS);
+  /** the vectors that missed, packed, and where each goes */
+  private misses = new Float64Array(0);
+  private missRows = new Int32Array(0);
+  private missScores = new Float64Array(0);
+  /** one vector as doubles, and the same bytes as 32-bit words for hashing */
+  private readonly bits: Float64Array;
+  private readonly words: Int32Array;
+  hits = 0;
+  lookups = 0;
+
+  constructor(
+    private readonly forest: IsolationForest,
+    private readonly dims: number,
+  ) {
+    this.table = new Float64Array(MEMO_SLOTS * (dims + 1));
+    this.bits = new Float64Array(dims);
+    this.words = new Int32Array(this.bits.buffer);
+  }
+
+  /**
+   * Scores of `rows` vectors of `dims` numbers, one after another in `data`, into `out`: from the
+   * table where the same vector is held, the rest through forest.scoreBatch().
+   */
+  scoreRows(data: Float64Array, rows: number, out: Float64Array): void {
+    if (this.missRows.length < rows) {
+      this.misses = new Float64Array(rows * this.dims);
+      this.missRows = new Int32Array(rows);
+      this.missScores = new Float64Array(rows);
+    }
+    const { table, dims } = this;
+    const width = dims + 1;
+    let missed = 0;
+    for (let r = 0; r < rows; r++) {
+      const slot = this.slotOf(data, r * dims);
+      const at = slot * width;
+      let same = this.filled[slot] === 1;
+      for (let k = 0; k < dims && same; k++) same = table[at + k] === data[r * dims + k];
+      if (same) {
+        out[r] = table[at + dims]!;
+        continue;
+      }
+      this.misses.set(data.subarray(r * dims, r * dims + dims), missed * dims);
+      this.missRows[missed++] = r;
+    }
+    this.lookups += rows;
+    this.hits += rows - missed;
+    if (missed === 0) return;
+    this.forest.scoreBatch(this.misses, missed, dims, this.missScores);
+    for (let m = 0; m < missed; m++) {
+      const r = this.missRows[m]!;
+      const score = this.missScores[m]!;
+      out[r] = score;
+      const slot = this.slotOf(data, r * dims);
+      table.set(data.subarray(r * dims, r * dims + dims), slot * width);
+      table[slot * width + dims] = score;
+      this.filled[slot] = 1;
+    }
+  }
+
+  /** A hash of the vector's bits (FNV-1a over its 32-bit words) to a slot. */
+  private slotOf(data: Float64Array, offset: number): number {
+    const { bits, words } = this;
+    for (let k = 0; k < this.dims; k++) bits[k] = data[offset + k]!;
+    let h = 0x811c9dc5;
+    for (let w = 0; w < words.length; w++) h = Math.imul(h ^ words[w]!, 0x01000193);
+    return (h ^ (h >>> 15)) & (MEMO_SLOTS - 1);
+  }
+}
