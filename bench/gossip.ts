@@ -1,13 +1,13 @@
 /**
- * Gossip benchmark: `node --import tsx bench/gossip.ts [--sizes 40,200,1000] [--stall]`.
+ * Gossip benchmark: `node --expose-gc --import tsx bench/gossip.ts [--sizes 40,200,1000] [--stall 40,200]`.
  *
  * All seeds and peers of one network run in ONE process (one event loop, real TCP on loopback), so
  * every figure includes the cost of 3 seeds and N peers sharing a core. Only the stall experiment
- * (--stall, at the smallest size) uses separate processes: a stalled event loop must not stall the
- * others. Prints, per size: spread time to 100% of live peers (p50/p99 over messages), duplicates per
- * peer per message (announce-then-pull, and plain flooding as the reference), failure detection time
- * with a 1 s liveness interval, memory and liveness traffic per peer, beside what epidemic theory
- * predicts for the same overlay.
+ * (--stall SIZES) runs the stalled peers (10%) as separate processes: a stalled event loop must not
+ * stall the others. Prints, per size: spread time to 100% of live peers (p50/p99 over messages),
+ * duplicates per peer per message (tree, and announce-only and plain flooding as references),
+ * failure detection time with a 1 s liveness interval, memory and liveness traffic per peer; in
+ * brackets beside each, what epidemic theory predicts for the same overlay.
  */
 import { performance } from 'node:perf_hooks';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -96,10 +96,21 @@ interface Spread {
   dupsPerPeerPerMsg: number;
 }
 
+/** Publish one message from `origin` and wait until every other peer has it; arrival times (ms). */
+async function oneMessage(peers: Peer[], origin: Peer, arrivals: Map<string, number[]>): Promise<{ t0: number; list: number[]; all: boolean }> {
+  const list: number[] = [];
+  const t0 = performance.now();
+  // The origin's own first sight fires inside publish(), before the map entry exists.
+  arrivals.set(origin.publish(), list);
+  const all = await until(() => list.length >= peers.length - 1, 10_000);
+  return { t0, list, all };
+}
+
 /**
  * `origins` random peers publish `rounds` messages each, one message at a time; each is timed until
- * every peer has it. In tree mode an origin's first message builds its tree by pulling; the later
- * ones ride it.
+ * every peer has it. Round 0 is each origin's first message (its tree is not built yet).
+ * A warm-up message from a peer that is not an origin goes first, so that the first measured
+ * message does not pay for V8 compiling the gossip path of every peer (one process holds them all).
  */
 async function spread(peers: Peer[], origins: number, rounds: number): Promise<Spread> {
   const arrivals = new Map<string, number[]>();
@@ -110,16 +121,15 @@ async function spread(peers: Peer[], origins: number, rounds: number): Promise<S
     p.on('gossip', f);
     return () => p.off('gossip', f);
   });
+  const speakers = Array.from({ length: origins }, () => peers[1 + Math.floor(random() * (peers.length - 1))]!);
+  await oneMessage(peers, peers[0]!, arrivals);
+  await sleep(500);
   const dupsBefore = peers.reduce((s, p) => s + p.stats().duplicates, 0);
-  const speakers = Array.from({ length: origins }, () => peers[Math.floor(random() * peers.length)]!);
   const out: Spread = { first: [], warm: [], delivery: [], reachedAll: 0, messages: 0, dupsPerPeerPerMsg: 0 };
   for (let round = 0; round < rounds; round++) {
     for (const origin of speakers) {
-      const list: number[] = [];
-      const t0 = performance.now();
-      // The origin's own first sight fires inside publish(), before the map entry exists.
-      arrivals.set(origin.publish(), list);
-      if (await until(() => list.length >= peers.length - 1, 10_000)) out.reachedAll++;
+      const { t0, list, all } = await oneMessage(peers, origin, arrivals);
+      if (all) out.reachedAll++;
       out.messages++;
       (round === 0 ? out.first : out.warm).push(Math.max(...list) - t0);
       if (round > 0) out.delivery.push(...list.map((t) => t - t0));
@@ -151,29 +161,46 @@ async function detection(net: Net, k: number): Promise<{ times: number[]; wrong:
   return { times: [...removedAt.values()].map((t) => t - t0), wrong };
 }
 
+/** Liveness frames and bytes sent per peer per second over `windowMs`, from the peers' counters. */
+async function livenessTraffic(peers: Peer[], windowMs: number): Promise<{ frames: number; bytes: number }> {
+  const total = (): { frames: number; bytes: number } =>
+    peers.reduce((t, p) => ({ frames: t.frames + p.stats().livenessFrames, bytes: t.bytes + p.stats().livenessBytes }), { frames: 0, bytes: 0 });
+  const before = total();
+  const t0 = performance.now();
+  await sleep(windowMs);
+  const after = total();
+  const perPeerSecond = peers.length * ((performance.now() - t0) / 1000);
+  return { frames: (after.frames - before.frames) / perPeerSecond, bytes: (after.bytes - before.bytes) / perPeerSecond };
+}
+
 function graphOf(peers: Peer[]): Map<string, string[]> {
   return new Map(peers.map((p) => [p.key, p.neighbours()]));
 }
 
-async function sizeRun(n: number): Promise<Record<string, string>> {
-  globalThis.gc?.();
-  const heap0 = process.memoryUsage().heapUsed;
-  const t0 = performance.now();
-  const net = await build(n, 'tree');
-  const buildS = (performance.now() - t0) / 1000;
-  globalThis.gc?.();
-  const heapPerPeer = (process.memoryUsage().heapUsed - heap0) / n / 1024;
-  const graph = graphOf(net.peers);
-  const degrees = net.peers.map((p) => p.neighbours().length);
-  const avgDeg = degrees.reduce((a, b) => a + b, 0) / n;
-  const live0 = net.peers.reduce((s, p) => s + p.stats().livenessBytes, 0);
-  const w0 = performance.now();
-  await sleep(5000);
-  const livenessBps = (net.peers.reduce((s, p) => s + p.stats().livenessBytes, 0) - live0) / n / ((performance.now() - w0) / 1000);
-  const a = await spread(net.peers, 10, 4);
-  const ecc = net.peers.slice(0, 10).map((p) => eccentricity(graph, p.key));
-  const det = await detection(net, Math.max(2, Math.round(n / 100)));
-  await net.close();
+/** Bytes of one liveness request and one reply on the wire (frame header included), for the theory. */
+function livenessFrameBytes(): number {
+  const a = { host: '127.0.0.1', port: 40000 };
+  const b = { host: '127.0.0.1', port: 40001 };
+  const request = encodeFrame(formatMessage({ type: 'liveness-request', timestamp: Date.now(), peer: a })).length;
+  const reply = encodeFrame(formatMessage({ type: 'liveness-reply', timestamp: Date.now(), peer: a, replier: b })).length;
+  return (request + reply) / 2;
+}
+
+interface SizeFigures {
+  n: number;
+  buildS: number;
+  components: number;
+  degrees: number[];
+  spread: Spread;
+  ecc: number;
+  det: { times: number[]; wrong: number };
+  heapKiB: number;
+  liveness: { frames: number; bytes: number };
+  reference: Record<string, string>;
+}
+
+/** Reference runs on fresh networks of the same size: announce-only, and (up to 200) plain flooding. */
+async function references(n: number): Promise<Record<string, string>> {
   const reference: Record<string, string> = {};
   for (const mode of n <= 200 ? (['announce', 'flood'] as const) : (['announce'] as const)) {
     const other = await build(n, mode);
@@ -181,78 +208,158 @@ async function sizeRun(n: number): Promise<Record<string, string>> {
     reference[mode] = `${r.dupsPerPeerPerMsg.toFixed(2)} dups, p99 ${pct([...r.first, ...r.warm], 99).toFixed(0)} ms`;
     await other.close();
   }
+  return reference;
+}
+
+async function measureSize(n: number): Promise<SizeFigures> {
+  globalThis.gc?.();
+  const heap0 = process.memoryUsage().heapUsed;
+  const t0 = performance.now();
+  const net = await build(n, 'tree');
+  const buildS = (performance.now() - t0) / 1000;
+  globalThis.gc?.();
+  const heapKiB = (process.memoryUsage().heapUsed - heap0) / n / 1024;
+  const graph = graphOf(net.peers);
+  const degrees = net.peers.map((p) => p.neighbours().length);
+  const liveness = await livenessTraffic(net.peers, 5000);
+  const s = await spread(net.peers, 10, 4);
+  const ecc = Math.max(...net.peers.slice(0, 10).map((p) => eccentricity(graph, p.key)));
+  const det = await detection(net, Math.max(2, Math.round(n / 100)));
+  await net.close();
+  return { n, buildS, components: countComponents(graph), degrees, spread: s, ecc, det, heapKiB, liveness, reference: await references(n) };
+}
+
+const p5099 = (xs: number[], digits = 0): string => `${pct(xs, 50).toFixed(digits)}/${pct(xs, 99).toFixed(digits)}`;
+
+/**
+ * One column of the table; [brackets] hold what theory predicts for the same overlay: a flood or a
+ * tree needs as many hops as the overlay's eccentricity (a random graph of that degree:
+ * ln N / ln(d - 1)); random push gossip needs log2 N + ln N rounds (Pittel 1987); a spanning tree
+ * delivers each message exactly once and flooding costs d - 2 duplicates per peer; detection takes
+ * `misses` to `misses + 1` intervals; liveness costs a request and a reply per link per interval.
+ */
+function sizeRows(f: SizeFigures): Record<string, string> {
+  const avgDeg = f.degrees.reduce((a, b) => a + b, 0) / f.n;
+  const s = f.spread;
+  const hopMs = pct([...s.first, ...s.warm], 50) / f.ecc;
+  const livenessFrames = (2 * avgDeg * 1000) / LIVENESS_MS;
   return {
-    N: String(n),
-    'build s': buildS.toFixed(1),
-    components: String(countComponents(graph)),
-    'deg avg/max': `${avgDeg.toFixed(2)}/${Math.max(...degrees)}`,
-    'reached 100%': `${a.reachedAll}/${a.messages}`,
-    'to 100% first msg p50/p99': `${pct(a.first, 50).toFixed(1)}/${pct(a.first, 99).toFixed(1)}`,
-    'to 100% later p50/p99 ms': `${pct(a.warm, 50).toFixed(1)}/${pct(a.warm, 99).toFixed(1)}`,
-    'delivery later p50/p99 ms': `${pct(a.delivery, 50).toFixed(1)}/${pct(a.delivery, 99).toFixed(1)}`,
-    'hops: max ecc / ln N/ln(d-1)': `${Math.max(...ecc)} / ${(Math.log(n) / Math.log(Math.max(1.01, avgDeg - 1))).toFixed(1)}`,
-    'dups/peer/msg tree': a.dupsPerPeerPerMsg.toFixed(3),
-    'ref: announce': reference.announce ?? 'n/a',
-    'ref: flood (theory d-2)': `${reference.flood ?? 'n/a'} (${(avgDeg - 2).toFixed(2)})`,
-    'detect p50/p99 ms': `${pct(det.times, 50).toFixed(0)}/${pct(det.times, 99).toFixed(0)} (${det.times.length} killed)`,
-    'wrong removals': String(det.wrong),
-    'heap KiB/peer': heapPerPeer.toFixed(1),
-    'liveness B/s/peer': livenessBps.toFixed(1),
+    N: String(f.n),
+    'build s': f.buildS.toFixed(1),
+    'components [1]': String(f.components),
+    'deg avg/max': `${avgDeg.toFixed(2)}/${Math.max(...f.degrees)}`,
+    'reached 100% [all]': `${s.reachedAll}/${s.messages}`,
+    'to 100% first msg p50/p99 ms': p5099(s.first),
+    'to 100% later p50/p99 ms': p5099(s.warm),
+    'delivery later p50/p99 ms': p5099(s.delivery),
+    'hops: ecc [ln N/ln(d-1); push]': `${f.ecc} [${(Math.log(f.n) / Math.log(Math.max(1.01, avgDeg - 1))).toFixed(1)}; ${(Math.log2(f.n) + Math.log(f.n)).toFixed(1)}]`,
+    'ms per hop (p50 / ecc)': hopMs.toFixed(1),
+    'dups/peer/msg tree [0]': s.dupsPerPeerPerMsg.toFixed(3),
+    'ref: announce [0 dups]': f.reference.announce ?? 'n/a',
+    'ref: flood [d-2 dups]': `${f.reference.flood ?? 'n/a'} [${(avgDeg - 2).toFixed(2)}]`,
+    'detect p50/p99 ms [3000-4000]': `${p5099(f.det.times)} (${f.det.times.length} killed)`,
+    'wrong removals [0]': String(f.det.wrong),
+    'heap KiB/peer [flat]': f.heapKiB.toFixed(1),
+    'liveness frames/s/peer [2d/I]': `${f.liveness.frames.toFixed(2)} [${livenessFrames.toFixed(2)}]`,
+    'liveness B/s/peer [x frame B]': `${f.liveness.bytes.toFixed(0)} [${(livenessFrames * livenessFrameBytes()).toFixed(0)}]`,
+    'liveness B/s/link': ((f.liveness.bytes * 2) / avgDeg).toFixed(1),
   };
 }
 
-/** 10% of peers (separate processes) stall up to 2 s, one liar reports live peers dead; count removals. */
+/** Start the stalled peers as separate processes, 20 at a time; resolves with each and its key. */
+async function startStalled(count: number, config: string): Promise<{ proc: WirelabProcess; key: string }[]> {
+  const out: { proc: WirelabProcess; key: string }[] = [];
+  for (let i = 0; i < count; i += 20) {
+    const batch = Array.from({ length: Math.min(20, count - i) }, () =>
+      WirelabProcess.start(
+        ['gossip', 'peer', '--config', config, '--json', '--liveness-interval', String(LIVENESS_MS), '--misses', String(MISSES),
+          '--gossip-interval', '600000', '--stall-on-sigusr2', '2000'],
+        { keep: false },
+      ),
+    );
+    const joined = await Promise.all(batch.map((proc) => proc.waitFor((e) => e.event === 'joined', 120_000)));
+    out.push(...batch.map((proc, j) => ({ proc, key: String(joined[j]!.peer) })));
+  }
+  return out;
+}
+
+/**
+ * 10% of peers (separate processes) block their event loop for 2 s every 2.5 s while one raw
+ * connection reports a live peer dead to one seed every 2.5 s (a stalled one every other time); count
+ * removals.
+ */
 async function stallRun(n: number): Promise<Record<string, string>> {
   const seeds = [0, 1, 2].map(() => new Seed({ port: 0, confirmTimeoutMs: LIVENESS_MS * MISSES }));
   await Promise.all(seeds.map((s) => s.start()));
   const dir = await mkdtemp(join(tmpdir(), 'wirelab-gossip-bench-'));
   const config = join(dir, 'seeds.txt');
   await writeFile(config, seeds.map((s) => endpointKey(s.address())).join('\n'));
-  const stalled = Math.max(1, Math.round(n / 10));
-  const procs = Array.from({ length: stalled }, () =>
-    WirelabProcess.start(['gossip', 'peer', '--config', config, '--json', '--liveness-interval', String(LIVENESS_MS), '--misses', String(MISSES),
-      '--gossip-interval', '600000', '--stall-on-sigusr2', '2000']),
-  );
-  await Promise.all(procs.map((p) => p.waitFor((e) => e.event === 'joined', 60_000)));
-  const net = await build(n - stalled, 'tree', seeds.map((s) => s.address()));
-  let removed = 0;
-  let refused = 0;
+  const stalled = await startStalled(Math.max(1, Math.round(n / 10)), config);
+  const net = await build(n - stalled.length, 'tree', seeds.map((s) => s.address()));
+  const counts = { removed: 0, liesRefused: 0, honestReports: 0, lies: 0, liesAboutHeld: 0 };
   for (const s of seeds) {
-    s.on('removed', () => removed++);
-    s.on('refused', () => refused++);
+    s.on('removed', () => counts.removed++);
+    s.on('refused', (r) => (r.reporter === LIAR ? counts.liesRefused++ : counts.honestReports++));
   }
   const liar = connect(seeds[0]!.address().port, '127.0.0.1');
-  const end = Date.now() + 15_000;
-  while (Date.now() < end) {
-    for (const p of procs) p.child.kill('SIGUSR2');
-    const victim = net.peers[Math.floor(random() * net.peers.length)]!;
-    liar.write(encodeFrame(formatMessage({ type: 'dead-node', peer: victim.endpoint, timestamp: Date.now(), reporter: '127.0.0.66' })));
+  const end = Date.now() + 20_000;
+  for (let round = 0; Date.now() < end; round++) {
+    for (const { proc } of stalled) proc.child.kill('SIGUSR2');
+    const victim = round % 2 === 0 ? net.peers[Math.floor(random() * net.peers.length)]!.endpoint : hostPort(stalled[round % stalled.length]!.key);
+    liar.write(encodeFrame(formatMessage({ type: 'dead-node', peer: victim, timestamp: Date.now(), reporter: LIAR })));
+    counts.lies++;
+    if (seeds[0]!.has(endpointKey(victim))) counts.liesAboutHeld++; // else that seed has nothing to remove
     await sleep(2500);
   }
+  await sleep(LIVENESS_MS * MISSES + 500); // the last lies' confirmations run out
   liar.destroy();
-  await Promise.all(procs.map((p) => p.stop('SIGKILL')));
+  await Promise.all(stalled.map(({ proc }) => proc.stop('SIGKILL')));
   await net.close();
   await Promise.all(seeds.map((s) => s.close()));
   await rm(dir, { recursive: true, force: true });
-  return { N: String(n), 'stalled (2 s, every 2.5 s)': String(stalled), 'false removals': String(removed), 'lies refused': String(refused) };
+  return {
+    N: String(n),
+    'stalled processes (2 s every 2.5 s)': String(stalled.length),
+    'false removals [0]': String(counts.removed),
+    'lies sent / about peers it holds / refused': `${counts.lies} / ${counts.liesAboutHeld} / ${counts.liesRefused}`,
+    'honest reports refused': String(counts.honestReports),
+  };
+}
+
+const LIAR = '127.0.0.66';
+
+function hostPort(key: string): Endpoint {
+  const [host, port] = key.split(':');
+  return { host: host!, port: Number(port) };
 }
 
 function table(rows: Record<string, string>[]): string {
   const keys = Object.keys(rows[0] ?? {});
-  return keys.map((k) => `${k.padEnd(30)} ${rows.map((r) => (r[k] ?? '').padStart(26)).join(' ')}`).join('\n');
+  return keys.map((k) => `${k.padEnd(36)} ${rows.map((r) => (r[k] ?? '').padStart(28)).join(' ')}`).join('\n');
+}
+
+function sizesArg(args: string[], flag: string, fallback: number[]): number[] {
+  const i = args.indexOf(flag);
+  const value = i >= 0 ? args[i + 1] : undefined;
+  return value && !value.startsWith('--') ? value.split(',').map(Number) : fallback;
 }
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  const sizesArg = args[args.indexOf('--sizes') + 1];
-  const sizes = args.includes('--sizes') && sizesArg ? sizesArg.split(',').map(Number) : [40, 200, 1000];
   const rows: Record<string, string>[] = [];
+  const sizes = args.includes('--sizes') ? sizesArg(args, '--sizes', [40, 200, 1000]) : args.includes('--stall') ? [] : [40, 200, 1000];
   for (const n of sizes) {
     process.stderr.write(`running N=${n} ...\n`);
-    rows.push(await sizeRun(n));
+    rows.push(sizeRows(await measureSize(n)));
   }
-  process.stdout.write(`gossip, one process, loopback, liveness ${LIVENESS_MS} ms x ${MISSES} misses\n${table(rows)}\n`);
-  if (args.includes('--stall')) process.stdout.write(`\nstalls and a liar (peers in separate processes)\n${table([await stallRun(sizes[0]!)])}\n`);
+  if (rows.length > 0) process.stdout.write(`gossip, one process, loopback, liveness ${LIVENESS_MS} ms x ${MISSES} misses; [theory]\n${table(rows)}\n`);
+  if (!args.includes('--stall')) return;
+  const stallRows: Record<string, string>[] = [];
+  for (const n of sizesArg(args, '--stall', [40])) {
+    process.stderr.write(`running stall N=${n} ...\n`);
+    stallRows.push(await stallRun(n));
+  }
+  process.stdout.write(`\nstalls and a liar (stalled peers in separate processes, the rest in this one)\n${table(stallRows)}\n`);
 }
 
 await main();

@@ -25,7 +25,9 @@ export interface ConnectionOptions {
 
 export class Connection extends EventEmitter<ConnectionEvents> {
   readonly remote: string;
+  /** bytes received */
   bytesIn = 0;
+  /** bytes queued for sending (frames, headers included) */
   bytesOut = 0;
   private readonly decoder: FrameDecoder;
   private closed = false;
@@ -54,20 +56,32 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private onData(chunk: Buffer): void {
     if (this.closed) return;
     this.bytesIn += chunk.length;
-    let messages: GossipMessage[];
+    let texts: string[];
     try {
-      messages = this.decoder.push(chunk).map((text) => parseMessage(text, this.options.limits));
+      texts = this.decoder.push(chunk);
     } catch (err) {
-      if (!isWirelabError(err)) throw err;
-      this.options.logger.warn({ remote: this.remote, code: err.code }, `closing connection: malformed input: ${err.message}`);
-      this.close(`malformed input: ${err.message}`);
+      this.malformed(err);
       return;
     }
-    for (const message of messages) {
+    // Messages before a malformed one in the same chunk are still delivered, in order.
+    for (const text of texts) {
       if (this.closed) return;
+      let message: GossipMessage;
+      try {
+        message = parseMessage(text, this.options.limits);
+      } catch (err) {
+        this.malformed(err);
+        return;
+      }
       if (this.held) this.held.push(message);
       else this.emit('message', message);
     }
+  }
+
+  private malformed(err: unknown): void {
+    if (!isWirelabError(err)) throw err;
+    this.options.logger.warn({ remote: this.remote, code: err.code }, `closing connection: malformed input: ${err.message}`);
+    this.close(`malformed input: ${err.message}`);
   }
 
   /**
@@ -103,6 +117,15 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.bytesOut += frame.length;
     this.socket.write(frame);
     return true;
+  }
+
+  /** Send several messages in one write (cork); returns how many were sent. */
+  sendBatch(messages: GossipMessage[]): number {
+    this.socket.cork();
+    let sent = 0;
+    for (const m of messages) if (this.send(m)) sent++;
+    this.socket.uncork();
+    return sent;
   }
 
   /** Send a last message and close once it is flushed. */

@@ -45,6 +45,10 @@ export const TREE_ORIGINS = 4_096;
  * announced message may take to come down the tree before it is pulled (ms).
  */
 export const PULL_TIMEOUT_MS = 250;
+/** Tree mode: IHAVEs are held this long and sent in one write per neighbour (ms). */
+export const LAZY_DELAY_MS = 100;
+/** Tree mode: IHAVEs held for one neighbour at most; a full queue is sent at once. */
+export const LAZY_QUEUE_MAX = 512;
 
 /** Timeout of one request to a seed or one connection attempt to a peer (ms). */
 export const REQUEST_TIMEOUT_MS = 3_000;
@@ -54,5 +58,10 @@ export const MAX_QUEUED_BYTES = 4 * 1024 * 1024;
 export const CONNECT_ATTEMPTS_PER_ROUND = 8;
 /** A peer short of its target degree asks the seeds for fresh candidates at most once per this many liveness rounds. */
 export const REJOIN_ROUNDS = 10;
+/** Most peers a seed registers at once, and Dead Node confirmations (probes) it runs at once. */
+export const SEED_MAX_PEERS = 100_000;
+export const SEED_MAX_CONFIRMING = 256;
+/** Most candidates (peers not linked) a peer remembers; the oldest learnt is forgotten first. */
+export const MAX_CANDIDATES = 8_192;
 /** An inbound connection that has not become a link is closed after this long idle (ms). */
 export const INBOUND_IDLE_MS = 30_000;

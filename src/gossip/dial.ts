@@ -18,26 +18,45 @@ export interface DialOptions {
   timeoutMs: number;
   /** local address to bind (so that peers in one process show their own address) */
   localAddress?: string;
+  /** aborted when the owner closes: the dial fails and the connection it made closes */
+  signal?: AbortSignal;
 }
 
-/** Open a framed connection to `to`; rejects with E_TIMEOUT or a network error. */
+/**
+ * Open a framed connection to `to`; rejects with E_TIMEOUT, E_CLOSED (aborted) or a network error.
+ * Once open, the connection closes when `options.signal` aborts, so its owner's close() ends every
+ * request in flight and the timers they hold.
+ */
 export function dial(to: Endpoint, options: DialOptions): Promise<Connection> {
+  const { signal } = options;
+  if (signal?.aborted) return Promise.reject(new WirelabError('E_CLOSED', `connect to ${endpointKey(to)}: closing`));
   return new Promise((resolve, reject) => {
     const socket = connect({ host: to.host, port: to.port, localAddress: options.localAddress });
-    const timer = options.clock.setTimeout(() => {
-      socket.destroy();
-      reject(new WirelabError('E_TIMEOUT', `connect to ${endpointKey(to)}: no answer in ${options.timeoutMs} ms`));
-    }, options.timeoutMs);
-    socket.once('error', (err) => {
+    const fail = (err: Error): void => {
       options.clock.clearTimeout(timer);
-      reject(fromSystemError(err, `connect to ${endpointKey(to)}`));
-    });
+      signal?.removeEventListener('abort', onAbort);
+      socket.destroy();
+      reject(err);
+    };
+    const onAbort = (): void => fail(new WirelabError('E_CLOSED', `connect to ${endpointKey(to)}: closing`));
+    const timer = options.clock.setTimeout(() => fail(new WirelabError('E_TIMEOUT', `connect to ${endpointKey(to)}: no answer in ${options.timeoutMs} ms`)), options.timeoutMs);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    socket.once('error', (err) => fail(fromSystemError(err, `connect to ${endpointKey(to)}`)));
     socket.once('connect', () => {
       options.clock.clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
       socket.removeAllListeners('error');
-      resolve(new Connection(socket, { limits: options.limits, logger: options.logger }));
+      resolve(closeOnAbort(new Connection(socket, { limits: options.limits, logger: options.logger }), signal));
     });
   });
+}
+
+function closeOnAbort(conn: Connection, signal: AbortSignal | undefined): Connection {
+  if (!signal) return conn;
+  const onAbort = (): void => conn.close('closing');
+  signal.addEventListener('abort', onAbort, { once: true });
+  conn.once('close', () => signal.removeEventListener('abort', onAbort));
+  return conn;
 }
 
 /**

@@ -55,8 +55,4 @@ export class LivenessTracker {
   forget(key: string): void {
     this.watches.delete(key);
   }
-
-  has(key: string): boolean {
-    return this.watches.has(key);
-  }
 }

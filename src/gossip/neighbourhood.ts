@@ -5,7 +5,7 @@
  */
 import type { Connection } from './connection.js';
 import { endpointKey, type Endpoint } from './protocol.js';
-import { CAPACITY_BASE } from './constants.js';
+import { CAPACITY_BASE, MAX_CANDIDATES } from './constants.js';
 import { powerLawCapacity, shuffled, type DegreePolicyName } from './topology.js';
 
 export interface Neighbour {
@@ -132,17 +132,24 @@ export class Neighbourhood {
       const key = endpointKey(endpoint);
       const known = this.known.get(key);
       if (known) known.rank = Math.min(known.rank, rank);
-      else this.known.set(key, { endpoint, rank, refusedUntil: 0, preferred: false });
+      else this.remember(key, { endpoint, rank, refusedUntil: 0, preferred: false });
     });
   }
 
+  /** Preferential attachment: the neighbours a peer that welcomed us listed are tried first. */
   preferNeighboursOf(neighbours: Endpoint[]): void {
     for (const endpoint of neighbours) {
       const key = endpointKey(endpoint);
       const known = this.known.get(key);
       if (known) known.preferred = true;
-      else this.known.set(key, { endpoint, rank: this.known.size, refusedUntil: 0, preferred: true });
+      else this.remember(key, { endpoint, rank: this.known.size, refusedUntil: 0, preferred: true });
     }
+  }
+
+  /** Add a candidate, forgetting the oldest learnt past MAX_CANDIDATES (peers come and go for ever). */
+  private remember(key: string, candidate: Candidate): void {
+    this.known.set(key, candidate);
+    if (this.known.size > MAX_CANDIDATES) this.known.delete(this.known.keys().next().value!);
   }
 
   refused(key: string, now: number): void {
@@ -167,6 +174,16 @@ export class Neighbourhood {
     return [...this.lost.values()];
   }
 
+  /** Whether any candidate may be dialled at `now` (ms), without ordering them all. */
+  hasCandidates(now: number): boolean {
+    for (const [key, c] of this.known) if (this.isOpen(key, c, now)) return true;
+    return false;
+  }
+
+  private isOpen(key: string, c: Candidate, now: number): boolean {
+    return !this.isLinked(key) && !this.lost.has(key) && c.refusedUntil <= now;
+  }
+
   /**
    * Candidates to dial now, best first. power-law: weighted by the capacity their rank suggests,
    * floor included (Efraimidis–Spirakis weighted sampling: order by u^(1/w), i.e. by ln(u)/w), so hubs
@@ -175,9 +192,7 @@ export class Neighbourhood {
    * uniformly.
    */
   candidates(now: number, policy: DegreePolicyName): Candidate[] {
-    const open = [...this.known.entries()].filter(
-      ([key, c]) => !this.isLinked(key) && !this.lost.has(key) && c.refusedUntil <= now,
-    );
+    const open = [...this.known.entries()].filter(([key, c]) => this.isOpen(key, c, now));
     if (policy === 'preferential') {
       const list = shuffled(open.map(([, c]) => c), this.random);
       return [...list.filter((c) => c.preferred), ...list.filter((c) => !c.preferred)];

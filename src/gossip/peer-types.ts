@@ -25,13 +25,15 @@ export interface PeerOptions {
   /** start originating at start() (default true); else call startGossip() */
   autoGossip?: boolean;
   /**
-   * How a new message travels on (router.ts). tree (default, Plumtree): bodies along a spanning tree
-   * that duplicates prune, hashes (IHAVE) on the other links; announce: hashes only, neighbours pull
-   * (IWANT); flood: bodies to every neighbour.
+   * How a new message travels on (router.ts). tree (default, Plumtree): bodies along a tree per
+   * origin (its first message along the anchor tree), hashes (IHAVE) on the other links; announce:
+   * hashes only, neighbours pull (IWANT); flood: bodies to every neighbour.
    */
   dissemination?: 'tree' | 'announce' | 'flood';
   /** ms before an unanswered IWANT is asked of another announcer, and (tree) before a lazily announced message is pulled (default 250) */
   pullTimeoutMs?: number;
+  /** tree: ms an IHAVE is held to be sent with others in one write, off the bodies' path (default 100; 0: at once) */
+  lazyDelayMs?: number;
   /** ms between liveness checks of each neighbour (default 13000) */
   livenessIntervalMs?: number;
   /** consecutive missed checks before a neighbour is reported dead (default 3) */

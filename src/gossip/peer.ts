@@ -3,7 +3,7 @@
  * under a degree policy, originates gossip messages and passes on others' (router.ts), and checks its
  * neighbours' liveness, reporting the dead to the seeds.
  */
-import { EventEmitter } from 'node:events';
+import { EventEmitter, setMaxListeners } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { silentLogger, type Logger } from '../common/log.js';
 import { listenTcp } from '../common/net.js';
@@ -16,7 +16,7 @@ import { defaultLimits, endpointKey, gossipText, type Endpoint, type GossipMessa
 import { Neighbourhood, precedes, type Neighbour } from './neighbourhood.js';
 import { degreePolicy, shuffled, type DegreePolicy } from './topology.js';
 import * as C from './constants.js';
-import type { PeerDeps, PeerEvents, PeerOptions, PeerStats } from './peer-types.js';
+import type { GossipSeen, PeerDeps, PeerEvents, PeerOptions, PeerStats } from './peer-types.js';
 
 export type { PeerDeps, PeerEvents, PeerOptions, PeerStats } from './peer-types.js';
 
@@ -29,11 +29,14 @@ export class Peer extends EventEmitter<PeerEvents> {
   private readonly liveness: LivenessMonitor;
   private readonly hood: Neighbourhood;
   private readonly inbound = new Set<Connection>();
+  /** aborted by close(): ends every dial, request and probe in flight (dial.ts) */
+  private readonly closing = new AbortController();
   private readonly gossipTask: PeriodicTask;
   private readonly livenessTask: PeriodicTask;
   private readonly pullTask: PeriodicTask;
   private readonly pullTimeoutMs: number;
   private self: Endpoint = { host: '127.0.0.1', port: 0 };
+  private selfKey = '127.0.0.1:0';
   private seedsUsed: Endpoint[] = [];
   private policyValue: DegreePolicy | undefined;
   private idValue = -1;
@@ -54,6 +57,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.clock = deps.clock ?? systemClock;
     this.logger = deps.logger ?? silentLogger;
     this.random = options.random ?? Math.random;
+    setMaxListeners(0, this.closing.signal); // one listener per open link or request, all removed on close
     const livenessIntervalMs = options.livenessIntervalMs ?? C.LIVENESS_INTERVAL_MS;
     this.hood = new Neighbourhood(this.random, 3 * livenessIntervalMs);
     this.liveness = new LivenessMonitor(
@@ -66,12 +70,14 @@ export class Peer extends EventEmitter<PeerEvents> {
         reported: (peer) => this.emit('dead-reported', { peer: endpointKey(peer) }),
       },
     );
-    this.router = new GossipRouter(this.hood, options.dissemination ?? 'tree', this.clock, (seen) => this.emit('gossip', seen));
+    const emitGossip = (seen: GossipSeen): boolean => this.emit('gossip', seen);
+    this.router = new GossipRouter(this.hood, options.dissemination ?? 'tree', this.clock, emitGossip, options.lazyDelayMs ?? C.LAZY_DELAY_MS);
     this.server = createServer((socket) => this.onSocket(socket));
     const onError = (err: unknown): void => this.logger.error({ err }, 'periodic task failed');
     this.gossipTask = new PeriodicTask(options.gossipIntervalMs ?? C.GOSSIP_INTERVAL_MS, () => this.originate(), onError, this.clock);
     this.pullTimeoutMs = options.pullTimeoutMs ?? C.PULL_TIMEOUT_MS;
-    this.pullTask = new PeriodicTask(Math.max(10, this.pullTimeoutMs / 4), () => this.router.retryPulls(this.pullTimeoutMs), onError, this.clock);
+    // Runs only while some announced message is awaited: 1000 idle peers would wake 16,000 times a second.
+    this.pullTask = new PeriodicTask(Math.max(10, this.pullTimeoutMs / 4), () => this.retryPulls(), onError, this.clock);
     this.livenessTask = new PeriodicTask(livenessIntervalMs, () => this.livenessRound(), onError, this.clock);
   }
 
@@ -83,10 +89,11 @@ export class Peer extends EventEmitter<PeerEvents> {
     await listenTcp(this.server, host, this.options.port ?? 0);
     const addr = this.server.address();
     this.self = { host: this.options.advertiseHost ?? host, port: typeof addr === 'object' && addr ? addr.port : 0 };
+    this.selfKey = endpointKey(this.self);
     await this.join();
     await this.fill();
+    if (this.closed) return; // closed while joining: start no timer
     this.livenessTask.start();
-    if (this.options.dissemination !== 'flood') this.pullTask.start();
     if (this.options.autoGossip !== false) this.startGossip();
   }
 
@@ -100,7 +107,7 @@ export class Peer extends EventEmitter<PeerEvents> {
   }
 
   get key(): string {
-    return endpointKey(this.self);
+    return this.selfKey;
   }
 
   /** Registration order at the seeds (the smallest id any of them gave), or -1 before joining. */
@@ -138,9 +145,11 @@ export class Peer extends EventEmitter<PeerEvents> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.closing.abort();
     this.gossipTask.stop();
     this.livenessTask.stop();
     this.pullTask.stop();
+    this.router.close();
     for (const n of this.hood.all()) n.conn.close('peer closing');
     for (const conn of this.inbound) conn.close('peer closing');
     if (this.started) await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -153,6 +162,7 @@ export class Peer extends EventEmitter<PeerEvents> {
       clock: this.clock,
       timeoutMs: this.options.requestTimeoutMs ?? C.REQUEST_TIMEOUT_MS,
       localAddress: this.options.host,
+      signal: this.closing.signal,
     };
   }
 
@@ -327,6 +337,11 @@ export class Peer extends EventEmitter<PeerEvents> {
     if (this.sent >= (this.options.messages ?? C.GOSSIP_MESSAGES)) this.gossipTask.stop();
   }
 
+  private retryPulls(): void {
+    this.router.retryPulls(this.pullTimeoutMs);
+    if (this.router.pullsPending === 0) this.pullTask.stop();
+  }
+
   /** Make the next own message (`<timestamp>:<ip>:<port>:<n>`) now and send it; returns its text. */
   publish(): string {
     this.sent++;
@@ -337,7 +352,10 @@ export class Peer extends EventEmitter<PeerEvents> {
   }
 
   private onNeighbourMessage(n: Neighbour, m: GossipMessage): void {
-    if (this.router.onMessage(n, m)) return;
+    if (this.router.onMessage(n, m)) {
+      if (this.router.pullsPending > 0 && !this.closed) this.pullTask.start();
+      return;
+    }
     if (m.type === 'liveness-request') this.liveness.answer(n.conn, m);
     else if (m.type === 'liveness-reply') this.liveness.answered(n.key);
     else this.dropUnexpected(n.conn, m);
@@ -369,7 +387,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     // Alone: ask the seeds at once (a partition healed, or we were removed). Merely short of the
     // target: refresh the candidates now and then, not every round.
     const stale = now - this.lastJoin >= C.REJOIN_ROUNDS * (this.options.livenessIntervalMs ?? C.LIVENESS_INTERVAL_MS);
-    if (this.hood.size === 0 || (stale && this.hood.candidates(now, policy.name).length === 0)) {
+    if (this.hood.size === 0 || (stale && !this.hood.hasCandidates(now))) {
       await this.join().catch((err: unknown) => this.logger.warn({ err: (err as Error).message }, 'rejoin failed'));
     }
     await this.fill();

@@ -23,19 +23,24 @@ import type { Neighbour, Neighbourhood } from './neighbourhood.js';
 import { PullState } from './pull.js';
 import { endpointKey, type GossipMessage } from './protocol.js';
 import type { GossipSeen } from './peer-types.js';
-import { TREE_ORIGINS } from './constants.js';
+import { LAZY_QUEUE_MAX, TREE_ORIGINS } from './constants.js';
 
 type Gossip = Extract<GossipMessage, { type: 'gossip' }>;
+type Ihave = Extract<GossipMessage, { type: 'ihave' }>;
 
 export interface RouterCounters {
+  /** gossip bodies received */
   gossipReceived: number;
+  /** bodies received for a message already seen (dropped) */
   duplicates: number;
+  /** bodies sent: passed on, or answering IWANT */
   forwarded: number;
+  /** IHAVE announcements sent */
   announced: number;
 }
 
 /** Add to an insertion-ordered set, forgetting the oldest entry past `max`. */
-export function boundedAdd(set: Set<string>, item: string, max: number): void {
+function boundedAdd(set: Set<string>, item: string, max: number): void {
   set.delete(item);
   set.add(item);
   if (set.size > max) set.delete(set.values().next().value!);
@@ -47,13 +52,34 @@ export class GossipRouter {
   private readonly pull = new PullState();
   /** tree: origin -> the neighbour that delivers its messages to us ('' for our own messages) */
   private readonly parents = new Map<string, string>();
+  /** lazy push: IHAVEs waiting for the next flush, per neighbour */
+  private readonly lazy = new Map<Neighbour, Ihave[]>();
+  private lazyTimer: NodeJS.Timeout | undefined;
 
+  /**
+   * @param lazyDelayMs tree mode: IHAVEs are held this long (ms) and sent in one write per
+   *   neighbour, so that they do not compete with the bodies going down the tree (Plumtree lets the
+   *   lazy push be delayed and batched); 0 sends them at once
+   */
   constructor(
     private readonly hood: Neighbourhood,
     private readonly mode: 'tree' | 'announce' | 'flood',
     private readonly clock: Clock,
     private readonly firstSight: (seen: GossipSeen) => void,
+    private readonly lazyDelayMs = 0,
   ) {}
+
+  /** Drop the held IHAVEs and their timer. */
+  close(): void {
+    if (this.lazyTimer) this.clock.clearTimeout(this.lazyTimer);
+    this.lazyTimer = undefined;
+    this.lazy.clear();
+  }
+
+  /** Announced messages still awaited (retryPulls() has work). */
+  get pullsPending(): number {
+    return this.pull.pending;
+  }
 
   /** Distinct messages in the message list. */
   get seen(): number {
@@ -133,9 +159,25 @@ export class GossipRouter {
   private passOn(n: Neighbour, m: Gossip, hash: string, body: boolean): void {
     if (body) {
       if (n.conn.send(m)) this.counters.forwarded++;
-    } else if (n.conn.send({ type: 'ihave', hash, origin: m.origin })) {
-      this.counters.announced++;
+      return;
     }
+    const ihave: Ihave = { type: 'ihave', hash, origin: m.origin };
+    if (this.mode !== 'tree' || this.lazyDelayMs <= 0) {
+      if (n.conn.send(ihave)) this.counters.announced++;
+      return;
+    }
+    const queue = this.lazy.get(n) ?? [];
+    this.lazy.set(n, queue);
+    queue.push(ihave);
+    if (queue.length >= LAZY_QUEUE_MAX) this.flushLazy();
+    else this.lazyTimer ??= this.clock.setTimeout(() => this.flushLazy(), this.lazyDelayMs);
+  }
+
+  private flushLazy(): void {
+    if (this.lazyTimer) this.clock.clearTimeout(this.lazyTimer);
+    this.lazyTimer = undefined;
+    for (const [n, queue] of this.lazy) this.counters.announced += n.conn.sendBatch(queue);
+    this.lazy.clear();
   }
 
   /** Ask the next announcer for bodies not delivered within `timeoutMs` (parent left, slow, or none). */

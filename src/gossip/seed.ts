@@ -3,7 +3,7 @@
  * peer lists, and removes a peer reported dead only after its own probe confirms it, so that one wrong
  * or lying peer cannot evict a live one (the confirmation step of SWIM/Lifeguard's suspicion).
  */
-import { EventEmitter } from 'node:events';
+import { EventEmitter, setMaxListeners } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { silentLogger, type Logger } from '../common/log.js';
 import { listenTcp } from '../common/net.js';
@@ -11,7 +11,7 @@ import { systemClock, type Clock } from '../common/lifecycle.js';
 import { Connection } from './connection.js';
 import { probeLiveness } from './dial.js';
 import { defaultLimits, endpointKey, type Endpoint, type GossipMessage, type ProtocolLimits } from './protocol.js';
-import { LIVENESS_INTERVAL_MS, LIVENESS_MISSES } from './constants.js';
+import { LIVENESS_INTERVAL_MS, LIVENESS_MISSES, SEED_MAX_CONFIRMING, SEED_MAX_PEERS } from './constants.js';
 
 export interface SeedOptions {
   /** IPv4 address to listen on (default 127.0.0.1) */
@@ -25,6 +25,8 @@ export interface SeedOptions {
   confirmTimeoutMs?: number;
   /** Connections held at once; more are refused. */
   maxConnections?: number;
+  /** Peers registered at once; a registration past it closes that connection (default 100,000). */
+  maxPeers?: number;
   /** Idle connections are closed after this (ms). */
   idleTimeoutMs?: number;
   limits?: ProtocolLimits;
@@ -44,13 +46,21 @@ export interface SeedEvents {
 }
 
 export interface SeedStats {
+  /** registered now */
   peers: number;
+  /** registrations in all (a re-registration is not counted) */
   registrations: number;
   peerLists: number;
+  /** Dead Node reports received */
   reports: number;
+  /** peers removed after a confirmed report */
   removed: number;
+  /** reports the seed's own probe contradicted */
   refused: number;
+  /** reports dropped because too many confirmations were in flight */
+  dropped: number;
   malformed: number;
+  /** connections open now */
   connections: number;
 }
 
@@ -65,13 +75,15 @@ export class Seed extends EventEmitter<SeedEvents> {
   /** registration order is the Map's order, and the source of peer ids */
   private readonly registry = new Map<string, Registration>();
   private readonly confirming = new Set<string>();
+  /** aborted by close(): ends the confirmation probes in flight */
+  private readonly closing = new AbortController();
   private nextId = 0;
   private started = false;
   private closed = false;
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly limits: ProtocolLimits;
-  private readonly counters = { registrations: 0, peerLists: 0, reports: 0, removed: 0, refused: 0, malformed: 0 };
+  private readonly counters = { registrations: 0, peerLists: 0, reports: 0, removed: 0, refused: 0, malformed: 0, dropped: 0 };
 
   constructor(
     private readonly options: SeedOptions = {},
@@ -81,6 +93,7 @@ export class Seed extends EventEmitter<SeedEvents> {
     this.clock = deps.clock ?? systemClock;
     this.logger = deps.logger ?? silentLogger;
     this.limits = options.limits ?? defaultLimits;
+    setMaxListeners(0, this.closing.signal); // one listener per probe in flight
     this.server = createServer((socket) => this.onSocket(socket));
     this.server.maxConnections = options.maxConnections ?? 4096;
   }
@@ -116,6 +129,7 @@ export class Seed extends EventEmitter<SeedEvents> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.closing.abort();
     for (const conn of this.connections) conn.close('seed closing');
     if (this.started) await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -140,9 +154,16 @@ export class Seed extends EventEmitter<SeedEvents> {
 
   private onMessage(conn: Connection, m: GossipMessage): void {
     switch (m.type) {
-      case 'register':
-        conn.send({ type: 'registered', id: this.register(m.peer) });
+      case 'register': {
+        const id = this.register(m.peer);
+        if (id === undefined) {
+          this.logger.warn({ remote: conn.remote, peers: this.registry.size }, 'closing connection: registry full');
+          conn.close('registry full');
+        } else {
+          conn.send({ type: 'registered', id });
+        }
         return;
+      }
       case 'peer-list-request':
         this.counters.peerLists++;
         conn.send({ type: 'peer-list', peers: this.peers().slice(0, this.limits.maxListEntries) });
@@ -163,11 +184,12 @@ export class Seed extends EventEmitter<SeedEvents> {
     }
   }
 
-  /** Register a peer (idempotent: a peer registering again keeps its id). */
-  private register(peer: Endpoint): number {
+  /** Register a peer (idempotent: a peer registering again keeps its id); undefined when full. */
+  private register(peer: Endpoint): number | undefined {
     const key = endpointKey(peer);
     const known = this.registry.get(key);
     if (known) return known.id;
+    if (this.registry.size >= (this.options.maxPeers ?? SEED_MAX_PEERS)) return undefined;
     const id = this.nextId++;
     this.registry.set(key, { endpoint: peer, id });
     this.counters.registrations++;
@@ -180,6 +202,12 @@ export class Seed extends EventEmitter<SeedEvents> {
   private async confirm(peer: Endpoint, reporter: string): Promise<void> {
     const key = endpointKey(peer);
     if (!this.registry.has(key) || this.confirming.has(key)) return;
+    // A flood of reports may not open a probe per registered peer at once: past the bound, drop.
+    if (this.confirming.size >= SEED_MAX_CONFIRMING) {
+      this.counters.dropped++;
+      this.logger.warn({ peer: key, reporter }, `dropped Dead Node report about ${key}: ${SEED_MAX_CONFIRMING} confirmations in flight`);
+      return;
+    }
     this.confirming.add(key);
     const alive = await this.probe(peer);
     this.confirming.delete(key);
@@ -203,6 +231,7 @@ export class Seed extends EventEmitter<SeedEvents> {
       clock: this.clock,
       timeoutMs: this.options.confirmTimeoutMs ?? LIVENESS_INTERVAL_MS * LIVENESS_MISSES,
       localAddress: this.options.host,
+      signal: this.closing.signal,
     });
   }
 }

@@ -33,7 +33,8 @@ test('liveness: dead only after `misses` whole intervals unanswered; any reply r
   assert.equal(t.check('p'), 'probe');
   assert.equal(t.check('p'), 'probe');
   assert.equal(t.check('p'), 'dead');
-  assert.equal(t.has('p'), false);
+  assert.equal(t.missesOf('p'), 0, 'forgotten once declared dead');
+  assert.equal(t.check('p'), 'probe', 'a new watch starts from zero');
 });
 
 test('power-law capacity: the seed formula with a floor', () => {
