@@ -35,16 +35,16 @@ export const PACKET_FEATURES = [
   'srcGapLog10s',
   'srcNewPortRate',
   'srcSynRatio',
-  'dstSynRate',
 ] as const;
 
 /**
- * Packet feature groups, one forest each (see scorer.ts): the packet itself, and its hosts' recent
- * behaviour.
+ * Packet feature groups, one forest each (see scorer.ts): the packet itself, and its sender's recent
+ * behaviour. Nothing about the destination: while a server is flooded or scanned, its legitimate
+ * clients' packets must not look abnormal (docs/anomaly.md, "Real traffic").
  */
 export const PACKET_FEATURE_GROUPS: readonly (readonly number[])[] = [
   [0, 1, 2, 3, 4],
-  [5, 6, 7, 8],
+  [5, 6, 7],
 ];
 
 /** Names of the flow features, in vector order. */
@@ -56,10 +56,14 @@ export const FLOW_FEATURES = [
   'synWithoutAck',
   'reset',
   'srcNewServiceRate',
-  'dstFlowRate',
+  'failedDstFlowRate',
 ] as const;
 
-/** Flow feature groups, one forest each: the flow's shape, and its hosts' recent behaviour. */
+/**
+ * Flow feature groups, one forest each: the flow's shape, and its hosts' recent behaviour. The rate
+ * of flows to the flow's service counts only for a flow that was not established, so that a flood
+ * shows in its own flows and not in the legitimate connections to the flooded service.
+ */
 export const FLOW_FEATURE_GROUPS: readonly (readonly number[])[] = [
   [0, 1, 2, 3, 4, 5],
   [6, 7],
@@ -119,16 +123,20 @@ interface SourceState {
   ports: RecentSet;
 }
 
-interface DestinationState {
-  last: number;
-  syns: number;
-}
-
 export interface FeatureOptions {
   /** s: time constant of the decaying rates (default 2) */
   rateTau?: number;
   /** most hosts with state, per map (default 4096) */
   maxHosts?: number;
+}
+
+/**
+ * Did the flow get going: a TCP flow whose originator sent more than its first packet and was
+ * answered (a handshake completed, at least as far as flags and counts tell), any other flow that
+ * was answered.
+ */
+function established(f: FlowRecord<FlowContext>): boolean {
+  return f.respPackets > 0 && (f.ipProto !== TCP || (f.origPackets > 1 && !f.synWithoutAck && f.connState !== 'REJ'));
 }
 
 /** Does this packet open something towards a service port (where a scanner's probes count)? */
@@ -143,12 +151,10 @@ export class PacketFeaturizer {
   readonly dims = PACKET_FEATURES.length;
   private readonly tau: number;
   private readonly sources: BoundedHosts<SourceState>;
-  private readonly destinations: BoundedHosts<DestinationState>;
 
   constructor(options: FeatureOptions = {}) {
     this.tau = options.rateTau ?? DEFAULT_RATE_TAU_SECONDS;
     this.sources = new BoundedHosts(options.maxHosts ?? DEFAULT_MAX_HOSTS);
-    this.destinations = new BoundedHosts(options.maxHosts ?? DEFAULT_MAX_HOSTS);
   }
 
   /** Write the features of `p` into `out` from `offset` (PACKET_FEATURES order) and update host state. */
@@ -165,9 +171,6 @@ export class PacketFeaturizer {
     src.newPorts =
       decay(src.newPorts, dt, this.tau) + (opensService(p) && this.firstTouch(src, p, time) ? 1 : 0);
     if (time > src.last) src.last = time;
-    const dst = this.destinations.get(p.dst ?? NO_ADDRESS, () => ({ last: time, syns: 0 }));
-    dst.syns = decay(dst.syns, time - dst.last, this.tau) + synOnly;
-    if (time > dst.last) dst.last = time;
     const len = p.length >= 0 && p.length < Number.POSITIVE_INFINITY ? p.length : 0;
     out[offset] = len;
     out[offset + 1] = Number.isFinite(p.ipProto) ? p.ipProto : -1;
@@ -177,7 +180,6 @@ export class PacketFeaturizer {
     out[offset + 5] = Math.log10(Math.min(gap, FIRST_GAP_SECONDS));
     out[offset + 6] = src.newPorts;
     out[offset + 7] = src.syns / src.packets;
-    out[offset + 8] = dst.syns;
   }
 
   /** Has `src` not touched this destination address and port recently? */
@@ -282,6 +284,6 @@ export class FlowFeaturizer {
     out[offset + 4] = f.synWithoutAck ? 1 : 0;
     out[offset + 5] = f.connState.startsWith('RST') || f.connState === 'REJ' ? 1 : 0;
     out[offset + 6] = f.tag.srcNewServiceRate;
-    out[offset + 7] = f.tag.dstFlowRate;
+    out[offset + 7] = established(f) ? 0 : f.tag.dstFlowRate;
   }
 }

@@ -4,7 +4,9 @@
  *
  *   const stats = new TrafficStats();            stats.add(p);  stats.snapshot(view?)  formatStats(snapshot)
  *   const flows = new FlowTable();               flows.push(p): FlowRecord[]  (finished flows)  flows.flush()
- *   const detector = new AnomalyDetector();      detector.push(p): Anomaly[]  detector.flush()  formatAnomaly(a)
+ *   const detector = new AnomalyDetector();      detector.push(p) / pushBatch(ps): Anomaly[]  detector.flush()  formatAnomaly(a)
+ *   const worker = new AnomalyWorker({ detector }); await worker.start(); worker.on('anomaly', ...)
+ *                                                worker.push(p) (false: await drained())  await worker.flush()  close()
  */
 export { TrafficStats, matchesFilter } from './stats.js';
 export type { TrafficFilter, TrafficStatsOptions, StatsSnapshot, ProtocolStats, Talker } from './stats.js';
@@ -12,6 +14,8 @@ export { FlowTable, flowKey, connState } from './flows.js';
 export type { FlowRecord, FlowTableOptions, ConnState, FlowEndReason } from './flows.js';
 export { AnomalyDetector } from './anomaly.js';
 export type { Anomaly, AnomalyDetectorOptions, AnomalyDetectorStats, ScoreEvent } from './anomaly.js';
+export { AnomalyWorker } from './anomaly-worker.js';
+export type { AnomalyWorkerOptions, AnomalyWorkerEvents, AnomalyWorkerStats } from './anomaly-worker.js';
 export type { FeatureContribution } from './scorer.js';
 export { PACKET_FEATURES, FLOW_FEATURES } from './features.js';
 export type { FlowContext } from './features.js';

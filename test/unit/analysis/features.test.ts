@@ -23,7 +23,6 @@ test('a scanning source builds up a new-port rate and a SYN ratio; a busy client
     f.extract(packet({ src: 'scanner', dst: 'victim', dport: port, tcpFlags: SYN, t: T0 + port * 0.01 }), v);
   assert.ok(v[at('srcNewPortRate')]! > 50, `scan rate ${v[at('srcNewPortRate')]}`);
   assert.ok(v[at('srcSynRatio')]! > 0.99);
-  assert.ok(v[at('dstSynRate')]! > 50);
   for (let i = 1; i <= 100; i++)
     f.extract(
       packet({
@@ -92,5 +91,24 @@ test('flow features take host rates at flow start and flow shape at the end', ()
   assert.equal(get('reset'), 1);
   assert.equal(get('synWithoutAck'), 1);
   assert.ok(get('srcNewServiceRate') > 25, `${get('srcNewServiceRate')}`);
-  assert.ok(get('dstFlowRate') < 1.01, 'each probe is a different service');
+  assert.ok(get('failedDstFlowRate') < 1.01, 'each probe is a different service');
+});
+
+test('the rate of flows to a service counts for flows that failed, not for established ones', () => {
+  const ff = new FlowFeaturizer({ rateTau: 5 });
+  const table = new FlowTable<FlowContext>({ tag: (p) => ff.start(p) });
+  // a flood of unanswered SYNs to victim:80 from many sources, with one real connection among them
+  for (let i = 0; i < 200; i++) table.push(packet({ src: `spoof${i}`, dst: 'victim', sport: 1000 + i, dport: 80, tcpFlags: SYN, t: T0 + i * 0.001 }));
+  const client = { src: 'client', dst: 'victim', sport: 50000, dport: 80 };
+  const back = { src: 'victim', dst: 'client', sport: 80, dport: 50000 };
+  table.push(packet({ ...client, tcpFlags: SYN, t: T0 + 0.2 }));
+  table.push(packet({ ...back, tcpFlags: SYN | ACK, t: T0 + 0.201 }));
+  table.push(packet({ ...client, tcpFlags: ACK, t: T0 + 0.202 }));
+  const v = new Float64Array(FLOW_FEATURES.length);
+  const get = (name: (typeof FLOW_FEATURES)[number]): number => v[FLOW_FEATURES.indexOf(name)]!;
+  const flows = table.flush();
+  ff.extract(flows.find((f) => f.src === 'spoof199')!, v);
+  assert.ok(get('failedDstFlowRate') > 150, `flood flow: ${get('failedDstFlowRate')}`);
+  ff.extract(flows.find((f) => f.src === 'client')!, v);
+  assert.equal(get('failedDstFlowRate'), 0, 'an established connection to the flooded service');
 });

@@ -1,0 +1,125 @@
+/**
+ * Ground truth for the real-traffic anomaly test: a label for every packet and flow of the capture
+ * (from who sent it and what it is), which of them the detector scored (after the warm-up and the
+ * baseline, by the detector's own rules), and recall / false-positive tallies from the anomalies that
+ * `wirelab analyze --anomalies --json` reported.
+ *
+ * Labels: `scan` TCP from the attacker; `jumbo` UDP from the attacker; `flood` TCP SYNs from spoofed
+ * sources (no lab host); `reply` what the server sends back to the attacker or to spoofed sources
+ * (reported, but neither an attack item nor normal traffic, as in the synthetic evaluation);
+ * `normal` the rest (clients and server, ARP included).
+ */
+import { decodePacket, readCaptureFile, type PacketSummary } from '../../../src/capture/index.js';
+import { FlowTable, type FlowRecord } from '../../../src/analysis/index.js';
+
+export type Label = 'normal' | 'scan' | 'flood' | 'jumbo' | 'reply';
+
+export interface Hosts {
+  attacker: string;
+  /** every address of the lab (server, clients, attacker) */
+  lab: ReadonlySet<string>;
+}
+
+export interface Tally {
+  scored: number;
+  flagged: number;
+}
+
+export interface DetectorSchedule {
+  /** s of packet time from the first packet during which nothing is scored */
+  warmup: number;
+  baselinePackets: number;
+  baselineFlows: number;
+}
+
+export interface Truth {
+  packets: PacketSummary[];
+  /** per packet index (1-based) */
+  packetLabel: Map<number, Label>;
+  /** packet indices the detector scored */
+  scoredPackets: number[];
+  /** flows the detector scored, with their labels, by `${key}@${start}` */
+  scoredFlows: Map<string, Label>;
+  /** largest frame of normal traffic, bytes */
+  largestNormal: number;
+}
+
+export function labelPacket(p: PacketSummary, hosts: Hosts): Label {
+  const fromLab = p.src !== undefined && hosts.lab.has(p.src);
+  if (p.type === 'ARP') return 'normal';
+  if (p.src === hosts.attacker) return p.ipProto === 17 ? 'jumbo' : 'scan';
+  if (p.dst === hosts.attacker || (p.dst !== undefined && !hosts.lab.has(p.dst))) return 'reply';
+  if (!fromLab && p.ipProto === 6) return 'flood';
+  return 'normal';
+}
+
+function labelFlow(f: FlowRecord<undefined>, hosts: Hosts): Label {
+  if (f.src === hosts.attacker || f.dst === hosts.attacker) return f.ipProto === 17 ? 'jumbo' : 'scan';
+  if (!hosts.lab.has(f.src) || !hosts.lab.has(f.dst)) return 'flood';
+  return 'normal';
+}
+
+export function flowId(key: string, start: number): string {
+  return `${key}@${start}`;
+}
+
+/** Read the capture, label it, and work out what the detector scored (its warm-up and baseline rules). */
+export async function groundTruth(file: string, hosts: Hosts, schedule: DetectorSchedule): Promise<Truth> {
+  const packets: PacketSummary[] = [];
+  for await (const batch of readCaptureFile(file)) for (const raw of batch) packets.push(decodePacket(raw));
+  const time = (p: PacketSummary): number => p.tsSec + p.tsNsec / 1e9;
+  const warmUntil = time(packets[0]!) + schedule.warmup;
+  const packetLabel = new Map<number, Label>();
+  const scoredPackets: number[] = [];
+  let learnt = 0;
+  let largestNormal = 0;
+  const table = new FlowTable();
+  const ended: FlowRecord<undefined>[] = [];
+  for (const p of packets) {
+    const label = labelPacket(p, hosts);
+    packetLabel.set(p.index, label);
+    if (label === 'normal') largestNormal = Math.max(largestNormal, p.length);
+    if (time(p) >= warmUntil) {
+      if (learnt < schedule.baselinePackets) learnt++;
+      else scoredPackets.push(p.index);
+    }
+    ended.push(...table.push(p));
+  }
+  ended.push(...table.flush());
+  const scoredFlows = new Map<string, Label>();
+  let flowsLearnt = 0;
+  for (const f of ended) {
+    if (f.start < warmUntil) continue;
+    if (flowsLearnt < schedule.baselineFlows) flowsLearnt++;
+    else scoredFlows.set(flowId(f.key, f.start), labelFlow(f, hosts));
+  }
+  return { packets, packetLabel, scoredPackets, scoredFlows, largestNormal };
+}
+
+/** An `anomaly` event of `wirelab analyze --json`, the fields used here. */
+export interface AnomalyEvent {
+  kind: 'packet' | 'flow';
+  index: number;
+  flow?: { key: string; start: number };
+}
+
+/** Per label: items scored and items flagged. */
+export function tally(truth: Truth, anomalies: AnomalyEvent[]): { packets: Map<Label, Tally>; flows: Map<Label, Tally> } {
+  const flaggedPackets = new Set(anomalies.filter((a) => a.kind === 'packet').map((a) => a.index));
+  const flaggedFlows = new Set(anomalies.filter((a) => a.kind === 'flow').map((a) => flowId(a.flow!.key, a.flow!.start)));
+  const packets = new Map<Label, Tally>();
+  const flows = new Map<Label, Tally>();
+  const count = (map: Map<Label, Tally>, label: Label, flagged: boolean): void => {
+    const t = map.get(label) ?? { scored: 0, flagged: 0 };
+    t.scored++;
+    if (flagged) t.flagged++;
+    map.set(label, t);
+  };
+  for (const index of truth.scoredPackets) count(packets, truth.packetLabel.get(index)!, flaggedPackets.has(index));
+  for (const [id, label] of truth.scoredFlows) count(flows, label, flaggedFlows.has(id));
+  return { packets, flows };
+}
+
+export function rate(t: Tally | undefined): number {
+  return t && t.scored > 0 ? t.flagged / t.scored : Number.NaN;
+}

@@ -1,0 +1,155 @@
+/**
+ * Anomaly detection on real traffic (issue 3): a lab of a server, three clients and an attacker in
+ * network namespaces this test makes. The clients make seeded request/response traffic (TCP to three
+ * ports, UDP) while tcpdump records it on the server's interface; once a baseline's worth of traffic
+ * has gone by, the attacker runs a SYN port scan (nmap -sS), a SYN flood from spoofed sources
+ * (hping3 --rand-source) and sends oversized UDP datagrams (jumbo frames over 1514 bytes, on a
+ * 9000-byte MTU path between attacker and server), with the normal traffic going on. Then the real
+ * `wirelab analyze --read FILE --anomalies --json` reads the capture, and recall per attack and the
+ * false-positive rate on normal traffic are computed from ground truth (anomaly-labels.ts).
+ * KEEP_PCAP=FILE keeps a copy of the capture, for studying the detector on it.
+ */
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Lab } from '../../../src/lab/hosts.js';
+import { runWirelab } from '../../helpers/process.js';
+import { groundTruth, rate, tally, type AnomalyEvent, type Label, type Tally } from './anomaly-labels.js';
+
+const agent = fileURLToPath(new URL('./anomaly-traffic.ts', import.meta.url));
+/** Fixed ports are safe: the namespaces are this test's alone. */
+const TCP_PORTS = [80, 443, 8080];
+const UDP_PORT = 9053;
+/** Host order fixes the switch port names (p0, p1, ...: src/lab/hosts.ts). */
+const HOSTS = ['server', 'c1', 'c2', 'c3', 'attacker'];
+const JUMBO_MTU = 9000;
+/** Client sessions before the attacks (about 25 s: warm-up and baselines are full by then). */
+const SESSIONS_BEFORE = 1000;
+/** Client sessions after the attacks, so that normal traffic goes on past them. */
+const SESSIONS_AFTER = 200;
+const SCHEDULE = { warmup: 8, baselinePackets: 6000, baselineFlows: 400 };
+const STEP_MS = 60_000;
+
+const missing = ['tcpdump', 'nmap', 'hping3'].find((tool) => spawnSync('which', [tool], { stdio: 'ignore' }).status !== 0);
+const skip = Lab.unavailableReason() ?? (missing ? `${missing} is not installed` : false);
+
+function deadline<T>(promise: Promise<T>, what: string, ms = STEP_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const fail = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
+  });
+  return Promise.race([promise, fail]).finally(() => clearTimeout(timer));
+}
+
+/** Start `command` in `host`, killed at teardown; resolves once its output matches `ready` (if given). */
+async function start(t: TestContext, lab: Lab, host: string, command: string, args: string[], ready?: RegExp): Promise<ChildProcess & { output: () => string }> {
+  const child = lab.spawn(host, command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  t.after(() => child.kill('SIGKILL'));
+  let output = '';
+  const seen = new Promise<void>((resolve, reject) => {
+    const onData = (d: Buffer): void => {
+      output += d.toString();
+      if (ready?.test(output)) resolve();
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`${command} in ${host} exited (${code}) early: ${output.slice(-500)}`)));
+  });
+  seen.catch(() => undefined);
+  if (ready) await deadline(seen, `${command} in ${host} ready`);
+  return Object.assign(child, { output: () => output });
+}
+
+/** Run `command` in `host` to completion (bounded), failing on an exit code not in `ok`. */
+async function run(t: TestContext, lab: Lab, host: string, command: string, args: string[], ok = [0]): Promise<void> {
+  const child = await start(t, lab, host, command, args);
+  const [code] = (await deadline(once(child, 'exit'), `${command} in ${host}`)) as [number | null];
+  assert.ok(code !== null && ok.includes(code), `${command} ${args.join(' ')} exited ${code}: ${child.output().slice(-500)}`);
+}
+
+function pct(x: number): string {
+  return `${(100 * x).toFixed(2)}%`;
+}
+
+function describe(map: Map<Label, Tally>): string {
+  return [...map].map(([label, t]) => `${label} ${t.flagged}/${t.scored} (${pct(rate(t))})`).join(', ');
+}
+
+test('real traffic in namespaces: a port scan, a SYN flood and oversized packets are found (recall >= 90%, false positives <= 2%)', { skip, timeout: 240_000 }, async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'wirelab-anomaly-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const lab = await Lab.create({ hosts: HOSTS });
+  t.after(() => lab.destroy());
+  const server = lab.host('server').address;
+  const attacker = lab.host('attacker').address;
+  // jumbo frames between attacker and server only: both hosts and their switch ports
+  for (const name of ['server', 'attacker']) {
+    await lab.exec(name, 'ip', ['link', 'set', 'eth0', 'mtu', String(JUMBO_MTU)]);
+    await lab.exec(name, 'ip', ['-n', lab.switchNetns, 'link', 'set', `p${HOSTS.indexOf(name)}`, 'mtu', String(JUMBO_MTU)]);
+  }
+  const file = join(dir, 'server.pcap');
+  // -Z root: tcpdump would otherwise drop to its own user, who cannot write the test's private dir
+  const tcpdump = await start(t, lab, 'server', 'tcpdump', ['-i', 'eth0', '-n', '-U', '-Z', 'root', '-w', file, 'ip or arp'], /listening on/);
+  await start(t, lab, 'server', process.execPath, ['--import', 'tsx', agent, 'serve', TCP_PORTS.join(','), String(UDP_PORT)], /ready/);
+  const clients = await Promise.all(
+    ['c1', 'c2', 'c3'].map((name, i) => start(t, lab, name, process.execPath, ['--import', 'tsx', agent, 'client', server, TCP_PORTS.join(','), String(UDP_PORT), String(101 + i)])),
+  );
+  const sessions = (): number => clients.reduce((n, c) => n + (c.output().match(/^s$/gm)?.length ?? 0), 0);
+  const failures = (): number => clients.reduce((n, c) => n + (c.output().match(/^f /gm)?.length ?? 0), 0);
+  const untilSessions = async (n: number): Promise<void> => {
+    const reached = new Promise<void>((resolve) => {
+      const check = (): void => {
+        if (sessions() < n) return;
+        for (const c of clients) c.stdout!.off('data', check);
+        resolve();
+      };
+      for (const c of clients) c.stdout!.on('data', check);
+      check();
+    });
+    await deadline(reached, `${n} client sessions (at ${sessions()})`, 120_000);
+  };
+
+  await untilSessions(SESSIONS_BEFORE);
+  const started = Date.now();
+  await run(t, lab, 'attacker', 'nmap', ['-sS', '-Pn', '-n', '-e', 'eth0', '--max-retries', '0', '--max-rate', '400', '-p', '1-1000', server]);
+  await run(t, lab, 'attacker', 'hping3', ['-I', 'eth0', '-S', '-p', '80', '-c', '2000', '-i', 'u400', '--rand-source', '-q', server], [0, 1]); // 1: no replies (they went to spoofed addresses)
+  await run(t, lab, 'attacker', process.execPath, ['--import', 'tsx', agent, 'jumbo', server, String(UDP_PORT), '40', '7']);
+  const attackSeconds = (Date.now() - started) / 1000;
+  await untilSessions(sessions() + SESSIONS_AFTER);
+  for (const c of clients) c.stdin!.end();
+  await deadline(Promise.all(clients.map((c) => (c.exitCode === null ? once(c, 'exit') : Promise.resolve()))), 'clients stop');
+  tcpdump.kill('SIGINT');
+  await deadline(once(tcpdump, 'exit'), 'tcpdump stops');
+  assert.ok(failures() <= sessions() / 100, `client sessions failed: ${failures()} of ${sessions()}`);
+
+  const cli = await runWirelab(
+    ['analyze', '--read', file, '--anomalies', '--json', '--warmup', String(SCHEDULE.warmup), '--baseline-packets', String(SCHEDULE.baselinePackets), '--baseline-flows', String(SCHEDULE.baselineFlows)],
+    { timeoutMs: 120_000 },
+  );
+  assert.equal(cli.code, 0, cli.stderr);
+  if (process.env.KEEP_PCAP) await (await import('node:fs/promises')).copyFile(file, process.env.KEEP_PCAP);
+  const anomalies = cli.events.filter((e) => e.event === 'anomaly') as unknown as AnomalyEvent[];
+  const summary = cli.events.find((e) => e.event === 'anomaly-summary')!;
+  const truth = await groundTruth(file, { attacker, lab: new Set(lab.hosts.map((h) => h.address)) }, SCHEDULE);
+  // our reading of the detector's schedule must be the detector's
+  assert.equal(summary.packetsScored, truth.scoredPackets.length, 'packets scored');
+  assert.equal(summary.flowsScored, truth.scoredFlows.size, 'flows scored');
+  assert.ok(truth.largestNormal <= 1514, `normal frames fit a 1500-byte MTU (largest ${truth.largestNormal})`);
+  const { packets, flows } = tally(truth, anomalies);
+  t.diagnostic(`${truth.packets.length} packets, ${sessions()} client sessions (${failures()} failed), attacks over ${attackSeconds.toFixed(1)} s`);
+  t.diagnostic(`packets: ${describe(packets)}`);
+  t.diagnostic(`flows: ${describe(flows)}`);
+  for (const label of ['scan', 'flood', 'jumbo'] as const) {
+    assert.ok((packets.get(label)?.scored ?? 0) >= (label === 'jumbo' ? 40 : 900), `${label} packets scored after the baseline`);
+    assert.ok(rate(packets.get(label)) >= 0.9, `packet recall on ${label}: ${pct(rate(packets.get(label)))}`);
+  }
+  for (const label of ['scan', 'flood'] as const) assert.ok(rate(flows.get(label)) >= 0.9, `flow recall on ${label}: ${pct(rate(flows.get(label)))}`);
+  assert.ok((packets.get('normal')?.scored ?? 0) >= 5000, 'normal packets scored');
+  assert.ok(rate(packets.get('normal')) <= 0.02, `packet false positives: ${pct(rate(packets.get('normal')))}`);
+  assert.ok(rate(flows.get('normal')) <= 0.02, `flow false positives: ${pct(rate(flows.get('normal')))}`);
+});
