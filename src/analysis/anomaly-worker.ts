@@ -59,22 +59,28 @@ export interface AnomalyWorkerStats {
   detector: AnomalyDetectorStats | undefined;
 }
 
-/** The worker's entry file and how to start it: the .ts source through tsx in a checkout, else dist/. */
-function workerEntry(): { url: URL; execArgv: string[] } {
+/**
+ * The worker thread's bootstrap (CommonJS, run with `eval`): in a checkout, where the entry is a .ts
+ * source, it first registers tsx's loader in the worker (a worker does not inherit the main
+ * thread's loader hooks, and Node 20 ignores `--import tsx` in a worker's execArgv), then imports
+ * the entry. Installed from dist/, the loader is not needed.
+ */
+const BOOTSTRAP = `(async () => {
+  const { workerData } = require('node:worker_threads');
+  if (workerData.loader) (await import(workerData.loader)).register();
+  await import(workerData.entry);
+})();`;
+
+/** What the bootstrap needs: the worker's entry and, from sources, tsx's loader API (mirrors bin/wirelab.js). */
+function workerEntry(): { entry: string; loader: string | undefined } {
   const fromSource = import.meta.url.endsWith('.ts');
-  const url = new URL(fromSource ? './detector-worker.ts' : './detector-worker.js', import.meta.url);
-  if (!fromSource) return { url, execArgv: [] };
-  let loader = 'tsx';
-  try {
-    loader = import.meta.resolve('tsx'); // absolute: works whatever the working directory
-  } catch {
-    // keep the bare name
-  }
-  return { url, execArgv: ['--import', loader] };
+  const entry = new URL(fromSource ? './detector-worker.ts' : './detector-worker.js', import.meta.url).href;
+  return { entry, loader: fromSource ? import.meta.resolve('tsx/esm/api') : undefined };
 }
 
 export class AnomalyWorker extends EventEmitter<AnomalyWorkerEvents> {
   private worker: Worker | undefined;
+  private starting: Promise<void> | undefined;
   private readonly batch: PacketColumnsWriter;
   private readonly maxInFlight: number;
   private readonly delayMs: number;
@@ -104,11 +110,14 @@ export class AnomalyWorker extends EventEmitter<AnomalyWorkerEvents> {
   }
 
   /** Start the worker thread; resolves once its detector is built (rejects on bad options). */
-  async start(): Promise<void> {
-    if (this.worker || this.closed) return;
-    const { url, execArgv } = workerEntry();
-    const worker = new Worker(url, { workerData: this.options.detector ?? {}, execArgv });
-    this.worker = worker;
+  start(): Promise<void> {
+    this.starting ??= this.launch();
+    return this.starting;
+  }
+
+  private async launch(): Promise<void> {
+    if (this.closed) throw new WirelabError('E_CLOSED', 'anomaly worker closed');
+    const worker = new Worker(BOOTSTRAP, { eval: true, workerData: { ...workerEntry(), options: this.options.detector ?? {} } });
     let timer: NodeJS.Timeout | undefined;
     try {
       await new Promise<void>((resolve, reject) => {
@@ -119,13 +128,17 @@ export class AnomalyWorker extends EventEmitter<AnomalyWorkerEvents> {
         };
         worker.once('message', first);
         worker.once('error', (err) => reject(new WirelabError('E_CONFIG', `anomaly worker: ${err.message}`, { cause: err })));
+        worker.once('exit', (code) => reject(new WirelabError('E_CLOSED', `anomaly worker exited (${code}) while starting`)));
       });
+      if (this.closed) throw new WirelabError('E_CLOSED', 'anomaly worker closed while starting');
     } catch (err) {
-      await this.close();
+      this.closed = true;
+      await worker.terminate();
       throw err;
     } finally {
       if (timer) this.clock.clearTimeout(timer);
     }
+    this.worker = worker;
     worker.on('message', (m: WorkerReply) => this.onReply(m));
     worker.on('error', (err) => this.fail(new WirelabError('E_CONFIG', `anomaly worker: ${err.message}`, { cause: err })));
     worker.on('exit', (code) => {
@@ -134,8 +147,9 @@ export class AnomalyWorker extends EventEmitter<AnomalyWorkerEvents> {
   }
 
   /**
-   * Take one packet. False when the worker is behind: wait for drained() before pushing more;
-   * packets pushed while the batch is full and nothing can be sent are skipped (and counted).
+   * Take one packet. False when the worker is behind (or still starting): wait for drained()
+   * before pushing more; packets pushed while the batch is full and nothing can be sent are skipped
+   * (and counted).
    */
   push(p: PacketSummary): boolean {
     if (this.closed) return false;
@@ -148,13 +162,14 @@ export class AnomalyWorker extends EventEmitter<AnomalyWorkerEvents> {
     if (this.batch.full) this.send();
     else if (this.batch.count === 1 && this.timer === undefined)
       this.timer = this.clock.setTimeout(() => this.onDelay(), this.delayMs);
-    return this.inFlight < this.maxInFlight;
+    return this.worker !== undefined && this.inFlight < this.maxInFlight;
   }
 
-  /** Resolves when another batch can be sent (or the worker is closed). */
-  drained(): Promise<void> {
-    if (this.inFlight < this.maxInFlight || this.closed) return Promise.resolve();
-    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  /** Resolves when another batch can be sent (or the worker is closed); rejects if it failed to start. */
+  async drained(): Promise<void> {
+    if (!this.worker && this.starting) await this.starting;
+    if (this.inFlight < this.maxInFlight || this.closed) return;
+    await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
   }
 
   /**

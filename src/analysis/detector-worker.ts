@@ -22,7 +22,7 @@ function failure(err: unknown): WorkerReply {
 function main(): void {
   let detector: AnomalyDetector;
   try {
-    detector = new AnomalyDetector(workerData as AnomalyDetectorOptions);
+    detector = new AnomalyDetector((workerData as { options: AnomalyDetectorOptions }).options);
   } catch (err) {
     reply(failure(err));
     return;
