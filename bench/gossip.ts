@@ -312,6 +312,7 @@ async function stallRun(n: number): Promise<Record<string, string>> {
     await sleep(2500);
   }
   await sleep(LIVENESS_MS * MISSES + 500); // the last lies' confirmations run out
+  const peerReports = net.peers.reduce((sum, p) => sum + p.stats().deadReported, 0);
   liar.destroy();
   await Promise.all(stalled.map(({ proc }) => proc.stop('SIGKILL')));
   await net.close();
@@ -322,6 +323,7 @@ async function stallRun(n: number): Promise<Record<string, string>> {
     'stalled processes (2 s every 2.5 s)': String(stalled.length),
     'false removals [0]': String(counts.removed),
     'lies sent / about peers it holds / refused': `${counts.lies} / ${counts.liesAboutHeld} / ${counts.liesRefused}`,
+    'Dead Node reports by in-process peers': String(peerReports),
     'honest reports refused': String(counts.honestReports),
   };
 }

@@ -115,6 +115,15 @@ export class Neighbourhood {
     return best;
   }
 
+  /**
+   * Anchored: linked to a peer that comes before us (chooseAnchor()). When every peer but the first
+   * is anchored, each has a path of ever smaller peers to the first, so the overlay is connected
+   * whatever order peers joined in (two newcomers linked only to each other are not anchored).
+   */
+  get anchored(): boolean {
+    return this.anchorKey !== undefined;
+  }
+
   /** A link of the anchor tree: our anchor, or a neighbour whose anchor we are. */
   isTreeLink(n: Neighbour): boolean {
     return n.anchorsMe || n.key === this.anchorKey;

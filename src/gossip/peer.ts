@@ -195,15 +195,6 @@ export class Peer extends EventEmitter<PeerEvents> {
     return this.filling;
   }
 
-  /**
-   * Anchored: linked to a peer that comes before us in (id, key) order. When every peer but the first
-   * is anchored, each has a path of ever smaller peers to the first, so the overlay is connected
-   * whatever order peers joined in (two newcomers linked only to each other are not anchored).
-   */
-  private anchored(): boolean {
-    return this.hood.all().some((n) => this.before(n.id, n.key));
-  }
-
   private before(id: number, key: string): boolean {
     return precedes({ id, key }, { id: this.idValue, key: this.key });
   }
@@ -213,8 +204,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     if (!policy || this.closed) return;
     let tried = 0;
     for (const candidate of this.hood.candidates(this.clock.now(), policy.name)) {
-      const anchored = this.anchored();
-      if (this.closed || (this.hood.size >= policy.target && anchored)) break;
+      if (this.closed || (this.hood.size >= policy.target && this.hood.anchored)) break;
       // Alone, try every candidate: a peer must attach somewhere. Otherwise a few per round.
       if (this.hood.size > 0 && tried >= C.CONNECT_ATTEMPTS_PER_ROUND) break;
       const key = endpointKey(candidate.endpoint);
@@ -372,7 +362,7 @@ export class Peer extends EventEmitter<PeerEvents> {
   /** Keep the degree: replace lost neighbours; alone and out of candidates, join the seeds again. */
   private async maintain(): Promise<void> {
     const policy = this.policyValue;
-    if (!policy || this.closed || (this.hood.size >= policy.target && this.anchored())) {
+    if (!policy || this.closed || (this.hood.size >= policy.target && this.hood.anchored)) {
       this.fillBackoff = 0;
       return;
     }

@@ -90,9 +90,11 @@ test('anchor tree: each peer anchors to its smallest preceding neighbour and kee
   const later = make(9, 9000);
   hood.add(later);
   assert.equal(hood.chooseAnchor(self), undefined, 'no neighbour precedes us: no anchor');
+  assert.equal(hood.anchored, false);
   const [a, b] = [make(3, 3000), make(1, 1000)];
   hood.add(a);
   assert.equal(hood.chooseAnchor(self), a);
+  assert.equal(hood.anchored, true);
   hood.add(b);
   assert.equal(hood.chooseAnchor(self), undefined, 'an anchor is kept while linked, even when a smaller one comes');
   assert.equal(hood.isTreeLink(a), true);
