@@ -1,18 +1,23 @@
 /**
- * Benchmark of analysis: Isolation Forest scoring (vectors/s), the whole AnomalyDetector (packets/s),
+ * Benchmark of analysis: Isolation Forest scoring (vectors/s), the whole AnomalyDetector (packets/s,
+ * one packet at a time and in batches), the AnomalyWorker pipeline end to end (packets/s through the
+ * worker thread), the cost of handing a batch to the worker (plain objects vs columns),
  * TrafficStats.add() and FlowTable.push() (packets/s), each beside a reference measured in the same
  * run on the same data: the Euclidean distance of each vector to the mean (the cheapest possible
  * scorer), and a plain loop that only sums packet lengths. Ratios make figures comparable across
- * machines and loads.  Run: node --import tsx bench/anomaly.ts
+ * machines and loads; the load average is printed.  Run: node --import tsx bench/anomaly.ts
  */
 import type { PacketSummary } from '../src/capture/types.js';
+import { loadavg } from 'node:os';
 import {
   AnomalyDetector,
+  AnomalyWorker,
   FlowTable,
   IsolationForest,
   TrafficStats,
   mulberry32,
 } from '../src/analysis/index.js';
+import { PacketColumnsWriter } from '../src/analysis/packet-columns.js';
 import { synthesize } from '../test/unit/analysis/synth.js';
 
 const REPEATS = 7;
@@ -92,7 +97,24 @@ interface Row {
   refValue: number;
 }
 
-function main(): void {
+/** Packets per second through an AnomalyWorker, respecting its backpressure, best of 3 runs. */
+async function throughWorker(traffic: PacketSummary[], detector: { baselinePackets: number; baselineFlows: number }): Promise<number> {
+  let best = Number.POSITIVE_INFINITY;
+  for (let r = 0; r < 3; r++) {
+    const worker = new AnomalyWorker({ detector });
+    worker.on('anomaly', () => sink++);
+    await worker.start();
+    const start = performance.now();
+    for (const p of traffic) if (!worker.push(p)) await worker.drained();
+    await worker.flush();
+    best = Math.min(best, performance.now() - start);
+    if (worker.stats().skipped !== 0) throw new Error('the worker skipped packets');
+    await worker.close();
+  }
+  return (traffic.length / best) * 1000;
+}
+
+async function main(): Promise<void> {
   const rows: Row[] = [];
   const dims = 9;
   const n = 50_000;
@@ -131,18 +153,59 @@ function main(): void {
     attacks: { scanAt: 110, floodAt: 140, jumboFrom: 100, jumboTo: 190 },
   }).map((x) => x.p);
   const packets = traffic.length;
+  const detectorOptions = { baselinePackets: 10_000, baselineFlows: 1_500 };
   const detect = (): void => {
-    const detector = new AnomalyDetector({ baselinePackets: 10_000, baselineFlows: 1_500 });
+    const detector = new AnomalyDetector(detectorOptions);
     for (const p of traffic) sink += detector.push(p).length;
     sink += detector.flush().length;
   };
   const [detectRate, refPackets] = pair(packets, detect, () => packetDistance(traffic));
   rows.push({
-    what: `AnomalyDetector.push (packets + flows, ${packets} packets)`,
+    what: `AnomalyDetector.push, one at a time (${packets} packets)`,
     unit: 'packets/s',
     value: detectRate,
     reference: 'per-packet distance to mean',
     refValue: refPackets,
+  });
+  const detectBatches = (): void => {
+    const detector = new AnomalyDetector(detectorOptions);
+    for (let i = 0; i < traffic.length; i += 4096) sink += detector.pushBatch(traffic.slice(i, i + 4096)).length;
+    sink += detector.flush().length;
+  };
+  const [batchRate, refPackets2] = pair(packets, detectBatches, () => packetDistance(traffic));
+  rows.push({
+    what: 'AnomalyDetector.pushBatch, 4096 a batch',
+    unit: 'packets/s',
+    value: batchRate,
+    reference: 'per-packet distance to mean',
+    refValue: refPackets2,
+  });
+  const workerRate = await throughWorker(traffic, detectorOptions);
+  rows.push({
+    what: 'AnomalyWorker end to end (push, worker thread, anomalies back)',
+    unit: 'packets/s',
+    value: workerRate,
+    reference: 'pushBatch in this thread',
+    refValue: batchRate,
+  });
+  const batch = traffic.slice(0, 4096);
+  const [columnsRate, objectsRate] = pair(
+    batch.length,
+    () => {
+      const writer = new PacketColumnsWriter(batch.length);
+      for (const p of batch) writer.add(p);
+      sink += structuredClone(writer.take()).count;
+    },
+    () => {
+      sink += structuredClone(batch).length;
+    },
+  );
+  rows.push({
+    what: 'batch to the worker: columns (encode + clone)',
+    unit: 'packets/s',
+    value: columnsRate,
+    reference: 'clone of PacketSummary objects',
+    refValue: objectsRate,
   });
   const count = (): void => {
     const stats = new TrafficStats();
@@ -187,7 +250,7 @@ function print(rows: Row[]): void {
   const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
   for (const row of table)
     process.stdout.write(`${row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ')}\n`);
-  process.stdout.write(`(checksum ${sink > 0 ? 'ok' : 'zero'})\n`);
+  process.stdout.write(`(checksum ${sink > 0 ? 'ok' : 'zero'}; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')})\n`);
 }
 
-main();
+await main();
