@@ -6,6 +6,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { WirelabError, fromSystemError } from '../common/errors.js';
+import type { Logger } from '../common/log.js';
 import {
   LineLog,
   Peer,
@@ -62,6 +63,11 @@ function addPeerFlags(command: Command): Command {
     .option('--degree-log <file>', "append 'peer=>degree' on each degree change (the seed's freqtrack.log)");
 }
 
+/** A log file that fails is reported once; the component keeps running without it. */
+function logFailed(logger: Logger, path: string): (err: Error) => void {
+  return (err) => logger.error({ err: err.message, path }, `cannot write ${path}; further lines are dropped`);
+}
+
 function peerOptions(flags: PeerFlags, seeds: Endpoint[], port: number): PeerOptions {
   return {
     host: flags.host,
@@ -98,7 +104,7 @@ function reportSeed(out: Output, seed: Seed): void {
 async function runSeeds(endpoints: Endpoint[], flags: CommonOptions & { confirmTimeout?: number }): Promise<void> {
   const out = new Output(flags);
   const logger = commandLogger(flags, 'gossip-seed');
-  const eventLog = flags.eventLog ? new LineLog(flags.eventLog) : undefined;
+  const eventLog = flags.eventLog ? new LineLog(flags.eventLog, logFailed(logger, flags.eventLog)) : undefined;
   const seeds = endpoints.map((e) => new Seed({ host: e.host, port: e.port, confirmTimeoutMs: flags.confirmTimeout }, { logger }));
   try {
     for (const seed of seeds) {
@@ -129,8 +135,8 @@ async function runPeer(flags: PeerFlags & { port: number; stallOnSigusr2?: numbe
   const out = new Output(flags);
   const logger = commandLogger(flags, 'gossip-peer');
   const seeds = await readSeedConfig(flags.config);
-  const eventLog = flags.eventLog ? new LineLog(flags.eventLog) : undefined;
-  const degreeLog = flags.degreeLog ? new LineLog(flags.degreeLog) : undefined;
+  const eventLog = flags.eventLog ? new LineLog(flags.eventLog, logFailed(logger, flags.eventLog)) : undefined;
+  const degreeLog = flags.degreeLog ? new LineLog(flags.degreeLog, logFailed(logger, flags.degreeLog)) : undefined;
   const peer = new Peer(peerOptions(flags, seeds, flags.port), { logger });
   reportPeer(out, peer);
   attachPeerLogs(peer, eventLog, degreeLog);
@@ -150,8 +156,8 @@ async function runSwarm(flags: PeerFlags & { peers: number; settleTimeout: numbe
   const out = new Output(flags);
   const logger = commandLogger({ ...flags, quiet: true }, 'gossip-swarm');
   const seeds = await readSeedConfig(flags.config);
-  const eventLog = flags.eventLog ? new LineLog(flags.eventLog) : undefined;
-  const degreeLog = flags.degreeLog ? new LineLog(flags.degreeLog) : undefined;
+  const eventLog = flags.eventLog ? new LineLog(flags.eventLog, logFailed(logger, flags.eventLog)) : undefined;
+  const degreeLog = flags.degreeLog ? new LineLog(flags.degreeLog, logFailed(logger, flags.degreeLog)) : undefined;
   const swarm = new Swarm({ peers: flags.peers, peer: { ...peerOptions(flags, seeds, 0), autoGossip: false } }, { logger });
   const bar = process.stdout.isTTY && !flags.json ? new cliProgress.SingleBar({ format: 'peers {bar} {value}/{total}' }, cliProgress.Presets.shades_classic) : undefined;
   swarm.on('peer', (peer) => {

@@ -3,29 +3,49 @@
  * and the degree log (freqtrack.log, `peer=>degree` each time a peer's degree changes).
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { once } from 'node:events';
+import { finished } from 'node:stream/promises';
 import type { Peer } from './peer.js';
 import type { Seed } from './seed.js';
 
-/** An append-only text log (lines are small; the stream buffers them). */
+/** Bytes a log may hold unwritten (a slow disk); lines past it are dropped and counted. */
+const MAX_UNWRITTEN_BYTES = 1024 * 1024;
+
+/**
+ * An append-only text log. Lines are small and the stream buffers them, but not without bound:
+ * past MAX_UNWRITTEN_BYTES lines are dropped and counted. A write error stops the log and is handed
+ * to `onError` once (a log must never take its peer or seed down, nor fail silently).
+ */
 export class LineLog {
   private readonly stream: WriteStream;
   private closed = false;
+  private failed = false;
+  /** lines dropped because the file could not keep up or failed */
+  dropped = 0;
 
-  constructor(path: string) {
+  constructor(path: string, onError: (err: Error) => void = () => undefined) {
     this.stream = createWriteStream(path, { flags: 'a' });
-    this.stream.on('error', () => undefined);
+    this.stream.on('error', (err) => {
+      if (this.failed) return;
+      this.failed = true;
+      onError(err);
+    });
   }
 
   write(line: string): void {
-    if (!this.closed) this.stream.write(line + '\n');
+    if (this.closed) return;
+    if (this.failed || this.stream.writableLength > MAX_UNWRITTEN_BYTES) {
+      this.dropped++;
+      return;
+    }
+    this.stream.write(line + '\n');
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.stream.end();
-    await once(this.stream, 'close').catch(() => undefined);
+    // finished() also settles for a stream that already closed on an error (once('close') would hang).
+    await finished(this.stream).catch(() => undefined);
   }
 }
 
