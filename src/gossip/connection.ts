@@ -108,7 +108,12 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   /** Send one message. Returns false when closed or when the peer was dropped as too slow. */
   send(message: GossipMessage): boolean {
     if (this.closed) return false;
-    const frame = encodeFrame(formatMessage(message), this.options.limits.maxFrameBytes);
+    return this.sendFrame(encodeFrame(formatMessage(message), this.options.limits.maxFrameBytes));
+  }
+
+  /** Send a frame already encoded (one message passed on to many neighbours is encoded once). */
+  sendFrame(frame: Buffer): boolean {
+    if (this.closed) return false;
     if (this.socket.writableLength + frame.length > (this.options.maxQueuedBytes ?? MAX_QUEUED_BYTES)) {
       this.options.logger.warn({ remote: this.remote }, 'closing connection: slow consumer');
       this.close('slow consumer');

@@ -21,7 +21,7 @@ import type { Clock } from '../common/lifecycle.js';
 import { MessageCache, messageHash } from './message-cache.js';
 import type { Neighbour, Neighbourhood } from './neighbourhood.js';
 import { PullState } from './pull.js';
-import { endpointKey, type GossipMessage } from './protocol.js';
+import { encodeFrame, endpointKey, formatMessage, type GossipMessage } from './protocol.js';
 import type { GossipSeen } from './peer-types.js';
 import { LAZY_QUEUE_MAX, TREE_ORIGINS } from './constants.js';
 
@@ -147,21 +147,23 @@ export class GossipRouter {
     }
     this.pull.remember(hash, m);
     this.firstSight({ origin, text: m.text, from: from?.key ?? null, hash, at: this.clock.now() });
+    let frame: Buffer | undefined; // the body, encoded once for every child
     for (const n of this.hood.all()) {
       if (n === from) continue;
       // A new origin's first message rides the anchor tree; each receiver becomes our child for it
       // (and prunes us if the body reached it another way first).
       if (newOrigin && this.hood.isTreeLink(n)) boundedAdd(n.children, origin, TREE_ORIGINS);
-      this.passOn(n, m, hash, this.mode === 'flood' || n.children.has(origin));
+      if (this.mode === 'flood' || n.children.has(origin)) {
+        frame ??= encodeFrame(formatMessage(m));
+        if (n.conn.sendFrame(frame)) this.counters.forwarded++;
+      } else {
+        this.announce(n, { type: 'ihave', hash, origin: m.origin });
+      }
     }
   }
 
-  private passOn(n: Neighbour, m: Gossip, hash: string, body: boolean): void {
-    if (body) {
-      if (n.conn.send(m)) this.counters.forwarded++;
-      return;
-    }
-    const ihave: Ihave = { type: 'ihave', hash, origin: m.origin };
+  /** IHAVE to `n`: at once, or (tree mode with a lazy delay) held for the next batched flush. */
+  private announce(n: Neighbour, ihave: Ihave): void {
     if (this.mode !== 'tree' || this.lazyDelayMs <= 0) {
       if (n.conn.send(ihave)) this.counters.announced++;
       return;
