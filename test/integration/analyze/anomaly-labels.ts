@@ -4,15 +4,20 @@
  * baseline, by the detector's own rules), and recall / false-positive tallies from the anomalies that
  * `wirelab analyze --anomalies --json` reported.
  *
- * Labels: `scan` TCP from the attacker; `jumbo` UDP from the attacker; `flood` TCP SYNs from spoofed
+ * Labels: `jumbo` frames over 1514 bytes (the largest untagged Ethernet frame of a 1500-byte MTU),
+ * whoever sent them (a client, in the test); `scan` TCP from the attacker; `flood` TCP from spoofed
  * sources (no lab host); `reply` what the server sends back to the attacker or to spoofed sources
  * (reported, but neither an attack item nor normal traffic, as in the synthetic evaluation);
- * `normal` the rest (clients and server, ARP included).
+ * `normal` the rest (clients and server, ARP included). A flow takes the label of its attack
+ * packets, if any.
  */
 import { decodePacket, readCaptureFile, type PacketSummary } from '../../../src/capture/index.js';
-import { FlowTable, type FlowRecord } from '../../../src/analysis/index.js';
+import { FlowTable, flowKey, type FlowRecord } from '../../../src/analysis/index.js';
 
 export type Label = 'normal' | 'scan' | 'flood' | 'jumbo' | 'reply';
+
+/** Bytes: the largest frame of a 1500-byte MTU (Ethernet header included); larger is oversized. */
+export const LARGEST_NORMAL_FRAME = 1514;
 
 export interface Hosts {
   attacker: string;
@@ -40,22 +45,20 @@ export interface Truth {
   scoredPackets: number[];
   /** flows the detector scored, with their labels, by `${key}@${start}` */
   scoredFlows: Map<string, Label>;
-  /** largest frame of normal traffic, bytes */
-  largestNormal: number;
+  /** items learnt into the baselines, by label (attacks must have come after them) */
+  learntPackets: Map<Label, number>;
+  learntFlows: Map<Label, number>;
+  /** senders of frames over LARGEST_NORMAL_FRAME, and how many each */
+  oversizedFrom: Map<string, number>;
 }
 
 export function labelPacket(p: PacketSummary, hosts: Hosts): Label {
   const fromLab = p.src !== undefined && hosts.lab.has(p.src);
   if (p.type === 'ARP') return 'normal';
-  if (p.src === hosts.attacker) return p.ipProto === 17 ? 'jumbo' : 'scan';
+  if (p.length > LARGEST_NORMAL_FRAME) return 'jumbo';
+  if (p.src === hosts.attacker) return 'scan';
   if (p.dst === hosts.attacker || (p.dst !== undefined && !hosts.lab.has(p.dst))) return 'reply';
   if (!fromLab && p.ipProto === 6) return 'flood';
-  return 'normal';
-}
-
-function labelFlow(f: FlowRecord<undefined>, hosts: Hosts): Label {
-  if (f.src === hosts.attacker || f.dst === hosts.attacker) return f.ipProto === 17 ? 'jumbo' : 'scan';
-  if (!hosts.lab.has(f.src) || !hosts.lab.has(f.dst)) return 'flood';
   return 'normal';
 }
 
@@ -72,16 +75,24 @@ export async function groundTruth(file: string, hosts: Hosts, schedule: Detector
   const packetLabel = new Map<number, Label>();
   const scoredPackets: number[] = [];
   let learnt = 0;
-  let largestNormal = 0;
+  const oversizedFrom = new Map<string, number>();
+  const learntPackets = new Map<Label, number>();
+  const learntFlows = new Map<Label, number>();
   const table = new FlowTable();
   const ended: FlowRecord<undefined>[] = [];
+  const flowLabel = new Map<string, Label>();
   for (const p of packets) {
     const label = labelPacket(p, hosts);
     packetLabel.set(p.index, label);
-    if (label === 'normal') largestNormal = Math.max(largestNormal, p.length);
+    if (label !== 'normal' && label !== 'reply') flowLabel.set(flowKey(p), label);
+    if (label === 'jumbo') oversizedFrom.set(p.src ?? '', (oversizedFrom.get(p.src ?? '') ?? 0) + 1);
     if (time(p) >= warmUntil) {
-      if (learnt < schedule.baselinePackets) learnt++;
-      else scoredPackets.push(p.index);
+      if (learnt < schedule.baselinePackets) {
+        learnt++;
+        learntPackets.set(label, (learntPackets.get(label) ?? 0) + 1);
+      } else {
+        scoredPackets.push(p.index);
+      }
     }
     ended.push(...table.push(p));
   }
@@ -90,10 +101,15 @@ export async function groundTruth(file: string, hosts: Hosts, schedule: Detector
   let flowsLearnt = 0;
   for (const f of ended) {
     if (f.start < warmUntil) continue;
-    if (flowsLearnt < schedule.baselineFlows) flowsLearnt++;
-    else scoredFlows.set(flowId(f.key, f.start), labelFlow(f, hosts));
+    const label = flowLabel.get(f.key) ?? 'normal';
+    if (flowsLearnt < schedule.baselineFlows) {
+      flowsLearnt++;
+      learntFlows.set(label, (learntFlows.get(label) ?? 0) + 1);
+    } else {
+      scoredFlows.set(flowId(f.key, f.start), label);
+    }
   }
-  return { packets, packetLabel, scoredPackets, scoredFlows, largestNormal };
+  return { packets, packetLabel, scoredPackets, scoredFlows, learntPackets, learntFlows, oversizedFrom };
 }
 
 /** An `anomaly` event of `wirelab analyze --json`, the fields used here. */
