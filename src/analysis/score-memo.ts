@@ -74,12 +74,26 @@ export class ScoreMemo {
     }
   }
 
-  /** A hash of the vector's bits (FNV-1a over its 32-bit words) to a slot. */
+  /**
+   * A hash of the vector's bits to a slot: MurmurHash3's 32-bit mixing over its 32-bit words and its
+   * final avalanche. (Small integers as doubles differ only in their high bits; a hash whose low
+   * bits depend only on the inputs' low bits, as FNV-1a's, put them all in a few slots.)
+   */
   private slotOf(data: Float64Array, offset: number): number {
     const { bits, words } = this;
     for (let k = 0; k < this.dims; k++) bits[k] = data[offset + k]!;
-    let h = 0x811c9dc5;
-    for (let w = 0; w < words.length; w++) h = Math.imul(h ^ words[w]!, 0x01000193);
-    return (h ^ (h >>> 15)) & (MEMO_SLOTS - 1);
+    let h = 0x9747b28c;
+    for (let w = 0; w < words.length; w++) {
+      let k = Math.imul(words[w]!, 0xcc9e2d51);
+      k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
+      h ^= k;
+      h = (Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64) | 0;
+    }
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x85ebca6b);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    h ^= h >>> 16;
+    return h & (MEMO_SLOTS - 1);
   }
 }
