@@ -60,13 +60,14 @@ export interface AnomalyWorkerStats {
 }
 
 /**
- * The worker thread's bootstrap (CommonJS, run with `eval`): in a checkout, where the entry is a .ts
+ * The worker thread's bootstrap (run with `eval`, as a script or, under --input-type=module, as a
+ * module: hence dynamic imports only): in a checkout, where the entry is a .ts
  * source, it first registers tsx's loader in the worker (a worker does not inherit the main
  * thread's loader hooks, and Node 20 ignores `--import tsx` in a worker's execArgv), then imports
  * the entry. Installed from dist/, the loader is not needed.
  */
 const BOOTSTRAP = `(async () => {
-  const { workerData } = require('node:worker_threads');
+  const { workerData } = await import('node:worker_threads');
   if (workerData.loader) (await import(workerData.loader)).register();
   await import(workerData.entry);
 })();`;
@@ -117,7 +118,8 @@ export class AnomalyWorker extends EventEmitter<AnomalyWorkerEvents> {
 
   private async launch(): Promise<void> {
     if (this.closed) throw new WirelabError('E_CLOSED', 'anomaly worker closed');
-    const worker = new Worker(BOOTSTRAP, { eval: true, workerData: { ...workerEntry(), options: this.options.detector ?? {} } });
+    // execArgv: none of the parent's flags (--test, --input-type, ...); the bootstrap loads tsx itself
+    const worker = new Worker(BOOTSTRAP, { eval: true, execArgv: [], workerData: { ...workerEntry(), options: this.options.detector ?? {} } });
     let timer: NodeJS.Timeout | undefined;
     try {
       await new Promise<void>((resolve, reject) => {
@@ -144,6 +146,7 @@ export class AnomalyWorker extends EventEmitter<AnomalyWorkerEvents> {
     worker.on('exit', (code) => {
       if (!this.closed) this.fail(new WirelabError('E_CLOSED', `anomaly worker exited (${code})`));
     });
+    this.holdOpen(); // after the listeners: listening for messages refs the worker's port again
   }
 
   /**
@@ -185,6 +188,7 @@ export class AnomalyWorker extends EventEmitter<AnomalyWorkerEvents> {
     }
     const done = new Promise<AnomalyDetectorStats>((resolve, reject) => (this.flushWaiter = { resolve, reject }));
     this.post({ type: 'flush' });
+    this.holdOpen();
     return done;
   }
 
@@ -219,6 +223,7 @@ export class AnomalyWorker extends EventEmitter<AnomalyWorkerEvents> {
     this.inFlight++;
     this.counters.batchesSent++;
     this.post({ type: 'batch', seq: this.seq++, packets }, [packets.numbers.buffer, packets.refs.buffer]);
+    this.holdOpen();
     return true;
   }
 
@@ -239,12 +244,14 @@ export class AnomalyWorker extends EventEmitter<AnomalyWorkerEvents> {
         this.emitAll(m.anomalies);
         if (this.due) this.send();
         if (this.inFlight < this.maxInFlight) this.wakeDrainers();
+        this.holdOpen();
         break;
       case 'flushed':
         this.detectorStats = m.stats;
         this.emitAll(m.anomalies);
         this.flushWaiter?.resolve(m.stats);
         this.flushWaiter = undefined;
+        this.holdOpen();
         break;
       case 'failed':
         this.fail(new WirelabError(m.code, m.message));
@@ -267,6 +274,15 @@ export class AnomalyWorker extends EventEmitter<AnomalyWorkerEvents> {
     void this.close();
     if (waiter) waiter.reject(err);
     else this.emit('error', err);
+  }
+
+  /**
+   * The thread keeps the process alive only while an answer is awaited: an idle worker that its
+   * owner forgot to close (say, after an error elsewhere) must not stop the process from exiting.
+   */
+  private holdOpen(): void {
+    if (this.inFlight > 0 || this.flushWaiter) this.worker?.ref();
+    else this.worker?.unref();
   }
 
   private wakeDrainers(): void {

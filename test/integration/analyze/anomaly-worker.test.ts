@@ -2,11 +2,14 @@
  * AnomalyWorker: the detector in a real worker thread (started from the .ts sources through tsx, as
  * in a checkout) reports exactly what the detector in this thread does, in the same order; the
  * batches in flight are bounded and what a caller pushes past them is skipped and counted; a
- * partly filled batch goes out after its delay; bad options fail start().
+ * partly filled batch goes out after its delay; bad options fail start(); an idle worker left open
+ * does not keep its process alive.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import { AnomalyDetector, AnomalyWorker, type Anomaly } from '../../../src/analysis/index.js';
 import { WirelabError } from '../../../src/common/errors.js';
 import { synthesize } from '../../unit/analysis/synth.js';
@@ -83,4 +86,17 @@ test('bad detector options make start() fail with a typed error', async () => {
   await assert.rejects(deadline(worker.start(), 'worker start'), (err: unknown) => err instanceof WirelabError && err.code === 'E_CONFIG');
   await worker.close();
   assert.equal(worker.push(packet()), false);
+});
+
+test('a started worker that nobody closed does not keep the process alive while idle', async (t) => {
+  const index = fileURLToPath(new URL('../../../src/analysis/index.ts', import.meta.url));
+  const script = `const { AnomalyWorker } = await import(${JSON.stringify(index)}); await new AnomalyWorker().start(); console.log('started');`;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.after(() => child.kill('SIGKILL'));
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const [code] = (await deadline(once(child, 'exit'), 'the process exits by itself')) as [number | null];
+  assert.equal(code, 0, out);
+  assert.match(out, /started/);
 });
