@@ -37,6 +37,7 @@ const SESSIONS_BEFORE = 1200;
 const SESSIONS_AFTER = 200;
 const SCHEDULE = { warmup: 8, baselinePackets: 8000, baselineFlows: 600 };
 const STEP_MS = 60_000;
+const CAPTURE_STOP_MS = 15_000;
 
 const missing = ['tcpdump', 'nmap', 'hping3'].find((tool) => spawnSync('which', [tool], { stdio: 'ignore' }).status !== 0);
 const skip = Lab.unavailableReason() ?? (missing ? `${missing} is not installed` : false);
@@ -73,6 +74,21 @@ async function run(t: TestContext, lab: Lab, host: string, command: string, args
   const child = await start(t, lab, host, command, args);
   const [code] = (await deadline(once(child, 'exit'), `${command} in ${host}`)) as [number | null];
   assert.ok(code !== null && ok.includes(code), `${command} ${args.join(' ')} exited ${code}: ${child.output().slice(-500)}`);
+}
+
+/**
+ * SIGINT tcpdump (it then writes its statistics and closes the file), and SIGTERM it if that did not
+ * end it within CAPTURE_STOP_MS; fails, with its output, if neither did.
+ */
+async function stopCapture(tcpdump: ChildProcess & { output: () => string }): Promise<void> {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    if (tcpdump.exitCode !== null || tcpdump.signalCode !== null) return;
+    const exited = once(tcpdump, 'exit');
+    tcpdump.kill(signal);
+    const stopped = await deadline(exited, 'tcpdump stops', CAPTURE_STOP_MS).then(() => true, () => false);
+    if (stopped) return;
+  }
+  assert.fail(`tcpdump did not stop on SIGINT nor SIGTERM: ${tcpdump.output().slice(-500)}`);
 }
 
 function pct(x: number): string {
@@ -126,8 +142,7 @@ test('real traffic in namespaces: a port scan, a SYN flood and oversized packets
   await untilSessions(sessions() + SESSIONS_AFTER);
   for (const c of clients) c.stdin!.end();
   await deadline(Promise.all(clients.map((c) => (c.exitCode === null ? once(c, 'exit') : Promise.resolve()))), 'clients stop');
-  tcpdump.kill('SIGINT');
-  await deadline(once(tcpdump, 'exit'), 'tcpdump stops');
+  await stopCapture(tcpdump);
   assert.ok(failures() <= sessions() / 100, `client sessions failed: ${failures()} of ${sessions()}`);
 
   const cli = await runWirelab(
