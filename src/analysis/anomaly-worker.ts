@@ -147,6 +147,7 @@ export class AnomalyWorker extends EventEmitter<AnomalyWorkerEvents> {
       if (!this.closed) this.fail(new WirelabError('E_CLOSED', `anomaly worker exited (${code})`));
     });
     this.holdOpen(); // after the listeners: listening for messages refs the worker's port again
+    if (this.due) this.send(); // a partial batch whose delay passed while the thread was starting
   }
 
   /**

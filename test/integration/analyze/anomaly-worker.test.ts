@@ -81,6 +81,25 @@ test('a partly filled batch is sent after its delay, without a flush (live captu
   assert.equal(a.features[0]?.name, 'size');
 });
 
+test('packets pushed while the thread starts go out after their delay once it is up', async (t) => {
+  const worker = new AnomalyWorker({ detector: { flows: false }, batchDelayMs: 10 });
+  t.after(() => worker.close());
+  const started = worker.start();
+  for (let i = 0; i < 5; i++) assert.equal(worker.push(packet({ t: 1_700_000_000 + i })), false, 'not started: wait');
+  await deadline(started, 'worker start');
+  await deadline(
+    new Promise<void>((resolve) => {
+      const poll = setInterval(() => {
+        if (worker.stats().detector?.packets !== 5) return;
+        clearInterval(poll);
+        resolve();
+      }, 20);
+    }),
+    'the early packets reach the detector without more pushes or a flush',
+  );
+  assert.equal(worker.stats().skipped, 0);
+});
+
 test('bad detector options make start() fail with a typed error', async () => {
   const worker = new AnomalyWorker({ detector: { contamination: 2 } });
   await assert.rejects(deadline(worker.start(), 'worker start'), (err: unknown) => err instanceof WirelabError && err.code === 'E_CONFIG');
