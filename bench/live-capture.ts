@@ -1,8 +1,8 @@
 /**
  * Live capture benchmark: the highest rate at which `wirelab analyze --interface lo --stats` loses
  * nothing. Everything runs inside a network namespace this script makes (never on the machine's own
- * interfaces): a paced UDP sender (bench/support/udp-sender.ts, its `raw` datagrams of about 100
- * bytes) to a receiver on 127.0.0.1, for `--seconds` per rate step. For each step, in the same run:
+ * interfaces): a paced UDP sender (bench/support/paced-sender.ts, 64-byte payloads) to a socket on
+ * 127.0.0.1 that nobody reads, for `--seconds` per rate step. For each step, in the same run:
  * wirelab with each engine (tcpdump, dumpcap), and the reference `tcpdump -i lo -w /dev/null` with the
  * same buffer. Reported: datagrams sent, packets seen, the kernel's drop count.
  * Run (root): node --import tsx bench/live-capture.ts [--rates 25000,50000,100000,200000] [--seconds 3]
@@ -16,10 +16,11 @@ import { Lab } from '../src/lab/hosts.js';
 
 const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
 const wirelab = here('../bin/wirelab.js');
-const sender = here('./support/udp-sender.ts');
-const receiver = here('./support/udp-receiver.ts');
+const sender = here('./support/paced-sender.ts');
 const PORT = 40000;
 const FILTER = `udp and dst port ${PORT}`;
+/** UDP payload bytes: 64 + 8 + 20 + 14 = a 106-byte frame on lo */
+const PAYLOAD_BYTES = 64;
 /** the buffer wirelab asks of its engine by default (LIVE_BUFFER_KIB), given to the reference too */
 const BUFFER_KIB = 65_536;
 
@@ -77,7 +78,7 @@ async function step(lab: Lab, run: string, rate: number, seconds: number): Promi
   const io = watch(capture, engine ? /"event":"started"/ : /listening on/);
   try {
     await io.ready;
-    const send = lab.spawn('solo', process.execPath, ['--import', 'tsx', sender, 'raw', String(rate), String(rate * seconds), '127.0.0.1', String(PORT)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const send = lab.spawn('solo', process.execPath, ['--import', 'tsx', sender, String(rate), String(rate * seconds), String(PORT), String(PAYLOAD_BYTES)], { stdio: ['ignore', 'pipe', 'pipe'] });
     const sendIo = watch(send, /"sent"/);
     await once(send, 'exit');
     const report = JSON.parse(sendIo.out().trim().split('\n').at(-1) ?? '{}') as { sent?: number; rate?: number };
@@ -106,8 +107,6 @@ async function main(): Promise<void> {
   const seconds = Number(arg('--seconds', '3'));
   const lab = await Lab.create({ hosts: ['solo'] });
   try {
-    const sink = lab.spawn('solo', process.execPath, ['--import', 'tsx', receiver, String(PORT)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    await watch(sink, /listening/).ready;
     process.stdout.write(`load average before: ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
     const rows: Step[] = [];
     for (const rate of rates) {
@@ -116,7 +115,6 @@ async function main(): Promise<void> {
         rows.push(await step(lab, run, rate, seconds));
       }
     }
-    sink.kill('SIGKILL');
     process.stdout.write(`load average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
     process.stdout.write('| run | rate asked /s | sent | sender achieved /s | packets seen | kernel drops | lossless |\n| --- | --- | --- | --- | --- | --- | --- |\n');
     for (const r of rows) {

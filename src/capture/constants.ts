@@ -71,3 +71,5 @@ export const LIVE_STOP_TIMEOUT_MS = 5_000;
 
 /** Kernel buffer size asked of tcpdump (-B), KiB. */
 export const LIVE_BUFFER_KIB = 65_536;
+/** ms a live capture keeps reading after a stop is asked: tcpdump's block timeout (1000 ms) and a margin */
+export const LIVE_DRAIN_MS = 1_200;

@@ -13,7 +13,7 @@ import { WirelabError, isWirelabError } from '../common/errors.js';
 import { systemClock, type Clock } from '../common/lifecycle.js';
 import { silentLogger, type Logger } from '../common/log.js';
 import type { RawPacket } from './types.js';
-import { LIVE_BUFFER_KIB, LIVE_START_TIMEOUT_MS, LIVE_STOP_TIMEOUT_MS } from './constants.js';
+import { LIVE_BUFFER_KIB, LIVE_DRAIN_MS, LIVE_START_TIMEOUT_MS, LIVE_STOP_TIMEOUT_MS } from './constants.js';
 import { CaptureReader, defaultLimits, type ReaderLimits } from './reader.js';
 
 export interface LiveCaptureOptions {
@@ -31,6 +31,12 @@ export interface LiveCaptureOptions {
   tool?: string;
   /** kernel capture buffer, KiB (dumpcap takes whole MiB: rounded up) */
   bufferKiB?: number;
+  /**
+   * tcpdump only: hand over each packet the moment it arrives (libpcap's immediate mode) instead of
+   * in blocks at most 1 s old. Lower latency, but one wake-up per packet: on this machine it drops
+   * about 15% at 100k packets/s where the block mode drops nothing. Default false.
+   */
+  immediate?: boolean;
   limits?: ReaderLimits;
 }
 
@@ -174,7 +180,8 @@ export class LiveCapture extends EventEmitter<LiveCaptureEvents> {
       if (filter !== undefined) args.push('-f', filter);
       return args;
     }
-    const args = o.readFile !== undefined ? ['-r', o.readFile] : ['-i', o.interface!, '-B', String(bufferKiB), '--immediate-mode', '--time-stamp-precision=nano'];
+    const args = o.readFile !== undefined ? ['-r', o.readFile] : ['-i', o.interface!, '-B', String(bufferKiB), '--time-stamp-precision=nano'];
+    if (o.readFile === undefined && o.immediate === true) args.push('--immediate-mode');
     args.push('-U', '-w', '-');
     if (o.snaplen !== undefined) args.push('-s', String(o.snaplen));
     if (filter !== undefined) args.push(filter);
@@ -244,6 +251,7 @@ export class LiveCapture extends EventEmitter<LiveCaptureEvents> {
     if (!child || !this.exited) return;
     if (child.exitCode === null && child.signalCode === null) {
       child.stdout?.resume();
+      await this.drain();
       child.kill('SIGINT');
       const timer = this.clock.setTimeout(() => child.kill('SIGKILL'), LIVE_STOP_TIMEOUT_MS);
       await this.exited;
@@ -252,6 +260,23 @@ export class LiveCapture extends EventEmitter<LiveCaptureEvents> {
       await this.exited;
     }
     Object.assign(this.counters, this.exitStats());
+  }
+
+  /**
+   * Let the packets captured so far reach us before the engine stops: outside immediate mode the
+   * kernel hands them over in blocks (TPACKET_V3) that it closes at the latest after the engine's
+   * read timeout (tcpdump's 1000 ms, dumpcap's 250 ms); a block still open when the engine exits is
+   * lost, though it counts no drop.
+   */
+  private async drain(): Promise<void> {
+    if (this.options.interface === undefined || this.options.immediate === true) return;
+    await new Promise<void>((resolve) => {
+      const timer = this.clock.setTimeout(resolve, LIVE_DRAIN_MS);
+      void this.exited?.then(() => {
+        this.clock.clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   private exitStats(): Pick<LiveCaptureStats, 'captured' | 'receivedByFilter' | 'droppedByKernel'> {

@@ -39,6 +39,7 @@ interface AnalyzeFlags extends OutputOptions {
   baselineFlows?: number;
   warmup?: number;
   engine: CaptureEngine | 'auto';
+  immediate?: boolean;
 }
 
 /** Live capture's filter when none is given: the seed analyzer looked at IP traffic of TCP and UDP. */
@@ -213,7 +214,7 @@ async function runAnalyze(flags: AnalyzeFlags): Promise<void> {
     else if (flags.read !== undefined && flags.filter === undefined) await readFile(flags.read, pipeline, flags);
     else {
       const source = live
-        ? { interface: flags.interface ?? defaultInterface(), filter: flags.filter ?? DEFAULT_LIVE_FILTER, engine: chooseEngine(flags.engine) }
+        ? { interface: flags.interface ?? defaultInterface(), filter: flags.filter ?? DEFAULT_LIVE_FILTER, engine: chooseEngine(flags.engine), immediate: flags.immediate === true }
         : { readFile: flags.read, filter: flags.filter };
       capture = new LiveCapture(source, { logger });
       const started = (): void => {
@@ -245,6 +246,7 @@ export function register(program: Command): void {
     .option('-r, --read <file>', 'read packets from a pcap or pcapng file')
     .option('-f, --filter <bpf>', `BPF filter (live default '${DEFAULT_LIVE_FILTER}'; with --read, applied by tcpdump)`)
     .option('-c, --count <n>', 'stop after N packets', positiveInt('--count'))
+    .option('--immediate', 'live: show each packet the moment it arrives (tcpdump engine; drops sooner at high rates; default: blocks at most 1 s old)')
     .addOption(new Option('--engine <tool>', 'live capture tool: tcpdump, dumpcap, or auto (tcpdump when installed, else dumpcap)').choices(['tcpdump', 'dumpcap', 'auto']).default('auto'))
     .option('-w, --write <file>', 'also write the packets to FILE (.pcap: pcap, otherwise pcapng)')
     .option('--stats', 'traffic statistics: volume, average size, protocols, sizes by protocol, top talkers')

@@ -58,3 +58,27 @@ test('without --interface the first up interface with an address is captured; wi
   assert.equal(exit.code, 2, 'a usage error');
   assert.match(down.stderr, /no non-loopback interface is up/);
 });
+
+/** Send `count` datagrams to 127.0.0.1:PORT from inside the host, as fast as one node process can. */
+async function burst(lab: Lab, host: string, count: number): Promise<void> {
+  const script = `const s = require('node:dgram').createSocket('udp4'); let n = 0;
+    const next = () => { if (n++ < ${count}) s.send('burst ' + n, ${PORT}, '127.0.0.1', next); else s.close(); }; next();`;
+  await lab.exec(host, process.execPath, ['-e', script]);
+}
+
+for (const engine of ['tcpdump', 'dumpcap'] as const) {
+  test(`--engine ${engine}: a stop right after the traffic still delivers every packet (the kernel's last block is drained)`, { skip, timeout: 120_000 }, async (t) => {
+    const count = 2000;
+    const lab = await Lab.create({ hosts: ['solo'] });
+    t.after(() => lab.destroy());
+    const proc = WirelabProcess.start(['analyze', '--interface', 'lo', '--engine', engine, '--filter', `udp and dst port ${PORT}`, '--stats', '--json'], { lab, host: 'solo' });
+    t.after(() => proc.stop('SIGKILL'));
+    await proc.waitFor((e) => e.event === 'started', 30_000, 'capture started');
+    await burst(lab, 'solo', count);
+    const exit = await proc.stop('SIGINT', 20_000);
+    assert.equal(exit.code, 0, proc.stderr);
+    const summary = proc.events.find((e) => e.event === 'summary');
+    assert.equal(summary?.packets, count, 'every datagram sent before the stop was captured');
+    assert.equal(summary?.droppedByKernel, 0);
+  });
+}
