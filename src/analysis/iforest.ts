@@ -13,7 +13,8 @@
  */
 import { WirelabError } from '../common/errors.js';
 import { DEFAULT_SAMPLE_SIZE, DEFAULT_TREES, MAX_TRAINING_ROWS } from './constants.js';
-import { randomInt, type Rng } from './prng.js';
+import type { Rng } from './prng.js';
+import { chooseSplit, partition, subsample } from './itree-split.js';
 
 const EULER_GAMMA = 0.5772156649;
 /** Bytes per node: three doubles (split value, training range lo and hi) and two int32. */
@@ -368,71 +369,10 @@ export class IsolationForest {
   }
 }
 
-interface Split {
-  feature: number;
-  value: number;
-  /** range of the feature over the node's rows */
-  min: number;
-  max: number;
-}
-
 /** The probability that v, outside [lo, hi], would be cut off alone by a split drawn over the widened range. */
 function outsideProbability(v: number, lo: number, hi: number): number {
   let p = 0;
   if (v > hi) p = (v - hi) / (v - lo);
   else if (v < lo) p = (lo - v) / (hi - v);
   return p <= 1 ? p : 1; // an infinite v gives NaN: isolated for sure
-}
-
-/** Partial Fisher-Yates: the first psi entries of `all` become a uniform sample without replacement. */
-function subsample(all: Int32Array, sample: Int32Array, rng: Rng): void {
-  for (let i = 0; i < sample.length; i++) {
-    const j = i + randomInt(rng, all.length - i);
-    const tmp = all[i]!;
-    all[i] = all[j]!;
-    all[j] = tmp;
-    sample[i] = all[i]!;
-  }
-}
-
-/**
- * A random feature and a split value drawn uniformly in [min, max) of that feature over the node's
- * rows. A feature that is constant there cannot split, so the next one is tried; when every feature
- * is constant the node becomes a leaf (undefined), as the paper's |X| = 1 case generalised.
- */
-function chooseSplit(m: Matrix, idx: Int32Array, lo: number, hi: number, rng: Rng): Split | undefined {
-  const start = randomInt(rng, m.dims);
-  for (let k = 0; k < m.dims; k++) {
-    const f = (start + k) % m.dims;
-    let min = Number.POSITIVE_INFINITY;
-    let max = Number.NEGATIVE_INFINITY;
-    for (let i = lo; i < hi; i++) {
-      const v = m.data[idx[i]! * m.dims + f]!;
-      if (v < min) min = v;
-      if (v > max) max = v;
-    }
-    if (max > min) {
-      const value = min + rng() * (max - min);
-      // x <= value goes left: the minimum always goes left, the maximum right, so neither side is empty.
-      return { feature: f, value: value < max ? value : min, min, max };
-    }
-  }
-  return undefined;
-}
-
-/** Rows with x[f] <= value first; returns the index of the first row of the right part. */
-function partition(m: Matrix, idx: Int32Array, lo: number, hi: number, f: number, value: number): number {
-  let i = lo;
-  let j = hi - 1;
-  while (i <= j) {
-    if (m.data[idx[i]! * m.dims + f]! <= value) {
-      i++;
-    } else {
-      const tmp = idx[i]!;
-      idx[i] = idx[j]!;
-      idx[j] = tmp;
-      j--;
-    }
-  }
-  return i;
 }
