@@ -17,7 +17,7 @@ import {
   SIZE_BUCKET_EDGES,
   SIZE_BUCKET_LABELS,
 } from './constants.js';
-import { SpaceSaving, type HeavyHitter } from './heavy-hitters.js';
+import { SpaceSaving, TalkerBatch, type HeavyHitter } from './heavy-hitters.js';
 
 /** Which packets to count (constructor) or to show (snapshot). Each field given must match exactly. */
 export interface TrafficFilter {
@@ -129,6 +129,8 @@ export class TrafficStats {
   private readonly srcPackets: SpaceSaving;
   private readonly dstBytes: SpaceSaving;
   private readonly dstPackets: SpaceSaving;
+  private readonly srcBatch: TalkerBatch;
+  private readonly dstBatch: TalkerBatch;
   private packets = 0;
   private bytes = 0;
   private firstTs = Number.POSITIVE_INFINITY;
@@ -160,6 +162,8 @@ export class TrafficStats {
     this.srcPackets = new SpaceSaving(k);
     this.dstBytes = new SpaceSaving(k);
     this.dstPackets = new SpaceSaving(k);
+    this.srcBatch = new TalkerBatch(this.srcBytes, this.srcPackets);
+    this.dstBatch = new TalkerBatch(this.dstBytes, this.dstPackets);
   }
 
   /** Count one packet. Never throws: odd fields are counted as well as they can be. */
@@ -184,10 +188,8 @@ export class TrafficStats {
     this.addTime(p, proto, len);
     const src = p.src ?? NO_ADDRESS;
     const dst = p.dst ?? NO_ADDRESS;
-    this.srcBytes.add(src, len);
-    this.srcPackets.add(src, 1);
-    this.dstBytes.add(dst, len);
-    this.dstPackets.add(dst, 1);
+    this.srcBatch.add(src, len);
+    this.dstBatch.add(dst, len);
   }
 
   /**
@@ -200,6 +202,8 @@ export class TrafficStats {
     const restricted = view?.protocol !== undefined;
     const packets = restricted ? (only === undefined ? 0 : this.protoPackets[only]!) : this.packets;
     const bytes = restricted ? (only === undefined ? 0 : this.protoBytes[only]!) : this.bytes;
+    this.srcBatch.flush();
+    this.dstBatch.flush();
     return {
       filter: this.filter ?? null,
       view: view ?? null,
