@@ -12,6 +12,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { loadavg } from 'node:os';
 import { parseTcpdumpStats } from '../src/capture/index.js';
+import { LIVE_DRAIN_MS } from '../src/capture/constants.js';
 import { Lab } from '../src/lab/hosts.js';
 
 const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
@@ -73,7 +74,7 @@ async function step(lab: Lab, run: string, rate: number, seconds: number): Promi
   const engine = run.startsWith('wirelab') ? run.split(' ')[1]! : undefined;
   const args = engine
     ? [process.execPath, [wirelab, 'analyze', '--interface', 'lo', '--engine', engine, '--filter', FILTER, '--stats', '--stats-interval', '3600', '--json']]
-    : ['tcpdump', ['-i', 'lo', '-B', String(BUFFER_KIB), '--immediate-mode', '--time-stamp-precision=nano', '-U', '-w', '/dev/null', FILTER]];
+    : ['tcpdump', ['-i', 'lo', '-B', String(BUFFER_KIB), '--time-stamp-precision=nano', '-w', '/dev/null', FILTER]];
   const capture = lab.spawn('solo', args[0] as string, args[1] as string[], { stdio: ['ignore', 'pipe', 'pipe'] });
   const io = watch(capture, engine ? /"event":"started"/ : /listening on/);
   try {
@@ -82,6 +83,8 @@ async function step(lab: Lab, run: string, rate: number, seconds: number): Promi
     const sendIo = watch(send, /"sent"/);
     await once(send, 'exit');
     const report = JSON.parse(sendIo.out().trim().split('\n').at(-1) ?? '{}') as { sent?: number; rate?: number };
+    // wirelab lets the kernel's last block arrive before it stops its engine; give the reference the same
+    if (!engine) await new Promise((resolve) => setTimeout(resolve, LIVE_DRAIN_MS));
     await stop(capture);
     let seen: number | undefined;
     let dropped: number | undefined;
