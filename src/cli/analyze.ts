@@ -165,9 +165,12 @@ async function viaTcpdump(capture: LiveCapture, pipeline: Pipeline, logger: Logg
     finished();
   });
   capture.on('end', finished);
+  // listen for Ctrl-C before announcing the start: the announcement is written at once, and a
+  // reader that answers it with SIGINT must not find the default handler (which kills the process)
+  const stopped = untilStopped();
   await capture.start();
   onStarted();
-  const why = await Promise.race([ended, untilStopped()]);
+  const why = await Promise.race([ended, stopped]);
   logger.debug({ why }, 'capture stopping');
   await capture.close();
   if (failure) throw failure;
