@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { Lab } from '../../../src/lab/hosts.js';
 import { runWirelab } from '../../helpers/process.js';
 import { groundTruth, rate, tally, type AnomalyEvent, type Label, type Tally } from './anomaly-labels.js';
+import { withDeadline } from '../../helpers/deadline.js';
 
 const agent = fileURLToPath(new URL('./anomaly-traffic.ts', import.meta.url));
 /** Fixed ports are safe: the namespaces are this test's alone. */
@@ -42,13 +43,7 @@ const CAPTURE_STOP_MS = 15_000;
 const missing = ['tcpdump', 'nmap', 'hping3'].find((tool) => spawnSync('which', [tool], { stdio: 'ignore' }).status !== 0);
 const skip = Lab.unavailableReason() ?? (missing ? `${missing} is not installed` : false);
 
-function deadline<T>(promise: Promise<T>, what: string, ms = STEP_MS): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const fail = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-  });
-  return Promise.race([promise, fail]).finally(() => clearTimeout(timer));
-}
+const deadline = <T>(promise: Promise<T>, what: string, ms = STEP_MS): Promise<T> => withDeadline(promise, ms, what);
 
 /** Start `command` in `host`, killed at teardown; resolves once its output matches `ready` (if given). */
 async function start(t: TestContext, lab: Lab, host: string, command: string, args: string[], ready?: RegExp): Promise<ChildProcess & { output: () => string }> {

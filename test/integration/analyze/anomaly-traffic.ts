@@ -20,19 +20,14 @@ import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
 import { createConnection, createServer, type Socket as TcpSocket } from 'node:net';
 import { mulberry32, type Rng } from '../../../src/common/prng.js';
+import { withDeadline } from '../../helpers/deadline.js';
 
 /** Largest reply payload, bytes: one segment on a 1500-byte MTU. */
 const MAX_REPLY = 1400;
 const MAX_LIFETIME_MS = 180_000;
 const STEP_MS = 5_000;
 
-function deadline<T>(promise: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const fail = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out: ${what}`)), STEP_MS);
-  });
-  return Promise.race([promise, fail]).finally(() => clearTimeout(timer));
-}
+const deadline = <T>(promise: Promise<T>, what: string): Promise<T> => withDeadline(promise, STEP_MS, what);
 
 function between(rng: Rng, lo: number, hi: number): number {
   return lo + Math.floor(rng() * (hi - lo + 1));

@@ -14,16 +14,11 @@ import { AnomalyDetector, AnomalyWorker, type Anomaly } from '../../../src/analy
 import { WirelabError } from '../../../src/common/errors.js';
 import { synthesize } from '../../unit/analysis/synth.js';
 import { packet } from '../../unit/analysis/packets.js';
+import { withDeadline } from '../../helpers/deadline.js';
 
 const DEADLINE_MS = 60_000;
 
-function deadline<T>(promise: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const fail = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out: ${what}`)), DEADLINE_MS);
-  });
-  return Promise.race([promise, fail]).finally(() => clearTimeout(timer));
-}
+const deadline = <T>(promise: Promise<T>, what: string): Promise<T> => withDeadline(promise, DEADLINE_MS, what);
 
 test('the worker reports what the detector reports in this thread, in order, skipping nothing when the caller waits', async (t) => {
   const traffic = synthesize({ seed: 4, duration: 60, attacks: { scanAt: 40, scanPorts: 300, jumboFrom: 35, jumboTo: 55 } }).map((x) => x.p);

@@ -11,6 +11,7 @@ import { DecodeError } from '../../../src/common/errors.js';
 import type { Lab } from '../../../src/lab/hosts.js';
 import { wirelabBin } from '../../helpers/process.js';
 import { MARKER } from './traffic-agent.js';
+import { withDeadline } from '../../helpers/deadline.js';
 
 export interface CaptureSpec {
   /** a name for messages */
@@ -55,13 +56,7 @@ export function wirelabSpec(name: string, iface: string, file: string, filter: s
   return { name, file, command: process.execPath, args, ready: /"event":"started"/ };
 }
 
-function deadline<T>(promise: Promise<T>, ms: number, what: () => string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const fail = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what()}`)), ms);
-  });
-  return Promise.race([promise, fail]).finally(() => clearTimeout(timer));
-}
+const deadline = <T>(promise: Promise<T>, ms: number, what: () => string): Promise<T> => withDeadline(promise, ms, what);
 
 /** Start every capture in `host` and resolve once all say they are running. */
 export async function startCaptures(lab: Lab, host: string, specs: CaptureSpec[]): Promise<RunningCapture[]> {

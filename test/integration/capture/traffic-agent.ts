@@ -11,6 +11,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
 import { createConnection, createServer } from 'node:net';
+import { withDeadline } from '../../helpers/deadline.js';
 
 /** The payload of the last datagram: tests wait until every capture has seen it. */
 export const MARKER = 'WIRELAB-CAPTURE-MARKER';
@@ -22,13 +23,7 @@ export const DNS_ANSWER = '203.0.113.7';
 
 const DEADLINE_MS = 15_000;
 
-function deadline<T>(promise: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const fail = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out: ${what}`)), DEADLINE_MS);
-  });
-  return Promise.race([promise, fail]).finally(() => clearTimeout(timer));
-}
+const deadline = <T>(promise: Promise<T>, what: string): Promise<T> => withDeadline(promise, DEADLINE_MS, what);
 
 /** RFC 1035 4.1 question section for `name`, type A, class IN. */
 function question(name: string): Buffer {

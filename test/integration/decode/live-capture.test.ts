@@ -15,6 +15,7 @@ import { once } from 'node:events';
 import { decodeLayers } from '../../../src/capture/decode/index.js';
 import { readPcap } from './read-pcap.js';
 import { compareWithTshark, tsharkRows } from './tshark.js';
+import { withDeadline } from '../../helpers/deadline.js';
 
 const DATAGRAMS = 10;
 /** SYN, SYN-ACK, ACK, two data segments and two FINs: the fewest packets one echo connection makes. */
@@ -24,13 +25,7 @@ const MESSAGE = 'hello wirelab';
 const canCapture = process.getuid?.() === 0 && spawnSync('tcpdump', ['--version']).status === 0;
 
 /** Reject after `ms` with `what`, so that no wait can hang the test. */
-function deadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
+const deadline = <T>(promise: Promise<T>, ms: number, what: string): Promise<T> => withDeadline(promise, ms, what);
 
 /** A UDP receiver and a TCP echo server on the same 127.0.0.1 port (found by binding UDP port 0). */
 async function bindBoth(t: test.TestContext): Promise<{ port: number; udp: UdpSocket; server: Server }> {
