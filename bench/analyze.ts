@@ -4,7 +4,9 @@
  * line per packet to /dev/null against `tcpdump -nn -r F` and `tshark -r F` doing the same, plus
  * reading alone and reading + decoding alone. Peak RSS comes from /usr/bin/time -v.
  * Run: node --import tsx bench/analyze.ts [--packets N] [--no-tshark] [--stats-only]
- * (--stats-only: only `--stats` beside tcpdump, capinfos and tshark's io,stat, and the fast path's parts)
+ * (--stats-only: only `--stats` beside tcpdump, capinfos and tshark's io,stat, and the fast path's parts;
+ * `--stats` runs both as an installed package runs it, compiled in dist/ (the bench builds it first),
+ * and as a checkout runs it, through tsx, each beside its start-up alone)
  * (Also: --generate FILE N writes the capture only, for profiling; --inner read|decode FILE runs the
  * in-process loops being measured.)
  */
@@ -20,6 +22,8 @@ import { mulberry32 } from '../src/common/prng.js';
 
 const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
 const wirelab = here('../bin/wirelab.js');
+/** the compiled CLI, as an installed package runs it (built by the bench: `npm run build`) */
+const compiled = here('../dist/cli/main.js');
 const self = here('./analyze.ts');
 
 /** Ethernet + IPv4 header for `proto` with `l4Bytes` after the IP header. */
@@ -174,13 +178,20 @@ async function inner(mode: string, path: string): Promise<void> {
         else {
           const s = decoder.decode(buf, at, capLen, origLen, tsSec, tsNsec, linkType, packets);
           bytes += s.length;
-          if (mode === 'stats') stats.add(s);
+          if (mode === 'stats') stats.add(s, decoder.srcV4, decoder.dstV4);
         }
       },
     });
   }
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   process.stdout.write(`${packets} ${bytes} ${seconds.toFixed(3)}\n`);
+}
+
+/** Compile src/ into dist/, the form an installed package runs. */
+async function build(): Promise<void> {
+  const child = spawn('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: here('..'), stdio: ['ignore', 'inherit', 'inherit'] });
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`tsc -p tsconfig.build.json exited ${code}`);
 }
 
 async function main(): Promise<void> {
@@ -216,13 +227,17 @@ async function main(): Promise<void> {
       ['tcpdump -nn -r F (reference)', 'tcpdump', ['-nn', '-r', file]],
       ['capinfos F', 'capinfos', [file]],
       ['tshark -q -z io,stat,0 -r F', 'tshark', ['-q', '-z', 'io,stat,0', '-r', file]],
-      ['wirelab analyze --read F --stats', process.execPath, [wirelab, 'analyze', '--read', file, '--stats']],
-      ['wirelab startup (--stats on a 1-packet file)', process.execPath, [wirelab, 'analyze', '--read', tiny, '--stats']],
+      ['wirelab analyze --read F --stats (dist/, as installed)', process.execPath, [compiled, 'analyze', '--read', file, '--stats']],
+      ['  startup alone (dist/, a 1-packet file)', process.execPath, [compiled, 'analyze', '--read', tiny, '--stats']],
+      ['wirelab analyze --read F --stats (checkout, through tsx)', process.execPath, [wirelab, 'analyze', '--read', file, '--stats']],
+      ['  startup alone (checkout, a 1-packet file)', process.execPath, [wirelab, 'analyze', '--read', tiny, '--stats']],
       ['callback reader only (in-process loop)', process.execPath, loop('sink')],
       ['callback reader + lean fields (in-process loop)', process.execPath, loop('lean')],
       ['callback reader + lean fields + TrafficStats (in-process loop)', process.execPath, loop('stats')],
     ];
     const runs = argv.includes('--stats-only') ? statsRuns : [...printing, ...statsRuns.slice(1)];
+    process.stderr.write('building dist/ (npm run build)\n');
+    await build();
     const results: [string, Measured][] = [];
     for (const [name, cmd, args] of runs) {
       process.stderr.write(`running: ${name}\n`);

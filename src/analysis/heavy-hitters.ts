@@ -128,6 +128,9 @@ export class SpaceSaving {
 const BATCH_KEYS = 1024;
 /** packets a TalkerBatch gathers before it hands them on */
 const BATCH_PACKETS = 8192;
+/** open-addressing table of IPv4 keys: four times BATCH_KEYS, so probes stay short */
+const V4_TABLE_SIZE = 4 * BATCH_KEYS;
+const V4_TABLE_SHIFT = 32 - Math.log2(V4_TABLE_SIZE);
 
 /**
  * Packets and bytes per address gathered over a few thousand packets, then added to two Space-Saving
@@ -135,12 +138,20 @@ const BATCH_PACKETS = 8192;
  * than counters a sketch evicts on almost every add; gathering first turns one add per packet into
  * one per address per batch. Space-Saving's guarantees hold for weighted adds, so the sketch stays
  * an upper bound with the same error bound; only the order inside a batch changes.
+ *
+ * IPv4 addresses may come as their 32-bit number too (addV4): those are found in an integer hash
+ * table instead of a Map of strings, the hot path of `--stats`. Should the same address arrive both
+ * ways in one batch, it is gathered twice and the sketch adds both weights to the one key: the same.
  */
 export class TalkerBatch {
   private readonly slotOf = new Map<string, number>();
   private readonly keys: string[] = [];
   private readonly packets = new Float64Array(BATCH_KEYS);
   private readonly bytes = new Float64Array(BATCH_KEYS);
+  /** v4Slots[h] = batch slot + 1 (0: empty); v4Keys[h] = the address as an int32 */
+  private readonly v4Slots = new Int32Array(V4_TABLE_SIZE);
+  private readonly v4Keys = new Int32Array(V4_TABLE_SIZE);
+  private v4Used = false;
   private gathered = 0;
 
   constructor(
@@ -152,15 +163,36 @@ export class TalkerBatch {
   add(key: string, length: number): void {
     let slot = this.slotOf.get(key);
     if (slot === undefined) {
-      slot = this.keys.length;
-      this.keys.push(key);
+      slot = this.newSlot(key);
       this.slotOf.set(key, slot);
-      this.packets[slot] = 0;
-      this.bytes[slot] = 0;
     }
-    this.packets[slot]!++;
-    this.bytes[slot]! += length;
-    if (++this.gathered >= BATCH_PACKETS || this.keys.length >= BATCH_KEYS) this.flush();
+    this.count(slot, length);
+  }
+
+  /**
+   * One packet of `length` bytes from (or to) the IPv4 address `address` (0..2^32-1), whose text is
+   * `text` (the key the sketches see).
+   */
+  addV4(address: number, text: string, length: number): void {
+    const key = address | 0;
+    let h = Math.imul(key, 0x9e3779b1) >>> V4_TABLE_SHIFT;
+    let slot: number;
+    for (;;) {
+      const held = this.v4Slots[h]!;
+      if (held === 0) {
+        slot = this.newSlot(text);
+        this.v4Slots[h] = slot + 1;
+        this.v4Keys[h] = key;
+        this.v4Used = true;
+        break;
+      }
+      if (this.v4Keys[h] === key) {
+        slot = held - 1;
+        break;
+      }
+      h = (h + 1) & (V4_TABLE_SIZE - 1);
+    }
+    this.count(slot, length);
   }
 
   /** Hand everything gathered to the sketches (before reading them). */
@@ -171,6 +203,22 @@ export class TalkerBatch {
     }
     this.keys.length = 0;
     this.slotOf.clear();
+    if (this.v4Used) this.v4Slots.fill(0);
+    this.v4Used = false;
     this.gathered = 0;
+  }
+
+  private newSlot(key: string): number {
+    const slot = this.keys.length;
+    this.keys.push(key);
+    this.packets[slot] = 0;
+    this.bytes[slot] = 0;
+    return slot;
+  }
+
+  private count(slot: number, length: number): void {
+    this.packets[slot]!++;
+    this.bytes[slot]! += length;
+    if (++this.gathered >= BATCH_PACKETS || this.keys.length >= BATCH_KEYS) this.flush();
   }
 }

@@ -166,8 +166,13 @@ export class TrafficStats {
     this.dstBatch = new TalkerBatch(this.dstBytes, this.dstPackets);
   }
 
-  /** Count one packet. Never throws: odd fields are counted as well as they can be. */
-  add(p: PacketSummary): void {
+  /**
+   * Count one packet. Never throws: odd fields are counted as well as they can be.
+   * @param srcV4 when `p.src` is an IPv4 address, the same address as a number 0..2^32-1 (it saves
+   *   the talker lists a lookup by text: the fast path of `--stats`); else -1
+   * @param dstV4 the same for `p.dst`
+   */
+  add(p: PacketSummary, srcV4 = -1, dstV4 = -1): void {
     if (this.filter !== undefined && !matchesFilter(p, this.filter)) {
       this.filteredOut++;
       return;
@@ -188,8 +193,10 @@ export class TrafficStats {
     this.addTime(p, proto, len);
     const src = p.src ?? NO_ADDRESS;
     const dst = p.dst ?? NO_ADDRESS;
-    this.srcBatch.add(src, len);
-    this.dstBatch.add(dst, len);
+    if (srcV4 >= 0) this.srcBatch.addV4(srcV4, src, len);
+    else this.srcBatch.add(src, len);
+    if (dstV4 >= 0) this.dstBatch.addV4(dstV4, dst, len);
+    else this.dstBatch.add(dst, len);
   }
 
   /**

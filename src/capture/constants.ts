@@ -33,8 +33,8 @@ export const WRITE_BLOCK_BYTES = 1024 * 1024;
 export const READ_CHUNK_BYTES = 64 * 1024;
 
 /**
- * Chunk size of the callback reader (readCaptureFileInto), bytes: no packet outlives its call, so a
- * chunk is garbage as soon as it is parsed, and fewer, larger reads cost less per packet.
+ * Buffer size of the callback reader (readCaptureFileInto), bytes: no packet outlives its call, so
+ * one buffer is read into again and again, and fewer, larger reads cost less per packet.
  */
 export const READ_INTO_CHUNK_BYTES = 1024 * 1024;
 

@@ -4,7 +4,7 @@
  * number (never by file name) and streams packets out, and the file source built on it.
  */
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { DecodeError, fromSystemError, WirelabError } from '../common/errors.js';
 import type { RawPacket } from './types.js';
 import {
@@ -61,6 +61,35 @@ export class ByteQueue {
       this.at = 0;
     }
     return true;
+  }
+
+  /**
+   * Point `buf`/`at` at the unread bytes of the current chunk and return how many there are (0 when
+   * nothing is held): the run a parser may walk without ensure() before one skip().
+   */
+  head(): number {
+    if (this.size === 0) return 0;
+    const head = this.chunks[this.first]!;
+    this.buf = head;
+    this.at = this.pos;
+    return head.length - this.pos;
+  }
+
+  /**
+   * Copy the unread bytes (at most one unit that straddles the end of the input so far) out of the
+   * chunks, so the caller may reuse the chunks' memory for the next read.
+   */
+  detach(): void {
+    if (this.size === 0) {
+      this.chunks = [];
+      this.first = 0;
+      this.pos = 0;
+      return;
+    }
+    const rest = this.gather(this.size);
+    this.chunks = [rest];
+    this.first = 0;
+    this.pos = 0;
   }
 
   /** Consume `n` bytes (at most `available`). */
@@ -207,6 +236,11 @@ export class CaptureReader {
     }
   }
 
+  /** Copy the unread remainder out of the pushed chunks, so their memory may be reused (see ByteQueue.detach). */
+  detach(): void {
+    this.queue.detach();
+  }
+
   /** The input is complete: throws E_TRUNCATED when it stopped inside a header or record. */
   end(): void {
     if (this.failure) throw this.failure;
@@ -292,19 +326,25 @@ export interface ReadIntoOptions extends ReadFileOptions {
 
 /**
  * Stream a capture file into `sink`, packet by packet, without an object per packet (the fast path
- * of `--stats`). Chunks are large (READ_INTO_CHUNK_BYTES) because nothing keeps a view into them.
+ * of `--stats`). Nothing keeps a view into the bytes past a packet's call, so one large buffer
+ * (READ_INTO_CHUNK_BYTES) is read into again and again; only a record cut by a read's end is copied.
  * Errors as {@link readCaptureFile}: the good packets first, then the DecodeError.
  */
 export async function readCaptureFileInto(path: string, sink: PacketSink, options: ReadIntoOptions = {}): Promise<void> {
   const totalBytes = await fileSize(path);
   const reader = new CaptureReader(options.limits ?? defaultLimits);
-  const stream = createReadStream(path, { highWaterMark: options.chunkBytes ?? READ_INTO_CHUNK_BYTES });
+  let handle: FileHandle | undefined;
   let bytesRead = 0;
   try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      bytesRead += chunk.length;
+    handle = await open(path, 'r');
+    const chunk = Buffer.allocUnsafe(options.chunkBytes ?? READ_INTO_CHUNK_BYTES);
+    for (;;) {
+      const { bytesRead: n } = await handle.read(chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      bytesRead += n;
       options.onProgress?.({ bytesRead, totalBytes });
-      reader.pushTo(chunk, sink);
+      reader.pushTo(n === chunk.length ? chunk : chunk.subarray(0, n), sink);
+      reader.detach();
       if (options.stop?.()) return;
     }
     reader.end();
@@ -312,7 +352,7 @@ export async function readCaptureFileInto(path: string, sink: PacketSink, option
     if (err instanceof WirelabError) throw withFile(err, path);
     throw fromSystemError(err, `read ${path}`);
   } finally {
-    stream.destroy();
+    await handle?.close();
   }
 }
 

@@ -129,7 +129,9 @@ export class StatsSink implements PacketSink {
     if (this.done) return;
     this.packets++;
     this.bytes += originalLength;
-    this.stats.stats.add(this.decoder.decode(buf, at, capturedLength, originalLength, tsSec, tsNsec, linkType, this.packets));
+    const decoder = this.decoder;
+    const summary = decoder.decode(buf, at, capturedLength, originalLength, tsSec, tsNsec, linkType, this.packets);
+    this.stats.stats.add(summary, decoder.srcV4, decoder.dstV4);
   }
 }
 

@@ -4,7 +4,8 @@
  * own output (human lines or NDJSON events).
  */
 import { pino, destination, multistream, type Level, type Logger, type DestinationStream, type StreamEntry } from 'pino';
-import pretty from 'pino-pretty';
+import { createRequire } from 'node:module';
+import type { PrettyOptions, PrettyStream } from 'pino-pretty';
 
 export type { Logger } from 'pino';
 
@@ -22,13 +23,18 @@ export function createLogger(options: LogOptions = {}): Logger {
   const level = options.level ?? 'info';
   const usePretty = options.pretty ?? process.stderr.isTTY === true;
   const stderr: DestinationStream = usePretty
-    ? pretty({ destination: 2, colorize: process.stderr.isTTY === true, sync: true, ignore: 'pid,hostname' })
+    ? loadPretty()({ destination: 2, colorize: process.stderr.isTTY === true, sync: true, ignore: 'pid,hostname' })
     : destination({ dest: 2, sync: true });
   const streams: StreamEntry[] = [{ stream: stderr, level }];
   if (options.file) {
     streams.push({ stream: destination({ dest: options.file, mkdir: true, sync: true }), level });
   }
   return pino({ level, name: options.name, base: undefined }, multistream(streams));
+}
+
+/** pino-pretty, loaded only when a log is pretty-printed: it costs a command's start-up about 40 ms. */
+function loadPretty(): (options: PrettyOptions) => PrettyStream {
+  return createRequire(import.meta.url)('pino-pretty') as (options: PrettyOptions) => PrettyStream;
 }
 
 /** A logger that writes nothing: the default for library components built without one. */

@@ -29,8 +29,9 @@ import { newSummary, protocolName, walkPacket } from './packet.js';
 import { ARPHRD_NETLINK } from './sll.js';
 import { hasWirelabPort, matchWirelab } from './wirelab.js';
 
-/** IPv4 address texts kept for reuse (a Map of at most this many; cleared when full). */
-const ADDRESS_CACHE_SIZE = 65_536;
+/** IPv4 address texts kept for reuse: a direct-mapped cache of this many entries (a power of two). */
+const ADDRESS_CACHE_SIZE = 4096;
+const ADDRESS_CACHE_SHIFT = 32 - Math.log2(ADDRESS_CACHE_SIZE);
 
 /** IPv6 next-header values that are extension headers (RFC 8200 4; RFC 7045): left to the full decoder. */
 const IPV6_EXTENSIONS = new Set([0, 43, 44, 51, 60, 135, 139, 140]);
@@ -41,9 +42,15 @@ const IPV6_EXTENSIONS = new Set([0, 43, 44, 51, 60, 135, 139, 140]);
  */
 export class StatsFieldsDecoder {
   private readonly summary: PacketSummary;
-  private readonly addresses = new Map<number, string>();
+  /** address cache: the address as an int32, and its text ('' for an empty entry) */
+  private readonly cachedKeys = new Int32Array(ADDRESS_CACHE_SIZE);
+  private readonly cachedTexts: string[] = new Array<string>(ADDRESS_CACHE_SIZE).fill('');
   /** packets the fast path could not take (decoded in full instead) */
   fallbacks = 0;
+  /** after decode(): the source address as a number 0..2^32-1 when it is IPv4 (for TrafficStats.add), else -1 */
+  srcV4 = -1;
+  /** after decode(): the destination address likewise */
+  dstV4 = -1;
 
   constructor() {
     this.summary = newSummary({ index: 0, linkType: 0, tsSec: 0, tsNsec: 0, originalLength: 0, data: Buffer.alloc(0), interfaceId: 0 });
@@ -63,7 +70,11 @@ export class StatsFieldsDecoder {
     s.sport = undefined;
     s.dport = undefined;
     s.tcpFlags = 0;
+    this.srcV4 = -1;
+    this.dstV4 = -1;
     if (this.link(buf, at, at + capturedLength, linkType)) return s;
+    this.srcV4 = -1;
+    this.dstV4 = -1;
     this.fallbacks++;
     const raw: RawPacket = { index, linkType, tsSec, tsNsec, originalLength, data: buf.subarray(at, at + capturedLength), interfaceId: 0 };
     const full = newSummary(raw);
@@ -110,8 +121,12 @@ export class StatsFieldsDecoder {
     const s = this.summary;
     const proto = buf[p + 9]!;
     s.type = 'IPv4';
-    s.src = this.ipv4Text(buf, p + 12);
-    s.dst = this.ipv4Text(buf, p + 16);
+    const src = u32(buf, p + 12);
+    const dst = u32(buf, p + 16);
+    s.src = this.ipv4Text(src, buf, p + 12);
+    s.dst = this.ipv4Text(dst, buf, p + 16);
+    this.srcV4 = src;
+    this.dstV4 = dst;
     s.ipProto = proto;
     s.protocol = protocolName(proto);
     // a later fragment carries no transport header: protocol by number, no ports (as decodePacket)
@@ -178,16 +193,22 @@ export class StatsFieldsDecoder {
     return true;
   }
 
-  private ipv4Text(buf: Buffer, o: number): string {
-    const key = (buf[o]! << 24) | (buf[o + 1]! << 16) | (buf[o + 2]! << 8) | buf[o + 3]!;
-    let text = this.addresses.get(key);
-    if (text === undefined) {
-      if (this.addresses.size >= ADDRESS_CACHE_SIZE) this.addresses.clear();
-      text = ipv4At(buf, o);
-      this.addresses.set(key, text);
-    }
+  /** The text of the IPv4 address `address` (0..2^32-1), which is at `buf[o]`. */
+  private ipv4Text(address: number, buf: Buffer, o: number): string {
+    const key = address | 0;
+    // Fibonacci hashing spreads neighbouring addresses over the table
+    const slot = Math.imul(key, 0x9e3779b1) >>> ADDRESS_CACHE_SHIFT;
+    const cached = this.cachedTexts[slot]!;
+    if (cached !== '' && this.cachedKeys[slot] === key) return cached;
+    const text = ipv4At(buf, o);
+    this.cachedKeys[slot] = key;
+    this.cachedTexts[slot] = text;
     return text;
   }
+}
+
+function u32(buf: Buffer, o: number): number {
+  return ((buf[o]! << 24) | (buf[o + 1]! << 16) | (buf[o + 2]! << 8) | buf[o + 3]!) >>> 0;
 }
 
 function dnsPortName(sport: number, dport: number): string | undefined {

@@ -1,7 +1,8 @@
 /**
  * Seeded fuzzing of both file readers through both APIs: valid pcap and pcapng streams with bits
  * flipped, bytes overwritten and tails cut, fed in random chunks. Only DecodeError may escape, and the
- * callback API (pushTo, the --stats fast path) delivers exactly the packets the RawPacket API does.
+ * callback API (pushTo, the --stats fast path, also from one reused buffer) delivers exactly the packets
+ * the RawPacket API does.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +13,8 @@ import type { RawPacket } from '../../../src/capture/types.js';
 import { DecodeError } from '../../../src/common/errors.js';
 import { mulberry32, randomBytes } from './feed.js';
 
+/** bytes: the largest random chunk, and the reused buffer's size */
+const LARGEST_CHUNK = 1024;
 const LIMITS: ReaderLimits = { ...defaultLimits, maxPacketBytes: 2048, maxBlockBytes: 4096, maxInterfaces: 8 };
 
 function packets(random: () => number, count: number): RawPacket[] {
@@ -44,27 +47,38 @@ function mutate(random: () => number, base: Buffer): Buffer {
   return random() < 0.3 ? b.subarray(0, Math.floor(random() * b.length)) : b;
 }
 
-function chunks(random: () => number, bytes: Buffer): Buffer[] {
+/** Random chunks of at most `largest` bytes: small ones cut most records, large ones hold runs of them. */
+function chunks(random: () => number, bytes: Buffer, largest: number): Buffer[] {
   const out: Buffer[] = [];
   for (let at = 0; at < bytes.length; ) {
-    const size = 1 + Math.floor(random() * 64);
+    const size = 1 + Math.floor(random() * largest);
     out.push(bytes.subarray(at, at + size));
     at += size;
   }
   return out;
 }
 
-/** Packets (as text) and the error, through push() or pushTo(); throws anything but a DecodeError. */
-function read(parts: Buffer[], viaSink: boolean): { seen: string[]; error: DecodeError | undefined } {
+/**
+ * Packets (as text) and the error, through push(), pushTo(), or pushTo() from one reused buffer
+ * (detach() after each part, then the buffer overwritten, as readCaptureFileInto does); throws
+ * anything but a DecodeError.
+ */
+function read(parts: Buffer[], via: 'push' | 'sink' | 'reused'): { seen: string[]; error: DecodeError | undefined } {
   const reader = new CaptureReader(LIMITS);
   const seen: string[] = [];
   const sink: PacketSink = {
     packet: (buf, at, cap, orig, sec, nsec, link) => seen.push(`${sec}.${nsec} ${orig} ${link} ${buf.toString('hex', at, at + cap)}`),
   };
   try {
+    const reused = Buffer.alloc(LARGEST_CHUNK);
     for (const part of parts) {
-      if (viaSink) reader.pushTo(part, sink);
-      else for (const p of reader.push(part)) seen.push(`${p.tsSec}.${p.tsNsec} ${p.originalLength} ${p.linkType} ${p.data.toString('hex')}`);
+      if (via === 'sink') reader.pushTo(part, sink);
+      else if (via === 'reused') {
+        part.copy(reused);
+        reader.pushTo(reused.subarray(0, part.length), sink);
+        reader.detach();
+        reused.fill(0xa5);
+      } else for (const p of reader.push(part)) seen.push(`${p.tsSec}.${p.tsNsec} ${p.originalLength} ${p.linkType} ${p.data.toString('hex')}`);
     }
     reader.end();
   } catch (err) {
@@ -80,11 +94,13 @@ for (const [name, encode] of [['pcap', pcapFile], ['pcapng', pcapngFile]] as con
     let errors = 0;
     for (let round = 0; round < 3000; round++) {
       const valid = encode(packets(random, 1 + Math.floor(random() * 6)));
-      const parts = chunks(random, round === 0 ? valid : mutate(random, valid));
-      const collected = read(parts, false);
-      const sunk = read(parts, true);
-      assert.deepEqual(sunk.seen, collected.seen, `round ${round}`);
-      assert.equal(sunk.error?.code, collected.error?.code, `round ${round}`);
+      const parts = chunks(random, round === 0 ? valid : mutate(random, valid), round % 2 === 0 ? 64 : LARGEST_CHUNK);
+      const collected = read(parts, 'push');
+      for (const via of ['sink', 'reused'] as const) {
+        const sunk = read(parts, via);
+        assert.deepEqual(sunk.seen, collected.seen, `round ${round} (${via})`);
+        assert.equal(sunk.error?.code, collected.error?.code, `round ${round} (${via})`);
+      }
       if (round === 0) assert.equal(collected.error, undefined, 'the unmutated file reads cleanly');
       if (collected.error) errors++;
     }

@@ -19,6 +19,12 @@ function check(decoder: StatsFieldsDecoder, p: RawPacket, what: string): void {
   const padded = Buffer.concat([Buffer.from([0xee, 0xee, 0xee]), p.data, Buffer.from([0x45, 0x00, 0x11])]);
   const lean = decoder.decode(padded, 3, p.data.length, p.originalLength, p.tsSec, p.tsNsec, p.linkType, p.index);
   assert.deepEqual(fields(lean), fields(decodePacket(p)), what);
+  // the numeric IPv4 addresses, when given, are the texts' own (-1 when the fast path took no IPv4)
+  for (const [number, text] of [[decoder.srcV4, lean.src], [decoder.dstV4, lean.dst]] as const) {
+    if (number === -1) continue;
+    assert.equal(lean.type, 'IPv4', what);
+    assert.equal([24, 16, 8, 0].map((shift) => (number >>> shift) & 0xff).join('.'), text, what);
+  }
 }
 
 function packet(linkType: number, data: Buffer, index: number): RawPacket {
