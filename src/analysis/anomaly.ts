@@ -13,6 +13,8 @@ import {
   DEFAULT_SAMPLE_SIZE,
   DEFAULT_TOP_FEATURES,
   DEFAULT_TREES,
+  FLOW_MEMO_SLOTS,
+  PACKET_MEMO_SLOTS,
 } from './constants.js';
 import {
   FLOW_FEATURE_GROUPS,
@@ -148,6 +150,7 @@ export class AnomalyDetector {
         names: PACKET_FEATURES,
         groups: PACKET_FEATURE_GROUPS,
         baselineSize,
+        memoSlots: PACKET_MEMO_SLOTS,
         rng: mulberry32(seed),
       });
     }
@@ -159,6 +162,7 @@ export class AnomalyDetector {
         names: FLOW_FEATURES,
         groups: FLOW_FEATURE_GROUPS,
         baselineSize,
+        memoSlots: FLOW_MEMO_SLOTS,
         rng: mulberry32(seed ^ 0x5bd1e995),
       });
       const featurizer = this.flowFeatures;

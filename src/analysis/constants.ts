@@ -74,3 +74,16 @@ export const DEFAULT_FLOW_RATE_TAU_SECONDS = 5;
 export const DEFAULT_MAX_HOSTS = 4_096;
 /** Features: bits in each source's "destination ports already touched" filter. */
 export const PORT_FILTER_BITS = 1_024;
+
+/**
+ * Slots of the score memo of each packet forest (a power of two): packet vectors repeat (shapes,
+ * and host behaviour once quantized), and on the evaluation traffic 65,536 slots hold about as many
+ * distinct host-behaviour vectors as come up in ten minutes. Memory: slots x (dims + 1) x 8 bytes,
+ * 3 MiB and 2 MiB for the two packet forests.
+ */
+export const PACKET_MEMO_SLOTS = 65_536;
+/**
+ * Slots of the score memo of each flow forest: flows are fewer, and about 30 % of their vectors
+ * repeat (a flood's or a scan's flows all look alike). Memory 1 MiB and 0.4 MiB.
+ */
+export const FLOW_MEMO_SLOTS = 16_384;

@@ -3,18 +3,20 @@
  * forest again. Packet-shape features (size, protocol, port classes, flags) repeat all the time in
  * real traffic (every pure ACK of a connection looks the same), and a score is a pure function of
  * the vector, so a hit gives exactly the score a walk would. Direct-mapped: a fixed table of
- * MEMO_SLOTS slots, a new vector overwrites whatever held its slot. Memory is fixed whatever the
+ * `slots` slots, a new vector overwrites whatever held its slot. Memory is fixed whatever the
  * traffic.
  */
+import { WirelabError } from '../common/errors.js';
 import type { IsolationForest } from './iforest.js';
 
-/** Slots in the table (a power of two). */
-const MEMO_SLOTS = 4096;
+/** Slots in the table unless told (a power of two). */
+const DEFAULT_MEMO_SLOTS = 4096;
 
 export class ScoreMemo {
   /** per slot: the vector (dims numbers), then its score */
   private readonly table: Float64Array;
-  private readonly filled = new Uint8Array(MEMO_SLOTS);
+  private readonly filled: Uint8Array;
+  private readonly mask: number;
   /** the vectors that missed, packed, and where each goes */
   private misses = new Float64Array(0);
   private missRows = new Int32Array(0);
@@ -25,11 +27,18 @@ export class ScoreMemo {
   hits = 0;
   lookups = 0;
 
+  /** @param slots table size, a power of two (2 .. 2^20) */
   constructor(
     private readonly forest: IsolationForest,
     private readonly dims: number,
+    slots = DEFAULT_MEMO_SLOTS,
   ) {
-    this.table = new Float64Array(MEMO_SLOTS * (dims + 1));
+    if (!Number.isInteger(slots) || slots < 2 || slots > 2 ** 20 || (slots & (slots - 1)) !== 0) {
+      throw new WirelabError('E_CONFIG', `score memo slots must be a power of two 2..2^20, got ${slots}`);
+    }
+    this.mask = slots - 1;
+    this.filled = new Uint8Array(slots);
+    this.table = new Float64Array(slots * (dims + 1));
     this.bits = new Float64Array(dims);
     this.words = new Int32Array(this.bits.buffer);
   }
@@ -94,6 +103,6 @@ export class ScoreMemo {
     h ^= h >>> 13;
     h = Math.imul(h, 0xc2b2ae35);
     h ^= h >>> 16;
-    return h & (MEMO_SLOTS - 1);
+    return h & this.mask;
   }
 }

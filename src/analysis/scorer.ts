@@ -40,6 +40,8 @@ export interface ScorerOptions {
   threshold?: number;
   contamination: number;
   topFeatures: number;
+  /** slots of each forest's score memo (a power of two; default 4096) */
+  memoSlots?: number;
 }
 
 const Z_LIMIT = 999;
@@ -199,7 +201,7 @@ export class BaselineScorer {
         outOfRange: 'isolate',
       });
       group.forest = forest;
-      group.memo = new ScoreMemo(forest, group.features.length);
+      group.memo = new ScoreMemo(forest, group.features.length, this.options.memoSlots);
       group.threshold =
         this.options.threshold ??
         Math.max(MIN_THRESHOLD, quantile(forest.scoreAll(m), 1 - this.options.contamination));

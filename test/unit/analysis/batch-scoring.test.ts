@@ -49,6 +49,20 @@ test('ScoreMemo gives exactly the forest scores, hits or misses, and hits repeat
   assert.ok(memo.hits > memo.lookups / 2, `${memo.hits} hits of ${memo.lookups}`);
 });
 
+test('ScoreMemo: a small table shares slots and still gives exact scores; a bad size is E_CONFIG', () => {
+  const rng = mulberry32(6);
+  const dims = 3;
+  const forest = IsolationForest.fit({ data: matrix(rng, 2000, dims, 10), rows: 2000, dims }, { rng, outOfRange: 'isolate' });
+  const small = new ScoreMemo(forest, dims, 16);
+  const rows = 2000;
+  const data = matrix(rng, rows, dims, 5); // 125 distinct vectors in 16 slots: most lookups evict
+  const got = new Float64Array(rows);
+  small.scoreRows(data, rows, got);
+  assert.deepEqual(got, forest.scoreBatch(data, rows, dims, new Float64Array(rows)));
+  assert.ok(small.hits < small.lookups / 2, `16 slots for 125 vectors: ${small.hits} hits of ${small.lookups}`);
+  for (const slots of [0, 1, 3, 1000, 2 ** 21, 1.5]) assert.throws(() => new ScoreMemo(forest, dims, slots), WirelabError, `${slots}`);
+});
+
 test('packet batches round-trip through their column form, undefined fields included', () => {
   const writer = new PacketColumnsWriter(3);
   const a = packet({ src: '10.0.0.1', dst: '10.0.0.2', sport: 1234, dport: 80, tcpFlags: 0x12, length: 1514, t: 1_700_000_000.125 });

@@ -42,6 +42,30 @@ test('a scanning source builds up a new-port rate and a SYN ratio; a busy client
   assert.ok(Math.abs(v[at('srcGapLog10s')]! - Math.log10(0.01)) < 0.01);
 });
 
+test('host-behaviour features are quantized: gaps to 1/20 decade, new ports to two digits, SYN ratio to 0.01', () => {
+  const f = new PacketFeaturizer({ rateTau: 2 });
+  const v = new Float64Array(PACKET_FEATURES.length);
+  const seen = { gap: new Set<number>(), ports: new Set<number>(), ratio: new Set<number>() };
+  // a source whose gaps, new ports and SYNs all vary continuously
+  let t = T0;
+  for (let i = 1; i <= 2000; i++) {
+    t += 0.0005 + ((i * 7919) % 1000) / 50_000;
+    f.extract(packet({ src: 'varied', dst: `d${i % 37}`, dport: 1 + (i % 300), tcpFlags: i % 3 === 0 ? SYN : ACK, t }), v);
+    const [gap, ports, ratio] = [v[at('srcGapLog10s')]!, v[at('srcNewPortRate')]!, v[at('srcSynRatio')]!];
+    assert.ok(Math.abs(gap * 20 - Math.round(gap * 20)) < 1e-9, `gap ${gap}`);
+    assert.ok(Math.abs(ratio * 100 - Math.round(ratio * 100)) < 1e-9, `ratio ${ratio}`);
+    if (ports > 0) {
+      const unit = 10 ** (Math.floor(Math.log10(ports)) - 1);
+      assert.ok(Math.abs(ports / unit - Math.round(ports / unit)) < 1e-6, `ports ${ports}`);
+    }
+    seen.gap.add(gap);
+    seen.ports.add(ports);
+    seen.ratio.add(ratio);
+  }
+  // few distinct values, so that vectors repeat and the score memo answers them
+  assert.ok(seen.gap.size <= 40 && seen.ratio.size <= 101 && seen.ports.size <= 200, JSON.stringify([seen.gap.size, seen.ports.size, seen.ratio.size]));
+});
+
 test('rates decay with time: after ten time constants the scan is forgotten', () => {
   const f = new PacketFeaturizer({ rateTau: 1 });
   const v = new Float64Array(PACKET_FEATURES.length);
