@@ -213,6 +213,9 @@ async function main(): Promise<void> {
     const size = await generate(file, count);
     const genSeconds = Number(process.hrtime.bigint() - genStart) / 1e9;
     process.stdout.write(`capture: ${count} packets, ${(size / 2 ** 20).toFixed(1)} MiB (written in ${genSeconds.toFixed(1)} s)\n`);
+    // the same packets as pcapng (what dumpcap and `analyze --write` write), for --stats on both formats
+    const fileNg = join(dir, 'mix.pcapng');
+    await generate(fileNg, count);
     const loop = (mode: string): string[] => ['--import', 'tsx', self, '--inner', mode, file];
     const printing: [string, string, string[]][] = [
       ['tcpdump -nn -r F', 'tcpdump', ['-nn', '-r', file]],
@@ -229,6 +232,7 @@ async function main(): Promise<void> {
       ['tshark -q -z io,stat,0 -r F', 'tshark', ['-q', '-z', 'io,stat,0', '-r', file]],
       ['wirelab analyze --read F --stats (dist/, as installed)', process.execPath, [compiled, 'analyze', '--read', file, '--stats']],
       ['  startup alone (dist/, a 1-packet file)', process.execPath, [compiled, 'analyze', '--read', tiny, '--stats']],
+      ['wirelab analyze --read F.pcapng --stats (dist/; the same packets as pcapng)', process.execPath, [compiled, 'analyze', '--read', fileNg, '--stats']],
       ['wirelab analyze --read F --stats (checkout, through tsx)', process.execPath, [wirelab, 'analyze', '--read', file, '--stats']],
       ['  startup alone (checkout, a 1-packet file)', process.execPath, [wirelab, 'analyze', '--read', tiny, '--stats']],
       ['callback reader only (in-process loop)', process.execPath, loop('sink')],

@@ -6,6 +6,7 @@
 import { DecodeError } from '../common/errors.js';
 import type { RawPacket } from './types.js';
 import { MAGIC } from './constants.js';
+import { u32be, u32le } from './decode/bytes.js';
 import type { ByteQueue, FormatParser, PacketSink, ReaderLimits } from './reader.js';
 
 const FILE_HEADER_BYTES = 24;
@@ -168,14 +169,6 @@ export class PcapParser implements FormatParser {
     queue.skip(hdr + capLen);
     return true;
   }
-}
-
-function u32le(buf: Buffer, o: number): number {
-  return (buf[o]! | (buf[o + 1]! << 8) | (buf[o + 2]! << 16) | (buf[o + 3]! << 24)) >>> 0;
-}
-
-function u32be(buf: Buffer, o: number): number {
-  return ((buf[o]! << 24) | (buf[o + 1]! << 16) | (buf[o + 2]! << 8) | buf[o + 3]!) >>> 0;
 }
 
 /** A nanosecond-resolution, little-endian pcap file header for `linkType`. */

@@ -6,6 +6,7 @@
 import { DecodeError } from '../common/errors.js';
 import type { RawPacket } from './types.js';
 import { BLOCK, MAGIC } from './constants.js';
+import { u32be, u32le } from './decode/bytes.js';
 import type { ByteQueue, FormatParser, PacketSink, ReaderLimits } from './reader.js';
 
 /** smallest block: type, length, trailing length */
@@ -34,11 +35,23 @@ export interface PcapngInterface {
   tsOffset: number;
 }
 
-/** A 64-bit timestamp in the interface's units, split into whole seconds and nanoseconds. */
-export function convertTimestamp(high: number, low: number, tsresol: number): { sec: number; nsec: number } {
+/** A timestamp as whole seconds and nanoseconds within the second. */
+export interface SplitTimestamp {
+  sec: number;
+  nsec: number;
+}
+
+/** 10^0 .. 10^9 */
+const POW10 = Array.from({ length: 10 }, (_, i) => 10 ** i);
+
+/**
+ * A 64-bit timestamp in the interface's units, split into whole seconds and nanoseconds, exactly.
+ * `into` (returned) lets the per-packet path reuse one object.
+ */
+export function convertTimestamp(high: number, low: number, tsresol: number, into: SplitTimestamp = { sec: 0, nsec: 0 }): SplitTimestamp {
   if ((tsresol & 0x80) === 0 && tsresol <= 9) {
     // power of ten up to ns: long division by 10^tsresol in base 2^16 keeps every step below 2^53
-    const divisor = 10 ** tsresol;
+    const divisor = POW10[tsresol]!;
     let rem = high % divisor;
     const q1 = Math.floor(high / divisor);
     let t = rem * 65536 + (low >>> 16);
@@ -47,16 +60,22 @@ export function convertTimestamp(high: number, low: number, tsresol: number): { 
     t = rem * 65536 + (low & 0xffff);
     const q3 = Math.floor(t / divisor);
     rem = t % divisor;
-    return { sec: q1 * 4294967296 + q2 * 65536 + q3, nsec: rem * (NS_PER_SECOND / divisor) };
+    into.sec = q1 * 4294967296 + q2 * 65536 + q3;
+    into.nsec = rem * (NS_PER_SECOND / divisor);
+    return into;
   }
   const value = (BigInt(high) << 32n) | BigInt(low);
   if ((tsresol & 0x80) === 0) {
     const divisor = 10n ** BigInt(tsresol);
-    return { sec: Number(value / divisor), nsec: Number(((value % divisor) * 1_000_000_000n) / divisor) };
+    into.sec = Number(value / divisor);
+    into.nsec = Number(((value % divisor) * 1_000_000_000n) / divisor);
+    return into;
   }
   const shift = BigInt(tsresol & 0x7f);
   const fraction = value & ((1n << shift) - 1n);
-  return { sec: Number(value >> shift), nsec: Number((fraction * 1_000_000_000n) >> shift) };
+  into.sec = Number(value >> shift);
+  into.nsec = Number((fraction * 1_000_000_000n) >> shift);
+  return into;
 }
 
 /**
@@ -69,6 +88,8 @@ export class PcapngParser implements FormatParser {
   private interfaces: PcapngInterface[] = [];
   private count = 0;
   private sections = 0;
+  /** the current packet's timestamp (one object reused) */
+  private readonly ts: SplitTimestamp = { sec: 0, nsec: 0 };
 
   constructor(private readonly limits: ReaderLimits) {}
 
@@ -83,7 +104,38 @@ export class PcapngParser implements FormatParser {
   }
 
   parse(queue: ByteQueue, sink: PacketSink): void {
+    do this.readRun(queue, sink);
     while (this.readBlock(queue, sink));
+  }
+
+  /**
+   * The blocks lying whole and well-formed in the queue's current chunk, walked with local offsets
+   * and consumed by one skip (the hot loop). Anything else (a section header, which may change the
+   * byte order; a block cut by the chunk's end; a bad length) is left to readBlock, which checks it
+   * and says what is wrong.
+   */
+  private readRun(queue: ByteQueue, sink: PacketSink): void {
+    if (!this.inSection) return;
+    const available = queue.head();
+    const buf = queue.buf;
+    const start = queue.at;
+    const end = start + available;
+    const base = queue.offset - start;
+    const maxBlock = this.limits.maxBlockBytes;
+    let p = start;
+    try {
+      while (end - p >= MIN_BLOCK_BYTES) {
+        const type = this.u32(buf, p);
+        if (type === MAGIC.pcapngSection) return;
+        const length = this.u32(buf, p + 4);
+        if (length < (MIN_BYTES[type] ?? MIN_BLOCK_BYTES) || length % 4 !== 0 || length > maxBlock || end - p < length) return;
+        if (this.u32(buf, p + length - 4) !== length) return;
+        this.dispatch(type, buf, p, length, base + p, sink);
+        p += length;
+      }
+    } finally {
+      queue.skip(p - start);
+    }
   }
 
   private readBlock(queue: ByteQueue, sink: PacketSink): boolean {
@@ -157,7 +209,7 @@ export class PcapngParser implements FormatParser {
     const iface = this.interfaceAt(interfaceId, offset);
     const capLen = this.u32(buf, at + 20);
     this.checkCaptured(capLen, length - 32, offset);
-    const ts = convertTimestamp(this.u32(buf, at + 12), this.u32(buf, at + 16), iface.tsresol);
+    const ts = convertTimestamp(this.u32(buf, at + 12), this.u32(buf, at + 16), iface.tsresol, this.ts);
     this.count++;
     sink.packet(buf, at + 28, capLen, this.u32(buf, at + 24), ts.sec + iface.tsOffset, ts.nsec, iface.linkType, interfaceId);
   }
@@ -202,8 +254,9 @@ export class PcapngParser implements FormatParser {
     throw new DecodeError('E_DECODE', `pcapng section at byte ${offset} has no byte-order magic`, offset);
   }
 
+  /** Only inside bytes already checked to be there (ensure() or the run's bounds). */
   private u32(buf: Buffer, at: number): number {
-    return this.littleEndian ? buf.readUInt32LE(at) : buf.readUInt32BE(at);
+    return this.littleEndian ? u32le(buf, at) : u32be(buf, at);
   }
 
   private u16(buf: Buffer, at: number): number {

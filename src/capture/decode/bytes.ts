@@ -25,6 +25,16 @@ export function u16(buf: Buffer, o: number): number {
   return (buf[o]! << 8) | buf[o + 1]!;
 }
 
+/** Little-endian unsigned 32-bit value at `o`, without a bounds check (as u16). */
+export function u32le(buf: Buffer, o: number): number {
+  return (buf[o]! | (buf[o + 1]! << 8) | (buf[o + 2]! << 16) | (buf[o + 3]! << 24)) >>> 0;
+}
+
+/** Big-endian unsigned 32-bit value at `o`, without a bounds check (as u16). */
+export function u32be(buf: Buffer, o: number): number {
+  return ((buf[o]! << 24) | (buf[o + 1]! << 16) | (buf[o + 2]! << 8) | buf[o + 3]!) >>> 0;
+}
+
 const DEC: readonly string[] = Array.from({ length: 256 }, (_, i) => String(i));
 const HEX2: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
