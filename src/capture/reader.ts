@@ -142,8 +142,9 @@ export const defaultLimits: ReaderLimits = {
 
 /**
  * Where a parser delivers packets: one call per packet with its bytes as `buf[at, at + capturedLength)`.
- * The bytes are valid only during the call (a zero-copy view; the batch API reuses nothing, but a
- * sink must not rely on that): a consumer that keeps a packet copies or wraps it.
+ * The bytes are valid only during the call: they are a zero-copy view, and readCaptureFileInto reads
+ * the next bytes into the same buffer (the batch API reuses nothing, but a sink must not rely on
+ * that). A consumer that keeps a packet copies it.
  */
 export interface PacketSink {
   /**
