@@ -63,6 +63,7 @@ export function parsePcapFileHeader(buf: Buffer, at: number): PcapFileHeader {
 export class PcapParser implements FormatParser {
   private header: PcapFileHeader | undefined;
   private recordHeaderBytes = RECORD_HEADER_BYTES;
+  private littleEndian = true;
   /** ns per timestamp fraction unit */
   private fractionScale = 1000;
   private fractionLimit = 1_000_000;
@@ -97,31 +98,43 @@ export class PcapParser implements FormatParser {
     const start = queue.at;
     const end = start + available;
     const hdr = this.recordHeaderBytes;
-    const le = this.header!.littleEndian;
-    const linkType = this.header!.linkType;
-    const limit = this.limits.maxPacketBytes;
-    const fractionLimit = this.fractionLimit;
-    const scale = this.fractionScale;
     let p = start;
     while (end - p >= hdr) {
-      const capLen = le ? u32le(buf, p + 8) : u32be(buf, p + 8);
-      if (capLen > limit) {
+      const capLen = this.u32(buf, p + 8);
+      if (capLen > this.limits.maxPacketBytes) {
         queue.skip(p - start);
         this.tooLarge(queue, capLen);
       }
       if (end - p - hdr < capLen) break;
-      let tsSec = le ? u32le(buf, p) : u32be(buf, p);
-      let fraction = le ? u32le(buf, p + 4) : u32be(buf, p + 4);
-      if (fraction >= fractionLimit) {
-        tsSec += Math.floor(fraction / fractionLimit);
-        fraction %= fractionLimit;
-      }
-      const originalLength = le ? u32le(buf, p + 12) : u32be(buf, p + 12);
-      this.count++;
-      sink.packet(buf, p + hdr, capLen, originalLength, tsSec, fraction * scale, linkType, 0);
+      this.deliver(buf, p, capLen, sink);
       p += hdr + capLen;
     }
     queue.skip(p - start);
+  }
+
+  /** One record: header and body together, or nothing until both have arrived. */
+  private readRecord(queue: ByteQueue, sink: PacketSink): boolean {
+    const hdr = this.recordHeaderBytes;
+    if (!queue.ensure(hdr)) return false;
+    const capLen = this.u32(queue.buf, queue.at + 8);
+    if (capLen > this.limits.maxPacketBytes) this.tooLarge(queue, capLen);
+    if (!queue.ensure(hdr + capLen)) return false;
+    this.deliver(queue.buf, queue.at, capLen, sink);
+    queue.skip(hdr + capLen);
+    return true;
+  }
+
+  /** Hand the sink the record whose header is at `buf[at]` (header and body are there). */
+  private deliver(buf: Buffer, at: number, capLen: number, sink: PacketSink): void {
+    let tsSec = this.u32(buf, at);
+    let fraction = this.u32(buf, at + 4);
+    if (fraction >= this.fractionLimit) {
+      // some writers let the fraction overflow; carry it into the seconds rather than lose it
+      tsSec += Math.floor(fraction / this.fractionLimit);
+      fraction %= this.fractionLimit;
+    }
+    this.count++;
+    sink.packet(buf, at + this.recordHeaderBytes, capLen, this.u32(buf, at + 12), tsSec, fraction * this.fractionScale, this.header!.linkType, 0);
   }
 
   private tooLarge(queue: ByteQueue, capLen: number): never {
@@ -136,6 +149,7 @@ export class PcapParser implements FormatParser {
     if (!queue.ensure(FILE_HEADER_BYTES)) return false;
     const header = parsePcapFileHeader(queue.buf, queue.at);
     this.header = header;
+    this.littleEndian = header.littleEndian;
     this.recordHeaderBytes = header.modified ? MODIFIED_RECORD_HEADER_BYTES : RECORD_HEADER_BYTES;
     this.fractionScale = header.nanosecond ? 1 : 1000;
     this.fractionLimit = header.nanosecond ? 1_000_000_000 : 1_000_000;
@@ -143,31 +157,9 @@ export class PcapParser implements FormatParser {
     return true;
   }
 
-  /** One record: header and body together, or nothing until both have arrived. */
-  private readRecord(queue: ByteQueue, sink: PacketSink): boolean {
-    const hdr = this.recordHeaderBytes;
-    if (!queue.ensure(hdr)) return false;
-    const header = this.header!;
-    let buf = queue.buf;
-    let at = queue.at;
-    const le = header.littleEndian;
-    const capLen = le ? buf.readUInt32LE(at + 8) : buf.readUInt32BE(at + 8);
-    if (capLen > this.limits.maxPacketBytes) this.tooLarge(queue, capLen);
-    if (!queue.ensure(hdr + capLen)) return false;
-    buf = queue.buf;
-    at = queue.at;
-    let tsSec = le ? buf.readUInt32LE(at) : buf.readUInt32BE(at);
-    let fraction = le ? buf.readUInt32LE(at + 4) : buf.readUInt32BE(at + 4);
-    if (fraction >= this.fractionLimit) {
-      // some writers let the fraction overflow; carry it into the seconds rather than lose it
-      tsSec += Math.floor(fraction / this.fractionLimit);
-      fraction %= this.fractionLimit;
-    }
-    const originalLength = le ? buf.readUInt32LE(at + 12) : buf.readUInt32BE(at + 12);
-    this.count++;
-    sink.packet(buf, at + hdr, capLen, originalLength, tsSec, fraction * this.fractionScale, header.linkType, 0);
-    queue.skip(hdr + capLen);
-    return true;
+  /** Only inside bytes already checked to be there (ensure() or the run's bounds). */
+  private u32(buf: Buffer, at: number): number {
+    return this.littleEndian ? u32le(buf, at) : u32be(buf, at);
   }
 }
 

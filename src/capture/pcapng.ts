@@ -121,14 +121,13 @@ export class PcapngParser implements FormatParser {
     const start = queue.at;
     const end = start + available;
     const base = queue.offset - start;
-    const maxBlock = this.limits.maxBlockBytes;
     let p = start;
     try {
       while (end - p >= MIN_BLOCK_BYTES) {
         const type = this.u32(buf, p);
         if (type === MAGIC.pcapngSection) return;
         const length = this.u32(buf, p + 4);
-        if (length < (MIN_BYTES[type] ?? MIN_BLOCK_BYTES) || length % 4 !== 0 || length > maxBlock || end - p < length) return;
+        if (!this.lengthOk(type, length) || end - p < length) return;
         if (this.u32(buf, p + length - 4) !== length) return;
         this.dispatch(type, buf, p, length, base + p, sink);
         p += length;
@@ -238,9 +237,13 @@ export class PcapngParser implements FormatParser {
     if (capLen > room) throw new DecodeError('E_DECODE', `pcapng packet at byte ${offset}: ${capLen} captured bytes do not fit its block`, offset);
   }
 
+  /** Is `length` a valid length for a block of `type` (checkLength says why not)? */
+  private lengthOk(type: number, length: number): boolean {
+    return length >= (MIN_BYTES[type] ?? MIN_BLOCK_BYTES) && length % 4 === 0 && length <= this.limits.maxBlockBytes;
+  }
+
   private checkLength(type: number, length: number, offset: number): void {
-    const min = MIN_BYTES[type] ?? MIN_BLOCK_BYTES;
-    if (length < min || length % 4 !== 0) {
+    if (length < (MIN_BYTES[type] ?? MIN_BLOCK_BYTES) || length % 4 !== 0) {
       throw new DecodeError('E_DECODE', `pcapng block at byte ${offset} has bad length ${length}`, offset);
     }
     if (length > this.limits.maxBlockBytes) {
