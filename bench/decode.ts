@@ -1,7 +1,7 @@
 /**
  * Decoder benchmark: decode + summary (+ the human line) of every packet of a capture, repeated,
  * in packets per second, beside tshark reading the same file once (its one-line summaries), as a ratio.
- * Usage: npx tsx bench/decode.ts [FILE] [ROUNDS]   (default ../shared/captures/pcapplusplus/example.pcap, 200)
+ * Usage: npx tsx bench/decode.ts [FILE] [ROUNDS]   (default test/fixtures/captures/pcapplusplus/example.pcap, 200)
  */
 import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { decodePacket, formatSummary, readCaptureFile, type RawPacket } from '../src/capture/index.js';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
-const file = process.argv[2] ?? resolve(repoRoot, '../shared/captures/pcapplusplus/example.pcap');
+const file = process.argv[2] ?? resolve(repoRoot, 'test/fixtures/captures/pcapplusplus/example.pcap');
 const rounds = Number(process.argv[3] ?? 200);
 
 async function load(path: string): Promise<RawPacket[]> {

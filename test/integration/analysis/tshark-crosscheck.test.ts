@@ -15,7 +15,7 @@ import { FlowTable, TrafficStats, type FlowRecord } from '../../../src/analysis/
 import { repoRoot } from '../../helpers/process.js';
 
 const run = promisify(execFile);
-const capture = resolve(repoRoot, '../shared/captures/pcapplusplus/example.pcap');
+const capture = resolve(repoRoot, 'test/fixtures/captures/pcapplusplus/example.pcap');
 const haveTshark = existsSync('/usr/bin/tshark');
 const skip = !haveTshark
   ? 'tshark is not installed'

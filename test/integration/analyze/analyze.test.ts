@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import { repoRoot, runWirelab, WirelabProcess } from '../../helpers/process.js';
 
 const run = promisify(execFile);
-const ppp = resolve(repoRoot, '../shared/captures/pcapplusplus');
+const ppp = resolve(repoRoot, 'test/fixtures/captures/pcapplusplus');
 const example = join(ppp, 'example.pcap');
 
 test('--read --json: one packet event per packet, then a summary', { timeout: 120_000 }, async () => {

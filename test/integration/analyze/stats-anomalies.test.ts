@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { repoRoot, runWirelab } from '../../helpers/process.js';
 
-const example = resolve(repoRoot, '../shared/captures/pcapplusplus/example.pcap');
+const example = resolve(repoRoot, 'test/fixtures/captures/pcapplusplus/example.pcap');
 
 test('--stats prints the traffic figures of the whole file (totals as tshark counts them) and no packet lines', async () => {
   const result = await runWirelab(['analyze', '--read', example, '--stats', '--json']);
@@ -39,7 +39,7 @@ test('--anomalies learns a baseline, then reports scored anomalies with their re
 });
 
 test('--stats alone (the fast path: callback reader, lean fields) gives the same figures as the full pipeline', { timeout: 120_000 }, async () => {
-  const captures = resolve(repoRoot, '../shared/captures/pcapplusplus');
+  const captures = resolve(repoRoot, 'test/fixtures/captures/pcapplusplus');
   for (const file of ['example.pcap', 'many-protocols.pcap', 'sll.pcap', 'four_ipv6_http_streams.pcap', 'pcapng-example.pcapng']) {
     const path = resolve(captures, file);
     // --packets adds the printer, which sends every packet through decodePacket and the pipeline

@@ -1,5 +1,5 @@
 /**
- * Every real capture in ../shared/captures read completely, with the packet counts its README gives,
+ * Every real capture in test/fixtures/captures read completely, with the packet counts its README gives,
  * and timestamps and lengths compared with tshark's for several of them.
  */
 import { test } from 'node:test';
@@ -13,7 +13,7 @@ import { timeText } from '../../../src/capture/decode/index.js';
 import { repoRoot } from '../../helpers/process.js';
 
 const run = promisify(execFile);
-const captures = resolve(repoRoot, '../shared/captures');
+const captures = resolve(repoRoot, 'test/fixtures/captures');
 const ppp = join(captures, 'pcapplusplus');
 
 /** README.md of the captures folder: packets a correct reader finds. */

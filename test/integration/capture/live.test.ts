@@ -15,7 +15,7 @@ import { WirelabError } from '../../../src/common/errors.js';
 import { repoRoot } from '../../helpers/process.js';
 
 const run = promisify(execFile);
-const ppp = resolve(repoRoot, '../shared/captures/pcapplusplus');
+const ppp = resolve(repoRoot, 'test/fixtures/captures/pcapplusplus');
 
 /** Resolve once `count` packets have arrived; reject after `ms`. */
 function collect(capture: LiveCapture, count: number, ms: number): Promise<RawPacket[]> {

@@ -14,7 +14,7 @@ import { WirelabError } from '../../../src/common/errors.js';
 import { repoRoot } from '../../helpers/process.js';
 
 const run = promisify(execFile);
-const ppp = resolve(repoRoot, '../shared/captures/pcapplusplus');
+const ppp = resolve(repoRoot, 'test/fixtures/captures/pcapplusplus');
 
 async function readAll(path: string): Promise<RawPacket[]> {
   const packets: RawPacket[] = [];

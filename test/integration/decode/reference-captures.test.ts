@@ -13,7 +13,7 @@ import { repoRoot } from '../../helpers/process.js';
 import { readPcap } from './read-pcap.js';
 import { compareWithTshark, tsharkRows } from './tshark.js';
 
-const captures = resolve(repoRoot, '../shared/captures/pcapplusplus');
+const captures = resolve(repoRoot, 'test/fixtures/captures/pcapplusplus');
 
 const FILES = [
   'example.pcap', 'many-protocols.pcap', 'DnsPackets.pcap', 'sll.pcap', 'sll2.pcap', 'raw_ip.pcap',
