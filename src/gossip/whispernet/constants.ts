@@ -36,3 +36,5 @@ export const SEED_MAX_CONNECTIONS = 4096;
 export const HANDSHAKE_IDLE_MS = 30_000;
 /** Bytes queued for one connection before it is dropped as a slow consumer. */
 export const MAX_QUEUED_BYTES = 1024 * 1024;
+/** Connections a peer holds before their `Connection with Peer` exchange ends (dialled and accepted). */
+export const MAX_PENDING = 256;

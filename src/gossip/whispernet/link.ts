@@ -189,3 +189,22 @@ export function awaitMessage<T extends WhisperMessage>(
     if (!conn.isOpen) done(undefined);
   });
 }
+
+/**
+ * Call `handle` with the first record of a fresh connection, synchronously from its emit (so the link's
+ * own listener, attached by `handle`, gets every record behind it in the same read), or with
+ * undefined on timeout (the connection is then closed) or close.
+ */
+export function onFirstRecord(conn: WhisperConnection, clock: Clock, timeoutMs: number, handle: (m: WhisperMessage | undefined) => void): void {
+  const done = (m: WhisperMessage | undefined): void => {
+    clock.clearTimeout(timer);
+    conn.off('message', done);
+    conn.off('close', onClose);
+    if (!m) conn.close('no Connection with Peer in time');
+    handle(m);
+  };
+  const onClose = (): void => done(undefined);
+  const timer = clock.setTimeout(() => done(undefined), timeoutMs);
+  conn.on('message', done);
+  conn.on('close', onClose);
+}

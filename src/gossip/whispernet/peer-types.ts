@@ -72,6 +72,8 @@ export interface Link {
   key: string;
   /** as the peer announced it or we dialled it */
   endpoint: WhisperEndpoint;
+  /** we dialled it (its address is proven) */
+  dialed: boolean;
   /** a Liveness Request is unanswered */
   awaiting: boolean;
   misses: number;

@@ -14,9 +14,9 @@ import { MessageCache, messageHash } from '../message-cache.js';
 import { degreePolicy, shuffled, type DegreePolicy } from '../topology.js';
 import * as C from '../constants.js';
 import { canonicalHost, encodeRecord, formatSeconds, whisperKey, type WhisperEndpoint, type WhisperMessage } from './codec.js';
-import { WhisperConnection, dialWhisper, type WhisperDialOptions } from './link.js';
+import { WhisperConnection, dialWhisper, onFirstRecord, type WhisperDialOptions } from './link.js';
 import { SeedClient } from './seed-client.js';
-import { REPLAY_MAX, REPLAY_WINDOW_MS } from './constants.js';
+import { HANDSHAKE_IDLE_MS, MAX_PENDING, REPLAY_MAX, REPLAY_WINDOW_MS } from './constants.js';
 import type { Link, WhispernetPeerDeps, WhispernetPeerEvents, WhispernetPeerOptions, WhispernetPeerStats } from './peer-types.js';
 
 export type { WhispernetPeerDeps, WhispernetPeerEvents, WhispernetPeerOptions, WhispernetPeerStats } from './peer-types.js';
@@ -29,6 +29,8 @@ export class WhispernetPeer extends EventEmitter<WhispernetPeerEvents> {
   private readonly seedClient: SeedClient;
   private readonly links = new Map<string, Link>();
   private readonly candidates = new Map<string, WhisperEndpoint>();
+  /** peers the seeds listed (bounded): addresses proven enough to re-dial */
+  private readonly listed = new Set<string>();
   /** links the other side closed: re-dialled each round, reported dead after `misses` failures */
   private readonly lost = new Map<string, { endpoint: WhisperEndpoint; failures: number }>();
   private readonly refusedUntil = new Map<string, number>();
@@ -146,7 +148,12 @@ export class WhispernetPeer extends EventEmitter<WhispernetPeerEvents> {
     this.joining ??= (async () => {
       try {
         const peers = await this.seedClient.join(this.self, () => this.closed);
-        for (const p of peers) if (whisperKey(p) !== this.selfKey && !this.links.has(whisperKey(p))) this.candidates.set(whisperKey(p), p);
+        for (const p of peers) {
+          const key = whisperKey(p);
+          if (key === this.selfKey) continue;
+          remember(this.listed, key);
+          if (!this.links.has(key)) this.candidates.set(key, p);
+        }
         for (const seed of this.seedClient.registeredWith) this.emit('registered', { seed: whisperKey(seed) });
       } finally {
         this.joining = undefined;
@@ -206,17 +213,21 @@ export class WhispernetPeer extends EventEmitter<WhispernetPeerEvents> {
 
   private onSocket(socket: Socket): void {
     const capacity = this.policyValue?.capacity ?? 0;
-    if (this.closed || this.links.size >= capacity) {
-      socket.destroy(); // full, as the original's capacity check: an orderly refusal
+    // full, as the original's capacity check (an orderly refusal), or too many handshakes under way
+    if (this.closed || this.links.size >= capacity || this.pending.size >= MAX_PENDING) {
+      socket.destroy();
       return;
     }
     const conn = new WhisperConnection(socket, { vocabulary: 'link', logger: this.logger, clock: this.clock, quietMs: this.options.quietMs });
     this.pending.add(conn);
     conn.on('close', () => this.pending.delete(conn));
     conn.send({ type: 'connection', peer: this.self });
+    // Until it is a link it stays in `pending` (closed with us), and a silent one is closed.
+    socket.setTimeout(HANDSHAKE_IDLE_MS, () => conn.close('idle'));
     onFirstRecord(conn, this.clock, this.options.requestTimeoutMs ?? C.REQUEST_TIMEOUT_MS, (first) => {
-      this.pending.delete(conn);
       if (first?.type === 'connection') {
+        this.pending.delete(conn);
+        socket.setTimeout(0);
         // The address claimed names the link; from another host it must be that host's.
         const remote = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
         const claimed = canonicalHost(first.peer.host);
@@ -248,7 +259,7 @@ export class WhispernetPeer extends EventEmitter<WhispernetPeerEvents> {
       conn.close('duplicate link');
       return true;
     }
-    const link: Link = { conn, key, endpoint: peer, awaiting: false, misses: 0 };
+    const link: Link = { conn, key, endpoint: peer, dialed, awaiting: false, misses: 0 };
     this.links.set(key, link); // before the duplicate closes, so that its close is not a loss
     existing?.conn.close('duplicate link');
     this.candidates.delete(key);
@@ -276,8 +287,9 @@ export class WhispernetPeer extends EventEmitter<WhispernetPeerEvents> {
     if (reason?.startsWith('malformed')) this.counters.malformed++;
     this.emit('neighbour', { peer: link.key, change: 'removed', degree: this.links.size });
     if (this.closed) return;
-    // Not yet dead: the other side closed, or we did on bad input. Re-dialled at each round.
-    if (reason !== 'dead') this.lost.set(link.key, { endpoint: link.endpoint, failures: 0 });
+    // Not yet dead: the other side closed, or we did on bad input. Re-dialled at each round, when its
+    // address is proven (we dialled it, or a seed listed it): a claim alone is never dialled.
+    if (reason !== 'dead' && (link.dialed || this.listed.has(link.key))) this.lost.set(link.key, { endpoint: link.endpoint, failures: 0 });
     void this.fill();
   }
 
@@ -387,21 +399,9 @@ export class WhispernetPeer extends EventEmitter<WhispernetPeerEvents> {
   }
 }
 
-/**
- * Call `handle` with the first record of a fresh connection, synchronously from its emit (so the link's
- * own listener, attached by `handle`, gets every record behind it in the same read), or with
- * undefined on timeout (the connection is then closed) or close.
- */
-function onFirstRecord(conn: WhisperConnection, clock: Clock, timeoutMs: number, handle: (m: WhisperMessage | undefined) => void): void {
-  const done = (m: WhisperMessage | undefined): void => {
-    clock.clearTimeout(timer);
-    conn.off('message', done);
-    conn.off('close', onClose);
-    if (!m) conn.close('no Connection with Peer in time');
-    handle(m);
-  };
-  const onClose = (): void => done(undefined);
-  const timer = clock.setTimeout(() => done(undefined), timeoutMs);
-  conn.on('message', done);
-  conn.on('close', onClose);
+/** Add to a set bounded at MAX_CANDIDATES, forgetting the oldest. */
+function remember(set: Set<string>, key: string): void {
+  set.delete(key);
+  set.add(key);
+  if (set.size > C.MAX_CANDIDATES) set.delete(set.values().next().value!);
 }
