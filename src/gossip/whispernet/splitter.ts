@@ -101,12 +101,41 @@ export class RecordSplitter {
     const out: string[] = [];
     let i = 0;
     while (i < chunk.length) {
-      if (this.step(chunk[i]!, out)) {
+      // Padding and a gmessage's text (most of the bytes) are taken in runs; the rest byte by byte.
+      if (this.state === 'padding') i = this.skipPadding(chunk, i);
+      else if (this.inText) i = this.takeText(chunk, i, out);
+      else if (this.step(chunk[i]!, out)) {
         i++;
         this.consumed++;
       }
     }
     return out;
+  }
+
+  /** Skip the run of padding at `i`; returns where it ends (the next record's first byte, or the end). */
+  private skipPadding(chunk: Uint8Array, i: number): number {
+    let j = i;
+    while (j < chunk.length && isPadding(chunk[j]!)) j++;
+    this.paddingRun += j - i;
+    this.consumed += j - i;
+    if (this.paddingRun > this.maxPadding) this.fail('E_TOO_LARGE', `more than ${this.maxPadding} bytes of padding`);
+    if (j < chunk.length) {
+      this.paddingRun = 0;
+      this.state = 'keyword';
+      this.candidates = this.kinds;
+    }
+    return j;
+  }
+
+  /** A gmessage's text runs to the 1024-byte mark: copy what this chunk holds of it. */
+  private takeText(chunk: Uint8Array, i: number, out: string[]): number {
+    const take = Math.min(BLOCK_BYTES - this.len, chunk.length - i);
+    this.buf.set(chunk.subarray(i, i + take), this.len);
+    this.len += take;
+    this.fieldLen += take;
+    this.consumed += take;
+    if (this.len >= BLOCK_BYTES) this.emit(out);
+    return i + take;
   }
 
   /**
@@ -143,7 +172,7 @@ export class RecordSplitter {
   private step(b: number, out: string[]): boolean {
     switch (this.state) {
       case 'padding':
-        return this.onPadding(b);
+        return true; // not reached: push() skips padding in runs
       case 'keyword':
         return this.onKeyword(b, out);
       case 'fields':
@@ -153,20 +182,10 @@ export class RecordSplitter {
     }
   }
 
-  private onPadding(b: number): boolean {
-    if (!isPadding(b)) {
-      this.paddingRun = 0;
-      this.state = 'keyword';
-      this.candidates = this.kinds;
-      return false;
-    }
-    if (++this.paddingRun > this.maxPadding) this.fail('E_TOO_LARGE', `more than ${this.maxPadding} bytes of padding`);
-    return true;
-  }
-
   private onKeyword(b: number, out: string[]): boolean {
     const at = this.len;
-    this.candidates = this.candidates.filter((k) => k.keyword[at] === b);
+    // one candidate left (the usual case after the first letter): compare without a new array
+    if (this.candidates.length !== 1 || this.candidates[0]!.keyword[at] !== b) this.candidates = this.candidates.filter((k) => k.keyword[at] === b);
     if (this.candidates.length === 0) {
       const seen = Buffer.concat([this.buf.subarray(0, this.len), Buffer.of(b)]).toString('latin1');
       this.fail('E_DECODE', `unknown record starting '${escapeBytes(seen)}'`);
@@ -192,12 +211,7 @@ export class RecordSplitter {
     const fields = this.current!.grammar as Field[];
     const f = fields[this.field]!;
     const last = this.field === fields.length - 1;
-    if (f === 'text') {
-      this.append(b);
-      this.fieldLen++;
-      if (this.len >= BLOCK_BYTES) this.emit(out);
-      return true;
-    }
+    if (f === 'text') return true; // not reached: push() takes text in runs
     if (b === COLON && !last) {
       if (this.fieldLen === 0) this.fail('E_DECODE', `empty ${f} field`);
       this.append(b);
