@@ -47,6 +47,8 @@ export interface WhispernetPeerEvents {
 
 export interface WhispernetPeerStats {
   degree: number;
+  /** second connections to linked peers, kept open (both sides dialled) */
+  spares: number;
   capacity: number;
   originated: number;
   /** distinct messages seen */

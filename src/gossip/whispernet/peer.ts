@@ -10,13 +10,13 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { silentLogger, type Logger } from '../../common/log.js';
 import { listenTcp } from '../../common/net.js';
 import { PeriodicTask, systemClock, type Clock } from '../../common/lifecycle.js';
-import { MessageCache, messageHash } from '../message-cache.js';
 import { degreePolicy, shuffled, type DegreePolicy } from '../topology.js';
 import * as C from '../constants.js';
-import { canonicalHost, encodeRecord, formatSeconds, whisperKey, type WhisperEndpoint, type WhisperMessage } from './codec.js';
+import { canonicalHost, formatSeconds, whisperKey, type WhisperEndpoint, type WhisperMessage } from './codec.js';
 import { WhisperConnection, dialWhisper, onFirstRecord, type WhisperDialOptions } from './link.js';
 import { SeedClient } from './seed-client.js';
-import { HANDSHAKE_IDLE_MS, MAX_PENDING, REPLAY_MAX, REPLAY_WINDOW_MS } from './constants.js';
+import { HANDSHAKE_IDLE_MS, MAX_PENDING } from './constants.js';
+import { Relay } from './relay.js';
 import type { Link, WhispernetPeerDeps, WhispernetPeerEvents, WhispernetPeerOptions, WhispernetPeerStats } from './peer-types.js';
 
 export type { WhispernetPeerDeps, WhispernetPeerEvents, WhispernetPeerOptions, WhispernetPeerStats } from './peer-types.js';
@@ -28,6 +28,8 @@ export class WhispernetPeer extends EventEmitter<WhispernetPeerEvents> {
   private readonly random: () => number;
   private readonly seedClient: SeedClient;
   private readonly links = new Map<string, Link>();
+  /** second connections to linked peers (both sides dialled): see keepSpare() */
+  private readonly spares = new Map<string, Link>();
   private readonly candidates = new Map<string, WhisperEndpoint>();
   /** peers the seeds listed (bounded): addresses proven enough to re-dial */
   private readonly listed = new Set<string>();
@@ -36,9 +38,7 @@ export class WhispernetPeer extends EventEmitter<WhispernetPeerEvents> {
   private readonly refusedUntil = new Map<string, number>();
   private readonly dialing = new Set<string>();
   private readonly pending = new Set<WhisperConnection>();
-  private readonly cache = new MessageCache();
-  /** recent gmessages, replayed to each new link so that delivery does not depend on join order */
-  private recent: { at: number; bytes: Buffer }[] = [];
+  private readonly relay: Relay;
   private readonly closing = new AbortController();
   private readonly gossipTask: PeriodicTask;
   private readonly livenessTask: PeriodicTask;
@@ -52,7 +52,7 @@ export class WhispernetPeer extends EventEmitter<WhispernetPeerEvents> {
   private filling: Promise<void> | undefined;
   private started = false;
   private closed = false;
-  private readonly counters = { gossipReceived: 0, duplicates: 0, forwarded: 0, forwardingReplies: 0, replayed: 0, deadReported: 0, malformed: 0 };
+  private readonly counters = { forwardingReplies: 0, deadReported: 0, malformed: 0 };
 
   constructor(
     private readonly options: WhispernetPeerOptions,
@@ -66,6 +66,7 @@ export class WhispernetPeer extends EventEmitter<WhispernetPeerEvents> {
     this.misses = options.misses ?? C.LIVENESS_MISSES;
     setMaxListeners(0, this.closing.signal);
     this.seedClient = new SeedClient(options.seeds, { logger: this.logger, random: this.random, dialOptions: () => this.dialOptions() });
+    this.relay = new Relay(this.links, this.clock, (g) => this.emit('gossip', g));
     this.server = createServer((socket) => this.onSocket(socket));
     const onError = (err: unknown): void => this.logger.error({ err }, 'periodic task failed');
     this.gossipTask = new PeriodicTask(options.gossipIntervalMs ?? C.GOSSIP_INTERVAL_MS, () => this.originate(), onError, this.clock);
@@ -117,7 +118,16 @@ export class WhispernetPeer extends EventEmitter<WhispernetPeerEvents> {
   }
 
   stats(): WhispernetPeerStats {
-    return { ...this.counters, degree: this.links.size, capacity: this.policyValue?.capacity ?? 0, originated: this.sent, seen: this.cache.size, known: this.candidates.size };
+    return {
+      ...this.counters,
+      ...this.relay.counters,
+      degree: this.links.size,
+      spares: this.spares.size,
+      capacity: this.policyValue?.capacity ?? 0,
+      originated: this.sent,
+      seen: this.relay.size,
+      known: this.candidates.size,
+    };
   }
 
   async close(): Promise<void> {
@@ -127,7 +137,7 @@ export class WhispernetPeer extends EventEmitter<WhispernetPeerEvents> {
     this.livenessTask.stop();
     this.closing.abort();
     this.seedClient.close();
-    for (const link of this.links.values()) link.conn.close('closing');
+    for (const link of [...this.links.values(), ...this.spares.values()]) link.conn.close('closing');
     for (const conn of this.pending) conn.close('closing');
     if (this.started) await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -253,36 +263,51 @@ export class WhispernetPeer extends EventEmitter<WhispernetPeerEvents> {
       conn.close(this.closed ? 'closing' : 'full');
       return false;
     }
-    // keep the connection dialled by the smaller key (the same one on both sides)
-    const keepNew = !existing || dialed === this.selfKey < key;
-    if (!keepNew) {
-      conn.close('duplicate link');
+    const link: Link = { conn, key, endpoint: peer, dialed, awaiting: false, misses: 0 };
+    conn.on('message', (m) => this.onLinkMessage(link, m));
+    conn.on('close', (reason) => this.onLinkClosed(link, reason));
+    // Both sides dialled: the connection dialled by the smaller key is the link (the same one on both
+    // sides of ours); the other is kept as a spare, not closed, because an original peer takes a
+    // closed connection for a dead peer and reports it to its seeds, which believe it.
+    if (existing && dialed !== this.selfKey < key) {
+      this.keepSpare(link);
       return true;
     }
-    const link: Link = { conn, key, endpoint: peer, dialed, awaiting: false, misses: 0 };
-    this.links.set(key, link); // before the duplicate closes, so that its close is not a loss
-    existing?.conn.close('duplicate link');
+    this.links.set(key, link);
+    if (existing) this.keepSpare(existing);
     this.candidates.delete(key);
     this.lost.delete(key);
     this.refusedUntil.delete(key);
-    conn.on('message', (m) => this.onLinkMessage(link, m));
-    conn.on('close', (reason) => this.onLinkClosed(link, reason));
     if (!existing) this.emit('neighbour', { peer: key, change: 'added', degree: this.links.size });
-    this.replayTo(link);
+    this.relay.replayTo(link);
     return true;
   }
 
-  private replayTo(link: Link): void {
-    const since = this.clock.now() - REPLAY_WINDOW_MS;
-    for (const r of this.recent) {
-      if (r.at < since) continue;
-      if (!link.conn.sendBytes(r.bytes)) return;
-      this.counters.replayed++;
-    }
+  /**
+   * A second connection to a linked peer: it answers liveness requests and its gmessages are read,
+   * but nothing is sent on it; it becomes the link if the link closes. One per peer.
+   */
+  private keepSpare(link: Link): void {
+    const old = this.spares.get(link.key);
+    this.spares.set(link.key, link);
+    old?.conn.close('duplicate link');
   }
 
   private onLinkClosed(link: Link, reason: string | undefined): void {
-    if (this.links.get(link.key) !== link) return; // replaced by a duplicate's survivor
+    if (this.spares.get(link.key) === link) {
+      this.spares.delete(link.key);
+      return;
+    }
+    if (this.links.get(link.key) !== link) return;
+    const spare = this.spares.get(link.key);
+    if (spare?.conn.isOpen && reason !== 'dead' && !this.closed) {
+      this.spares.delete(link.key);
+      spare.awaiting = false;
+      spare.misses = 0;
+      this.links.set(link.key, spare); // the spare takes over: still linked, degree unchanged
+      return;
+    }
+    spare?.conn.close('link lost');
     this.links.delete(link.key);
     if (reason?.startsWith('malformed')) this.counters.malformed++;
     this.emit('neighbour', { peer: link.key, change: 'removed', degree: this.links.size });
@@ -296,7 +321,7 @@ export class WhispernetPeer extends EventEmitter<WhispernetPeerEvents> {
   private onLinkMessage(link: Link, m: WhisperMessage): void {
     switch (m.type) {
       case 'gmessage':
-        this.onGossip(link, m);
+        this.relay.received(link, m);
         return;
       case 'liveness-request':
         link.conn.send({ type: 'liveness-reply', ts: m.ts, peer: m.peer, replier: this.self });
@@ -313,51 +338,11 @@ export class WhispernetPeer extends EventEmitter<WhispernetPeerEvents> {
     }
   }
 
-  /**
-   * A gmessage: the same message is its text (everything after the fourth `:`), as the originals
-   * judge it, since they put their own time and address in front of each message they pass on. A new
-   * one is answered `forwarding` and passed on to every other link with its header as received.
-   */
-  private onGossip(from: Link, m: Extract<WhisperMessage, { type: 'gmessage' }>): void {
-    this.counters.gossipReceived++;
-    const now = this.clock.now();
-    const hash = messageHash(m.text);
-    if (!this.cache.add(hash, now)) {
-      this.counters.duplicates++;
-      return;
-    }
-    this.emit('gossip', { origin: whisperKey(m.origin), text: m.text, from: from.key, hash, at: now });
-    from.conn.send({ type: 'forwarding' });
-    this.spread(encodeRecord(m), now, from);
-  }
-
-  private spread(bytes: Buffer, now: number, except?: Link): void {
-    this.recent.push({ at: now, bytes });
-    if (this.recent.length > REPLAY_MAX) this.recent = this.recent.slice(-REPLAY_MAX);
-    for (const link of this.links.values()) {
-      if (link === except) continue;
-      if (link.conn.sendBytes(bytes)) this.counters.forwarded++;
-    }
-  }
-
-  /**
-   * One own message. Its text names its origin (`message N from IP#PORT`): the originals tell
-   * messages apart by text alone, so `message N` from two peers would be one message to them.
-   */
+  /** One own message, `--messages` in all. */
   private originate(): void {
     if (this.closed) return;
     const total = this.options.messages ?? C.GOSSIP_MESSAGES;
-    if (this.sent >= total) {
-      this.gossipTask.stop();
-      return;
-    }
-    this.sent++;
-    const now = this.clock.now();
-    const text = `message ${this.sent} from ${this.self.host}#${this.self.port}`;
-    const hash = messageHash(text);
-    this.cache.add(hash, now);
-    this.emit('gossip', { origin: this.selfKey, text, from: null, hash, at: now });
-    this.spread(encodeRecord({ type: 'gmessage', ts: formatSeconds(now), origin: this.self, text }), now);
+    if (this.sent < total) this.relay.originate(this.self, ++this.sent);
     if (this.sent >= total) this.gossipTask.stop();
   }
 

@@ -9,6 +9,7 @@ import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { WhispernetPeer, WhispernetSeed, encodeRecord, type WhisperEndpoint } from '../../../src/gossip/whispernet/index.js';
 import { mulberry32, randomBytes } from '../../helpers/random.js';
+import { untilTrue } from './helpers.js';
 
 async function open(t: TestContext, to: WhisperEndpoint): Promise<{ socket: Socket; received: () => string; closed: Promise<unknown> }> {
   const socket = connect({ host: '127.0.0.1', port: to.port });
@@ -103,4 +104,38 @@ test('a wirelab peer in WhisperNet mode: junk closes that connection only; a pro
   t.after(() => other.close());
   await other.start();
   assert.deepEqual(other.neighbours(), [peer.key]);
+});
+
+test('a second connection from a linked peer is kept as a spare (not closed) and takes over when the link closes', async (t) => {
+  const seed = new WhispernetSeed();
+  t.after(() => seed.close());
+  await seed.start();
+  const peer = new WhispernetPeer({ seeds: [seed.address()], autoGossip: false });
+  t.after(() => peer.close());
+  await peer.start();
+  const changes: string[] = [];
+  peer.on('neighbour', (n) => changes.push(`${n.change} ${n.peer} ${n.degree}`));
+
+  // An original-style peer at 127.0.0.1:4999 connects twice (both sides dialled, as peers that join
+  // together do): an original takes a closed connection for a dead peer, so neither may be closed.
+  const hello = Buffer.from('Connection with Peer:localhost:4999'.padEnd(1024, ' '));
+  const ping = encodeRecord({ type: 'liveness-request', ts: '1.5', peer: { host: 'localhost', port: 4999 } });
+  const reply = `Liveness Reply:1.5:localhost:4999:127.0.0.1:${peer.endpoint.port}`;
+  const first = await open(t, peer.endpoint);
+  first.socket.write(Buffer.concat([hello, ping]));
+  await receives(first, reply);
+  const second = await open(t, peer.endpoint);
+  second.socket.write(Buffer.concat([hello, ping]));
+  await receives(second, reply); // answered: kept open, as the link or as its spare
+  assert.deepEqual(changes, ['added 127.0.0.1:4999 1']);
+  assert.deepEqual(peer.neighbours(), ['127.0.0.1:4999']);
+
+  assert.equal(peer.stats().spares, 1);
+  first.socket.destroy();
+  // whichever it was, the link or the spare, the peer is left with one connection and no spare
+  await untilTrue(() => peer.stats().spares === 0, 5_000, 'the spare gone');
+  assert.deepEqual(changes, ['added 127.0.0.1:4999 1'], 'still linked through the other connection');
+  second.socket.destroy();
+  await untilTrue(() => changes.length === 2, 5_000, 'the link lost');
+  assert.deepEqual(changes, ['added 127.0.0.1:4999 1', 'removed 127.0.0.1:4999 0']);
 });
