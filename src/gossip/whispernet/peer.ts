@@ -162,7 +162,10 @@ export class WhispernetPeer extends EventEmitter<WhispernetPeerEvents> {
           const key = whisperKey(p);
           if (key === this.selfKey) continue;
           remember(this.listed, key);
-          if (!this.links.has(key)) this.candidates.set(key, p);
+          if (this.links.has(key)) continue;
+          this.candidates.delete(key);
+          this.candidates.set(key, p);
+          if (this.candidates.size > C.MAX_CANDIDATES) this.candidates.delete(this.candidates.keys().next().value!);
         }
         for (const seed of this.seedClient.registeredWith) this.emit('registered', { seed: whisperKey(seed) });
       } finally {
@@ -177,6 +180,7 @@ export class WhispernetPeer extends EventEmitter<WhispernetPeerEvents> {
     this.filling ??= (async () => {
       try {
         const now = this.clock.now();
+        for (const [key, until] of this.refusedUntil) if (until <= now) this.refusedUntil.delete(key);
         const free = [...this.candidates.values()].filter((c) => {
           const key = whisperKey(c);
           return !this.links.has(key) && !this.dialing.has(key) && (this.refusedUntil.get(key) ?? 0) <= now;
