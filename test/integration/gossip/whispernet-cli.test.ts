@@ -9,12 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../../src/common/net.js';
 import { WirelabProcess, runWirelab } from '../../helpers/process.js';
-import { PythonProcess, quickPeerArgs } from './whispernet-helpers.js';
+import { PythonProcess, noPython, quickPeerArgs } from './whispernet-helpers.js';
 import { untilTrue } from './helpers.js';
 
 const PYTHON_LOG_LINE = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}:/;
 
-test('CLI: seeds and a peer in WhisperNet mode with an original-protocol peer, and the original files', async (t) => {
+test('CLI: seeds and a peer in WhisperNet mode with an original-protocol peer, and the original files', { skip: noPython }, async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'wirelab-whispernet-cli-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const config = join(dir, 'config.txt');

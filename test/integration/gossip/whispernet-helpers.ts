@@ -2,12 +2,15 @@
  * The Python test doubles of the original WhisperNet seed and peer (test/fixtures/whispernet/) as child
  * processes whose JSON lines become events, and a config file for them.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
 
 const fixtures = fileURLToPath(new URL('../../fixtures/whispernet/', import.meta.url));
+
+/** Why the tests that need Python skip, or false when python3 runs (scripts/setup.sh installs it). */
+export const noPython: string | false = spawnSync('python3', ['--version']).status === 0 ? false : 'python3 not found (scripts/setup.sh installs it)';
 
 export type PyEvent = Record<string, unknown> & { event: string };
 

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WhispernetPeer, WhispernetSeed, encodeRecord, type WhispernetPeerOptions } from '../../../src/gossip/whispernet/index.js';
 import type { GossipSeen } from '../../../src/gossip/index.js';
-import { PythonProcess, quickPeerArgs } from './whispernet-helpers.js';
+import { PythonProcess, noPython, quickPeerArgs } from './whispernet-helpers.js';
 import { untilTrue } from './helpers.js';
 
 async function tempDir(t: TestContext): Promise<string> {
@@ -48,7 +48,7 @@ function pythonTexts(p: PythonProcess): Set<string> {
   return new Set(p.events.filter((e) => e.event === 'gossip' || e.event === 'sent').map((e) => e.text as string));
 }
 
-test('original-protocol peers (Python) register with a wirelab seed, gossip, and their dead are confirmed and removed', async (t) => {
+test('original-protocol peers (Python) register with a wirelab seed, gossip, and their dead are confirmed and removed', { skip: noPython }, async (t) => {
   const seed = await ourSeed(t);
   const dir = await tempDir(t);
   const config = join(dir, 'config.txt');
@@ -85,7 +85,7 @@ test('original-protocol peers (Python) register with a wirelab seed, gossip, and
   assert.equal(seed.stats().malformed, 0);
 });
 
-test('wirelab peers join a network of an original-protocol seed (Python), gossip, and report the dead to it', async (t) => {
+test('wirelab peers join a network of an original-protocol seed (Python), gossip, and report the dead to it', { skip: noPython }, async (t) => {
   const { proc: pySeed, port } = await pythonSeed(t);
   const seeds = [{ host: '127.0.0.1', port }];
   const ours: { peer: WhispernetPeer; seen: GossipSeen[] }[] = [];
@@ -104,7 +104,7 @@ test('wirelab peers join a network of an original-protocol seed (Python), gossip
   assert.ok(keys.slice(1).includes(removed.reporter as string));
 });
 
-test('mixed: original-protocol and wirelab peers on an original seed and a wirelab seed; every message reaches every peer', async (t) => {
+test('mixed: original-protocol and wirelab peers on an original seed and a wirelab seed; every message reaches every peer', { skip: noPython }, async (t) => {
   const { proc: pySeed, port: pyPort } = await pythonSeed(t);
   const seed = await ourSeed(t);
   const dir = await tempDir(t);
