@@ -42,6 +42,8 @@ export default tseslint.config(
       'src/capture/decode/**/*.ts',
       'src/analysis/**/*.ts',
       'src/gossip/protocol.ts',
+      'src/gossip/whispernet/codec.ts',
+      'src/gossip/whispernet/splitter.ts',
       'src/chat/framing.ts',
       'src/chat/protocol.ts',
       'src/firewall/rules.ts',

@@ -23,6 +23,7 @@ import {
   type Endpoint,
   type PeerOptions,
 } from '../gossip/index.js';
+import { rejectWirelabOnlyFlags, runWhispernetPeer, runWhispernetSeeds } from './gossip-whispernet.js';
 import { Output, addOutputOptions, commandLogger, positiveInt, portOption, untilStopped, type OutputOptions } from './shared.js';
 
 interface CommonOptions extends OutputOptions {
@@ -42,6 +43,11 @@ interface PeerFlags extends CommonOptions {
   dissemination: 'tree' | 'announce' | 'flood';
   degreeLog?: string;
 }
+
+/** `--protocol whispernet`: the original WhisperNet's bare text (docs/whispernet.md). */
+const protocolOption = (): Option =>
+  new Option('--protocol <name>', "wire protocol: wirelab, or whispernet (the original's bare text)").choices(['wirelab', 'whispernet']).default('wirelab');
+type Protocol = { protocol: 'wirelab' | 'whispernet' };
 
 function addCommon(command: Command): Command {
   return addOutputOptions(command)
@@ -211,17 +217,28 @@ export function register(program: Command): void {
     .addOption(portOption('--port <port>', 'TCP port (0: any free port)', 0))
     .option('--host <ip>', 'IPv4 address to listen on', '127.0.0.1')
     .option('--confirm-timeout <ms>', 'how long the probe of a reported peer waits for its reply', positiveInt('--confirm-timeout'))
-    .action((flags: CommonOptions & { port: number; host: string; confirmTimeout?: number }) => runSeeds([{ host: flags.host, port: flags.port }], flags));
+    .addOption(protocolOption())
+    .action((flags: CommonOptions & Protocol & { port: number; host: string; confirmTimeout?: number }) =>
+      flags.protocol === 'whispernet' ? runWhispernetSeeds([{ host: flags.host, port: flags.port }], flags) : runSeeds([{ host: flags.host, port: flags.port }], flags),
+    );
 
   addCommon(gossip.command('seeds').description('run every seed listed in a config file (like the seed project\'s runner.py)'))
     .requiredOption('--config <file>', 'seed list: one IP:PORT per line')
     .option('--confirm-timeout <ms>', 'how long the probe of a reported peer waits for its reply', positiveInt('--confirm-timeout'))
-    .action(async (flags: CommonOptions & { config: string; confirmTimeout?: number }) => runSeeds(await readSeedConfig(flags.config), flags));
+    .addOption(protocolOption())
+    .action(async (flags: CommonOptions & Protocol & { config: string; confirmTimeout?: number }) =>
+      flags.protocol === 'whispernet' ? runWhispernetSeeds(flags.config, flags) : runSeeds(await readSeedConfig(flags.config), flags),
+    );
 
   addPeerFlags(gossip.command('peer').description('run one peer: join through the seeds, gossip, check neighbours'))
     .addOption(portOption('--port <port>', 'TCP port (0: any free port)', 0))
     .addOption(new Option('--stall-on-sigusr2 <ms>', 'test hook: block the event loop this long on SIGUSR2').argParser(positiveInt('--stall-on-sigusr2')).hideHelp())
-    .action((flags: PeerFlags & { port: number; stallOnSigusr2?: number }) => runPeer(flags));
+    .addOption(protocolOption())
+    .action((flags: PeerFlags & Protocol & { port: number; stallOnSigusr2?: number }, command: Command) => {
+      if (flags.protocol !== 'whispernet') return runPeer(flags);
+      rejectWirelabOnlyFlags(command, ['policy', 'dissemination', 'stallOnSigusr2']);
+      return runWhispernetPeer(flags);
+    });
 
   addPeerFlags(gossip.command('swarm').description('start N peers in this process (like PeerRunner.py) and print the settled network'))
     .requiredOption('--peers <n>', 'how many peers', positiveInt('--peers'))
