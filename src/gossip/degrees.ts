@@ -144,7 +144,7 @@ function axis(x0: number, xMin: number, xMax: number, yMin: number, yMax: number
 function ticks(a: Axis, x0: number, xs: [number, string][], ys: [number, string][]): string {
   const bottom = H - M.bottom;
   const xt = xs.map(([v, label]) => `<text class="x-tick" x="${a.toX(v).toFixed(2)}" y="${bottom + 14}" text-anchor="middle" font-size="10">${label}</text>`);
-  const yt = ys.map(([v, label]) => `<text class="y-tick" x="${x0 + M.left - 4}" y="${(a.toY(v) + 3).toFixed(2)}" text-anchor="end" font-size="10">${label}</text>`);
+  const yt = ys.map(([v, label]) => `<text class="y-tick" x="${x0 + M.left - 4}" y="${a.toY(v).toFixed(2)}" text-anchor="end" dominant-baseline="middle" font-size="10">${label}</text>`);
   return xt.join('') + yt.join('');
 }
 

@@ -8,7 +8,7 @@ const namespaces = (): string[] => execFileSync('ip', ['netns', 'list'], { encod
 
 /** Runs the demo, checks what it showed, and returns the namespaces it said it made. */
 async function checkDemo(args: string[], mode: 'namespaces' | 'loopback'): Promise<string[]> {
-  const result = await runWirelab(['demo', '--duration', '5s', '--interval', '300', '--json', ...args], { timeoutMs: 60_000 });
+  const result = await runWirelab(['demo', '--duration', '5s', '--interval', '300ms', '--json', ...args], { timeoutMs: 60_000 });
   assert.equal(result.code, 0, result.stderr);
   const ready = result.events.find((e) => e.event === 'ready');
   assert.equal(ready?.mode, mode);
