@@ -150,11 +150,11 @@ export function addOutputOptions(command: Command): Command {
 
 /**
  * An `Examples:` section at the end of the command's --help (docs/cli.md: every command has one).
- * Each example is `[command line, what it does]`; the command line starts after `wirelab `.
+ * Each example is `[command line, what it does]`; the command line starts after `wirelab `. Printed
+ * as the command line, then what it does on the next line, indented.
  */
 export function addExamples(command: Command, examples: [commandLine: string, what: string][]): Command {
-  const width = Math.max(...examples.map(([line]) => line.length)) + 'wirelab '.length;
-  const text = examples.map(([line, what]) => `  ${`wirelab ${line}`.padEnd(width)}  # ${what}`).join('\n');
+  const text = examples.map(([line, what]) => `  wirelab ${line}\n      ${what}`).join('\n');
   return command.addHelpText('after', `\nExamples:\n${text}`);
 }
 
