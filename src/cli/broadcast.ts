@@ -77,7 +77,7 @@ function printMasterEvents(out: Output, master: BroadcastMaster): { sendStarted(
 }
 
 async function runMaster(flags: MasterFlags): Promise<void> {
-  const logger = commandLogger(flags, 'master');
+  const logger = commandLogger(flags, 'master', true);
   const out = new Output(flags);
   const key = flags.key ? await loadPrivateKey(flags.key) : undefined;
   const master = new BroadcastMaster(
@@ -115,7 +115,7 @@ function describeMessage(m: ReceivedMessage): string {
 }
 
 async function runNode(flags: NodeFlags): Promise<void> {
-  const logger = commandLogger(flags, 'node');
+  const logger = commandLogger(flags, 'node', true);
   const out = new Output(flags);
   const trust = flags.trust ? await loadPublicKey(flags.trust) : undefined;
   const node = new BroadcastNode(

@@ -131,10 +131,12 @@ export class Output {
 
 /**
  * The logger for a command: on stderr only warnings and errors as plain lines by default, info logs
- * with -v, errors only with -q; every log as JSON lines in --log FILE.
+ * with -v, errors only with -q; every log as JSON lines in --log FILE. `warningsAreEvents`: the
+ * component's warnings (a rejected datagram...) are printed as events on stdout already, so stderr
+ * shows them only with -v, lest each be printed twice.
  */
-export function commandLogger(options: OutputOptions, name: string): Logger {
-  const level = options.quiet ? 'error' : options.verbose ? 'info' : 'warn';
+export function commandLogger(options: OutputOptions, name: string, warningsAreEvents = false): Logger {
+  const level = options.verbose ? 'info' : options.quiet || warningsAreEvents ? 'error' : 'warn';
   return createLogger({ name, file: options.log, level });
 }
 

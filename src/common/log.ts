@@ -35,15 +35,19 @@ const OWN_FIELDS = new Set(['level', 'time', 'msg', 'name', 'pid', 'hostname']);
 
 /**
  * One pino JSON record as one plain line: `wirelab: warning: msg (key=value ...)`; errors have no
- * level word (`wirelab: msg`), as a command's own error line. Control characters are escaped.
+ * level word (`wirelab: msg`), as a command's own error line. Fields whose value the message already
+ * shows are left out. Control characters are escaped.
  */
 export function plainLogLine(record: Record<string, unknown>): string {
   const level = typeof record.level === 'number' ? record.level : 30;
   const word = level >= 50 ? '' : `${LEVEL_NAMES[level] ?? 'log'}: `;
+  const msg = typeof record.msg === 'string' ? record.msg : '';
+  // fields the message already says are left out, so that the line stays one short line
   const fields = Object.entries(record)
     .filter(([key]) => !OWN_FIELDS.has(key))
-    .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`);
-  const msg = typeof record.msg === 'string' ? record.msg : '';
+    .map(([key, value]) => [key, typeof value === 'string' ? value : JSON.stringify(value)] as const)
+    .filter(([key, value]) => typeof record[key] !== 'string' || !msg.includes(value))
+    .map(([key, value]) => `${key}=${value}`);
   const text = fields.length > 0 ? `${msg} (${fields.join(' ')})` : msg;
   return `wirelab: ${word}${escapeControl(text)}\n`;
 }

@@ -9,7 +9,7 @@ function captureStderr(fn: () => number): { code: number; text: string } {
   process.stderr.write = ((chunk: string) => {
     text += chunk;
     return true;
-  }) as typeof process.stderr.write;
+  });
   try {
     return { code: fn(), text };
   } finally {
