@@ -54,7 +54,7 @@ export interface DemoReport {
  * master's `sent` of that message, a `report` never before the receipts of the nodes it names.
  */
 export interface DemoEvents {
-  /** what the demo built: mode, hosts and addresses */
+  /** what the demo built: mode, hosts and addresses, namespaces and child process ids */
   ready: [{ mode: 'namespaces' | 'loopback'; hosts: { name: string; address: string }[]; target: string; namespaces: string[]; pids: number[] }];
   sent: [DemoSent];
   received: [DemoReceived];
@@ -103,6 +103,8 @@ export class Demo extends EventEmitter<DemoEvents> {
     this.lab = lab;
     await Promise.all(DEMO_NODES.map((name) => this.startNode(name, ['--name', name], { lab, host: name })));
     const target = `${lab.host('master').broadcast}:12345`;
+    // the master's first event comes through its pipe, so 'ready' (emitted now) still comes first
+    this.startMaster([], { lab, host: 'master' });
     this.emit('ready', {
       mode: 'namespaces',
       hosts: lab.hosts.map((h) => ({ name: h.name, address: h.address })),
@@ -110,12 +112,12 @@ export class Demo extends EventEmitter<DemoEvents> {
       namespaces: [lab.switchNetns, ...lab.hosts.map((h) => h.netns)],
       pids: this.pids(),
     });
-    this.startMaster([], { lab, host: 'master' });
   }
 
   private async startOnLoopback(): Promise<void> {
     const port = String(await freePort('udp'));
     await Promise.all(DEMO_NODES.map((name) => this.startNode(name, ['--name', name, '--port', port])));
+    this.startMaster(['--to', LOOPBACK_BROADCAST, '--port', port]);
     this.emit('ready', {
       mode: 'loopback',
       hosts: ['master', ...DEMO_NODES].map((name) => ({ name, address: '127.0.0.1' })),
@@ -123,7 +125,6 @@ export class Demo extends EventEmitter<DemoEvents> {
       namespaces: [],
       pids: this.pids(),
     });
-    this.startMaster(['--to', LOOPBACK_BROADCAST, '--port', port]);
   }
 
   /** Process ids of the children started so far. */
