@@ -35,7 +35,7 @@ export interface EventLineOptions {
  * write() per burst instead of one per line. When stdout asks to wait (write() returns false), lines
  * are held until 'drain', up to MAX_HELD_CHARS; beyond that new lines are dropped and counted, so a
  * stalled reader cannot make the process grow without bound. When the reader goes away (EPIPE, as
- * with `| head`), output stops quietly.
+ * with `| head`, or EIO from a terminal that hung up), output stops quietly.
  */
 export class Output {
   readonly json: boolean;
@@ -57,8 +57,9 @@ export class Output {
     this.json = options.json === true;
     this.utc = options.utc === true;
     this.colour = colours(!this.json && colourWanted(stream));
+    // EPIPE: the reader went away (`| head`); EIO: the terminal hung up (then SIGHUP stops us cleanly)
     stream.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code !== 'EPIPE') throw err;
+      if (err.code !== 'EPIPE' && err.code !== 'EIO') throw err;
       this.close();
     });
     stream.once('close', () => this.close());

@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { pino, destination, multistream, type Level, type Logger, type DestinationStream, type StreamEntry } from 'pino';
 import type { PrettyOptions, PrettyStream } from 'pino-pretty';
 import { WirelabError } from './errors.js';
-import { escapeControl } from './format.js';
+import { colourWanted, escapeControl } from './format.js';
 
 export type { Logger } from 'pino';
 
@@ -87,7 +87,7 @@ export function createLogger(options: LogOptions = {}): Logger {
   const quiet = LEVEL_VALUES[level] >= LEVEL_VALUES.warn;
   const usePretty = options.pretty ?? (!quiet && options.stderr === undefined && process.stderr.isTTY === true);
   const stderr: DestinationStream = usePretty
-    ? loadPretty()({ destination: 2, colorize: process.stderr.isTTY === true, sync: true, ignore: 'pid,hostname' })
+    ? loadPretty()({ destination: 2, colorize: colourWanted(process.stderr), sync: true, ignore: 'pid,hostname', translateTime: 'SYS:HH:MM:ss.l' })
     : plainStream(options.stderr ?? process.stderr);
   const streams: StreamEntry[] = [{ stream: stderr, level }];
   let least = level;

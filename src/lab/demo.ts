@@ -87,7 +87,13 @@ export class Demo extends EventEmitter<DemoEvents> {
     return Lab.unavailableReason();
   }
 
+  /** Last resort if this process ends without close() (a crash): no child may outlive the demo. */
+  private readonly killChildren = (): void => {
+    for (const c of this.children) if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGKILL');
+  };
+
   async start(): Promise<void> {
+    process.on('exit', this.killChildren);
     const useNamespaces = this.options.namespaces ?? Lab.unavailableReason() === undefined;
     try {
       if (useNamespaces) await this.startInNamespaces();
@@ -175,6 +181,7 @@ export class Demo extends EventEmitter<DemoEvents> {
     this.closing = true;
     await Promise.all(this.children.map((c) => c.stop()));
     this.order.flush();
+    process.removeListener('exit', this.killChildren);
     await this.lab?.destroy();
     this.lab = undefined;
   }
