@@ -46,7 +46,7 @@ interface PeerFlags extends CommonOptions {
 }
 
 function addCommon(command: Command): Command {
-  return addOutputOptions(command)
+  return command
     .addOption(durationOption('--duration <duration>', 'stop after this long (default: run until stopped)'))
     .option('--event-log <file>', "append events to FILE as 'timestamp:event' lines (the seed's outputfile.log)");
 }
@@ -234,8 +234,8 @@ export function register(program: Command): void {
   const seed = addCommon(gossip.command('seed').description('run one seed: registers peers, answers peer lists, removes confirmed dead peers'))
     .addOption(portOption('--port <port>', 'TCP port (0: any free port)', 0))
     .option('--host <ip>', 'IPv4 address to listen on', '127.0.0.1')
-    .addOption(durationOption('--confirm-timeout <duration>', 'how long the probe of a reported peer waits for its reply (default: 3 liveness intervals, 39s)'))
-    .action((flags: CommonOptions & { port: number; host: string; confirmTimeout?: number }) => runSeeds([{ host: flags.host, port: flags.port }], flags));
+    .addOption(durationOption('--confirm-timeout <duration>', 'how long the probe of a reported peer waits for its reply (default: 3 liveness intervals, 39s)'));
+  addOutputOptions(seed).action((flags: CommonOptions & { port: number; host: string; confirmTimeout?: number }) => runSeeds([{ host: flags.host, port: flags.port }], flags));
   addExamples(seed, [
     ['gossip seed --port 7000', 'one seed on 127.0.0.1:7000'],
     ['gossip seed --host 0.0.0.0 --port 7000 --event-log outputfile.log', 'reachable from other hosts, events appended to a file'],
@@ -243,8 +243,8 @@ export function register(program: Command): void {
 
   const seeds = addCommon(gossip.command('seeds').description("run every seed listed in a config file (like the seed project's runner.py)"))
     .requiredOption('--config <file>', 'seed list: one IP:PORT per line')
-    .addOption(durationOption('--confirm-timeout <duration>', 'how long the probe of a reported peer waits for its reply (default: 3 liveness intervals, 39s)'))
-    .action(async (flags: CommonOptions & { config: string; confirmTimeout?: number }) => runSeeds(await readSeedConfig(flags.config), flags));
+    .addOption(durationOption('--confirm-timeout <duration>', 'how long the probe of a reported peer waits for its reply (default: 3 liveness intervals, 39s)'));
+  addOutputOptions(seeds).action(async (flags: CommonOptions & { config: string; confirmTimeout?: number }) => runSeeds(await readSeedConfig(flags.config), flags));
   addExamples(seeds, [
     ['gossip seeds --config seeds.txt', 'a seed for each IP:PORT line of seeds.txt'],
     ['gossip seeds --config seeds.txt --duration 10m --json', 'for ten minutes, events as NDJSON'],
@@ -252,8 +252,8 @@ export function register(program: Command): void {
 
   const peer = addPeerFlags(gossip.command('peer').description('run one peer: join through the seeds, gossip, check neighbours'))
     .addOption(portOption('--port <port>', 'TCP port (0: any free port)', 0))
-    .addOption(new Option('--stall-on-sigusr2 <ms>', 'test hook: block the event loop this long on SIGUSR2').argParser(positiveInt('--stall-on-sigusr2')).hideHelp())
-    .action((flags: PeerFlags & { port: number; stallOnSigusr2?: number }) => runPeer(flags));
+    .addOption(new Option('--stall-on-sigusr2 <ms>', 'test hook: block the event loop this long on SIGUSR2').argParser(positiveInt('--stall-on-sigusr2')).hideHelp());
+  addOutputOptions(peer).action((flags: PeerFlags & { port: number; stallOnSigusr2?: number }) => runPeer(flags));
   addExamples(peer, [
     ['gossip peer --config seeds.txt', 'join through a quorum of the seeds and gossip ten messages'],
     ['gossip peer --config seeds.txt --gossip-interval 1s --liveness-interval 5s', 'faster gossip and liveness checks'],
@@ -261,8 +261,8 @@ export function register(program: Command): void {
 
   const swarm = addPeerFlags(gossip.command('swarm').description('start N peers in this process (like PeerRunner.py) and print the settled network'))
     .requiredOption('--peers <n>', 'how many peers', positiveInt('--peers'))
-    .addOption(durationOption('--settle-timeout <duration>', 'longest wait for the overlay to settle', 120_000))
-    .action((flags: PeerFlags & { peers: number; settleTimeout: number }) => runSwarm(flags));
+    .addOption(durationOption('--settle-timeout <duration>', 'longest wait for the overlay to settle', 120_000));
+  addOutputOptions(swarm).action((flags: PeerFlags & { peers: number; settleTimeout: number }) => runSwarm(flags));
   addExamples(swarm, [
     ['gossip swarm --peers 50 --config seeds.txt', 'fifty peers; prints the settled overlay'],
     ['gossip swarm --peers 200 --config seeds.txt --policy preferential --degree-log degrees.log', 'preferential attachment, degrees logged for the plot'],
