@@ -273,7 +273,7 @@ async function startStalled(count: number, config: string): Promise<{ proc: Wire
     const batch = Array.from({ length: Math.min(20, count - i) }, () =>
       WirelabProcess.start(
         ['gossip', 'peer', '--config', config, '--json', '--liveness-interval', `${LIVENESS_MS}ms`, '--misses', String(MISSES),
-          '--gossip-interval', '10m', '--stall-on-sigusr2', '2000'],
+          '--gossip-interval', '10m', '--stall-on-sigusr2', '2s'],
         { keep: false },
       ),
     );

@@ -252,7 +252,7 @@ export function register(program: Command): void {
 
   const peer = addPeerFlags(gossip.command('peer').description('run one peer: join through the seeds, gossip, check neighbours'))
     .addOption(portOption('--port <port>', 'TCP port (0: any free port)', 0))
-    .addOption(new Option('--stall-on-sigusr2 <ms>', 'test hook: block the event loop this long on SIGUSR2').argParser(positiveInt('--stall-on-sigusr2')).hideHelp());
+    .addOption(durationOption('--stall-on-sigusr2 <duration>', 'test hook: block the event loop this long on SIGUSR2').hideHelp());
   addOutputOptions(peer).action((flags: PeerFlags & { port: number; stallOnSigusr2?: number }) => runPeer(flags));
   addExamples(peer, [
     ['gossip peer --config seeds.txt', 'join through a quorum of the seeds and gossip ten messages'],

@@ -62,7 +62,7 @@ test('a peer killed with SIGKILL is reported, confirmed and removed from every s
 
 test('a peer whose event loop stalls for less than the bound is not removed', async (t) => {
   const stallMs = Math.round(BOUND * 0.55);
-  const net = await startNetwork(t, 4, ['--stall-on-sigusr2', String(stallMs)]);
+  const net = await startNetwork(t, 4, ['--stall-on-sigusr2', `${stallMs}ms`]);
   const slow = net.keys[1]!;
   const removals: string[] = [];
   for (const s of net.seeds) s.on('removed', (r) => removals.push(r.peer));
