@@ -29,6 +29,17 @@ export interface EventLineOptions {
 }
 
 /**
+ * An event's time in epoch seconds: the number given, null for "unknown", a decimal string (such as
+ * a capture's `1367525833.491822000`) as its number, anything else (undefined) as now.
+ */
+function eventTime(given: unknown): number | null {
+  if (typeof given === 'number' && Number.isFinite(given)) return given;
+  if (given === null) return null;
+  if (typeof given === 'string' && /^\d+(\.\d+)?$/.test(given)) return Number(given);
+  return epochSeconds();
+}
+
+/**
  * Writes the command's own output: NDJSON events with --json, timestamped human lines otherwise.
  * Every event carries a time: `fields.time` when the caller gives one (seconds since the epoch, or
  * null for "unknown"), else now. Lines are gathered and written once per turn of the event loop: one
@@ -82,8 +93,7 @@ export class Output {
    * after the event's time. A human text of several lines keeps them aligned under the first.
    */
   event(event: string, fields: Record<string, unknown>, human?: string, options: EventLineOptions = {}): void {
-    const given = fields.time;
-    const time = typeof given === 'number' || given === null ? given : epochSeconds();
+    const time = eventTime(fields.time);
     if (this.json) {
       this.write(JSON.stringify({ event, ...fields, time }));
       return;

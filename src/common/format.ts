@@ -11,21 +11,19 @@ const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
 
 /**
  * `HH:MM:SS.mmm` (or `.uuuuuu`) for a time in seconds since the epoch, in local time (TZ honoured)
- * or in UTC. The fraction is truncated, not rounded, as tcpdump does, so a time never shows a second
- * that has not begun.
+ * or in UTC. The time is first taken to the nearest µs (a double holds today's epoch seconds to about
+ * a quarter of a µs), then the fraction is truncated, as tcpdump does, so a time never shows a
+ * millisecond that has not begun.
  */
 export function formatClock(epochSeconds: number, options: { utc?: boolean; precision?: TimePrecision } = {}): string {
-  const wholeMs = Math.floor(epochSeconds * 1000);
-  const date = new Date(wholeMs);
+  const micros = Math.round(epochSeconds * 1e6);
+  const fraction = ((micros % 1e6) + 1e6) % 1e6;
+  const date = new Date((micros - fraction) / 1000);
   const [h, m, s] = options.utc
     ? [date.getUTCHours(), date.getUTCMinutes(), date.getUTCSeconds()]
     : [date.getHours(), date.getMinutes(), date.getSeconds()];
   const clock = `${pad(h)}:${pad(m)}:${pad(s)}`;
-  if (options.precision === 'us') {
-    const micros = Math.floor((epochSeconds - Math.floor(epochSeconds)) * 1e6 + 1e-6);
-    return `${clock}.${pad(Math.min(999_999, micros), 6)}`;
-  }
-  return `${clock}.${pad(((wholeMs % 1000) + 1000) % 1000, 3)}`;
+  return options.precision === 'us' ? `${clock}.${pad(fraction, 6)}` : `${clock}.${pad(Math.floor(fraction / 1000), 3)}`;
 }
 
 /** Seconds since the epoch, with the fraction (ms resolution from Date.now()). */

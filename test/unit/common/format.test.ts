@@ -25,7 +25,10 @@ test('timestamps: UTC, local time by TZ, ms or µs, truncated like tcpdump', (t)
   assert.equal(formatClock(time, { precision: 'us' }), '06:32:03.456789');
   process.env.TZ = 'America/St_Johns'; // UTC-03:30 in December
   assert.equal(formatClock(time), '21:32:03.456');
-  assert.equal(formatClock(1.9999999, { utc: true }), '00:00:01.999', 'never rounded up into the next second');
+  assert.equal(formatClock(1.9996, { utc: true }), '00:00:01.999', 'ms truncated, never rounded up into the next second');
+  assert.equal(formatClock(1.999_9996, { utc: true, precision: 'us' }), '00:00:02.000000', 'to the nearest µs first');
+  assert.equal(formatClock(1_767_270_896.789_001, { utc: true, precision: 'us' }), '12:34:56.789001', 'today\'s epoch seconds keep their µs');
+  assert.equal(formatClock(-0.5, { utc: true }), '23:59:59.500');
 });
 
 test('counts read right: plurals and grouped thousands', () => {
