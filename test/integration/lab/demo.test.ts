@@ -92,3 +92,15 @@ test('the demo prints in causal order, each line with its time', { timeout: 60_0
   assert.ok(sentAt.size >= 3 && gotAt.size >= 12, `${sentAt.size} sent, ${gotAt.size} receipts`);
   assert.doesNotMatch(result.stdout, /p99/);
 });
+
+test('a second Ctrl-C during the shutdown exits at once with 130, and still leaves no child behind', { timeout: 60_000 }, async (t) => {
+  const demo = WirelabProcess.start(['demo', '--loopback', '--interval', '200ms', '--json']);
+  t.after(() => demo.stop('SIGKILL'));
+  const ready = await demo.waitFor((e) => e.event === 'ready', 40_000);
+  await demo.waitFor((e) => e.event === 'report', 20_000);
+  demo.child.kill('SIGINT');
+  demo.child.kill('SIGINT');
+  const exit = await demo.stop('SIGINT', 20_000);
+  assert.deepEqual(exit, { code: 130, signal: null }, demo.stderr);
+  assert.deepEqual((ready.pids as number[]).filter(alive), [], 'every child is gone');
+});
