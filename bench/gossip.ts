@@ -272,8 +272,8 @@ async function startStalled(count: number, config: string): Promise<{ proc: Wire
   for (let i = 0; i < count; i += 20) {
     const batch = Array.from({ length: Math.min(20, count - i) }, () =>
       WirelabProcess.start(
-        ['gossip', 'peer', '--config', config, '--json', '--liveness-interval', String(LIVENESS_MS), '--misses', String(MISSES),
-          '--gossip-interval', '600000', '--stall-on-sigusr2', '2000'],
+        ['gossip', 'peer', '--config', config, '--json', '--liveness-interval', `${LIVENESS_MS}ms`, '--misses', String(MISSES),
+          '--gossip-interval', '10m', '--stall-on-sigusr2', '2s'],
         { keep: false },
       ),
     );

@@ -5,15 +5,14 @@ import {
   BroadcastMaster,
   BroadcastNode,
   broadcastDefaults,
-  describeReport,
   generateKeyFiles,
   loadPrivateKey,
   loadPublicKey,
-  type DeliveryReport,
   type ReceivedMessage,
 } from '../broadcast/index.js';
 import { WirelabError } from '../common/errors.js';
-import { Output, addOutputOptions, commandLogger, nonNegativeInt, portOption, positiveInt, untilStopped, type OutputOptions } from './shared.js';
+import { describeLatencies, escapeControl, groupDigits, plural, summarizeLatencies } from '../common/format.js';
+import { Output, addExamples, addOutputOptions, commandLogger, durationOption, nonNegativeInt, portOption, positiveInt, untilStopped, type OutputOptions } from './shared.js';
 
 interface MasterFlags extends OutputOptions {
   message: string;
@@ -48,30 +47,55 @@ function ipv4Group(value: string): string {
   return value;
 }
 
-function printReport(out: Output, report: DeliveryReport): void {
-  out.event('report', { ...report }, describeReport(report) + (report.nodes.length ? ` (${report.nodes.join(', ')})` : ''));
+/**
+ * The master's events, each printed once: a sent line, one line per acknowledgement, and the report
+ * with the round-trip figures of that message (min / median / max under 20 samples).
+ * `sendStarted()` gives the time a message was handed over, which its `sent` lines carry (the event
+ * itself fires when the socket is done, which can be after a node already printed the message).
+ */
+function printMasterEvents(out: Output, master: BroadcastMaster): { sendStarted(): void } {
+  /** round trips of the messages still open, by sequence number (closed by their report) */
+  const open = new Map<number, number[]>();
+  let startedAt: number | undefined;
+  master.on('sent', (e) => {
+    if (!open.has(e.seq)) open.set(e.seq, []);
+    out.event('sent', { ...e, time: startedAt }, `-> message ${e.seq} to ${e.target} (${plural(e.bytes, 'byte')})`);
+  });
+  master.on('ack', (a) => {
+    open.get(a.seq)?.push(a.rttMs);
+    out.event('ack', { ...a }, `<- ${escapeControl(a.node)} (${a.from}) acknowledged message ${a.seq}, ${a.rttMs.toFixed(2)} ms round trip`);
+  });
+  master.on('report', (r) => {
+    const rtt = summarizeLatencies(open.get(r.seq) ?? []);
+    open.delete(r.seq);
+    const latency = describeLatencies(rtt);
+    const nodes = r.nodes.length ? ` (${r.nodes.map(escapeControl).join(', ')})` : '';
+    const human = `message ${r.seq} delivered to ${plural(r.delivered, 'node')}${nodes}${latency ? `; ${latency}` : ''}`;
+    out.event('report', { ...r, rtt }, human);
+  });
+  return { sendStarted: () => (startedAt = Date.now() / 1000) };
 }
 
 async function runMaster(flags: MasterFlags): Promise<void> {
-  const logger = commandLogger(flags, 'master');
+  const logger = commandLogger(flags, 'master', true);
   const out = new Output(flags);
   const key = flags.key ? await loadPrivateKey(flags.key) : undefined;
   const master = new BroadcastMaster(
     { port: flags.port, to: flags.to, group: flags.group, key, name: flags.name, ackWaitMs: flags.ackWait, expect: flags.expect },
     { logger },
   );
-  master.on('sent', (e) => out.event('sent', e));
-  master.on('ack', (a) => out.event('ack', { ...a }));
+  const printer = printMasterEvents(out, master);
   await master.start();
   const stop = untilStopped();
   let stopped = false;
   void stop.then(() => (stopped = true));
-  const reports: Promise<void>[] = [];
+  const reports: Promise<unknown>[] = [];
   try {
     for (let i = 0; (flags.count === 0 || i < flags.count) && !stopped; i++) {
       if (i > 0) await Promise.race([new Promise((r) => setTimeout(r, flags.interval)), stop]);
       if (stopped) break;
-      reports.push(master.send(flags.message).then((r) => printReport(out, r)));
+      printer.sendStarted();
+      reports.push(master.send(flags.message));
     }
     await Promise.race([Promise.all(reports), stop]);
   } finally {
@@ -79,67 +103,85 @@ async function runMaster(flags: MasterFlags): Promise<void> {
     await Promise.allSettled(reports);
   }
   const nodes = master.nodes();
-  out.event('roster', { nodes }, `roster: ${nodes.length} node${nodes.length === 1 ? '' : 's'} heard` + nodes.map((n) => `\n  ${n.name} ${n.endpoint} acks=${n.acks}`).join(''));
+  out.event('roster', { nodes }, `roster: ${plural(nodes.length, 'node')} heard` + nodes.map((n) => `\n  ${escapeControl(n.name)} ${n.endpoint}, ${plural(n.acks, 'ack')}`).join(''));
 }
 
 function describeMessage(m: ReceivedMessage): string {
-  const who = m.format === 'plain' ? `${m.from} (plain text)` : `${m.from} ${m.sender}#${m.seq}${m.verified ? ' (verified)' : ''}`;
-  return `[${new Date().toISOString()}] ${who}: ${m.text}`;
+  const text = escapeControl(m.text);
+  const oneWay = m.latencyUs === undefined ? '' : ` (${(m.latencyUs / 1000).toFixed(2)} ms one way, by the sender's clock)`;
+  if (m.format === 'plain') return `<- plain text from ${m.from}: ${text}`;
+  const who = `${escapeControl(m.sender ?? '?')} (${m.from})${m.verified ? ', verified' : ''}`;
+  return `<- message ${m.seq} from ${who}: ${text}${oneWay}`;
 }
 
 async function runNode(flags: NodeFlags): Promise<void> {
-  const logger = commandLogger(flags, 'node');
+  const logger = commandLogger(flags, 'node', true);
   const out = new Output(flags);
   const trust = flags.trust ? await loadPublicKey(flags.trust) : undefined;
   const node = new BroadcastNode(
     { port: flags.port, host: flags.host, group: flags.group, trust, name: flags.name, maxSkewMs: flags.maxSkew },
     { logger },
   );
-  node.on('message', (m) => out.event('message', { ...m }, out.json ? undefined : describeMessage(m)));
-  node.on('rejected', (r) => out.event('rejected', r));
-  node.on('invalid', (r) => out.event('invalid', r));
-  node.on('duplicate', (d) => out.event('duplicate', d));
+  node.on('message', (m) => out.event('message', { ...m }, describeMessage(m)));
+  node.on('rejected', (r) => out.event('rejected', r, out.colour.yellow(`rejected a datagram from ${r.from}: ${escapeControl(r.reason)}`)));
+  node.on('invalid', (r) => out.event('invalid', r, out.colour.yellow(`invalid datagram from ${r.from} (${plural(r.bytes, 'byte')}): ${escapeControl(r.reason)}`)));
+  node.on('duplicate', (d) => out.event('duplicate', d, `duplicate of message ${d.seq} from ${d.from}, ignored`));
   await node.start();
-  out.event('listening', { address: node.address, name: node.name }, `node ${node.name} listening on UDP ${node.address}`);
+  out.event('listening', { address: node.address, name: node.name }, `node ${escapeControl(node.name)} listening on UDP ${node.address}`);
   await untilStopped(flags.duration);
   await node.close();
   const stats = node.stats();
-  out.event('summary', { ...stats }, `received ${stats.messages} messages, ${stats.plain} plain, ${stats.duplicates} duplicates, ${stats.rejected} rejected, ${stats.invalid} invalid`);
+  const counts = [`${groupDigits(stats.plain)} plain`, plural(stats.duplicates, 'duplicate'), `${groupDigits(stats.rejected)} rejected`, `${groupDigits(stats.invalid)} invalid`];
+  out.event('summary', { ...stats }, `received ${plural(stats.messages, 'message')}: ${counts.join(', ')}`);
 }
 
 export function register(program: Command): void {
   const group = program.command('broadcast').description('a UDP broadcast master and its nodes (seeds 000, 001)');
+  addExamples(group, [
+    ['broadcast node --name n1', 'a node: listen on UDP 12345, print and acknowledge each message'],
+    ['broadcast master --to 127.255.255.255', 'one message to the nodes on this machine'],
+    ['broadcast keygen --out keys', 'a key pair for signed messages'],
+  ]);
 
-  addOutputOptions(
-    group
-      .command('master')
-      .description('broadcast a message to every node on the LAN and collect acknowledgements')
-      .option('--message <text>', 'the message', broadcastDefaults.DEFAULT_MESSAGE)
-      .addOption(portOption('--port <port>', 'destination UDP port', broadcastDefaults.DEFAULT_PORT))
-      .option('--to <addr>', 'send to this address (repeatable) instead of every interface broadcast address', ipv4)
-      .option('--group <addr>', 'send to this IPv4 multicast group', ipv4Group)
-      .addOption(new Option('--count <n>', 'messages to send; 0 sends until Ctrl-C').default(1).argParser(nonNegativeInt('--count')))
-      .addOption(new Option('--interval <ms>', 'ms between messages').default(broadcastDefaults.DEFAULT_INTERVAL_MS).argParser(positiveInt('--interval')))
-      .option('--key <file>', 'sign messages with this Ed25519 private key (see keygen)')
-      .option('--name <name>', 'sender name in the envelope (default: host name)')
-      .addOption(new Option('--ack-wait <ms>', 'ms to wait for acknowledgements').default(broadcastDefaults.DEFAULT_ACK_WAIT_MS).argParser(positiveInt('--ack-wait')))
-      .addOption(new Option('--expect <n>', 'report as soon as N nodes acknowledged').argParser(positiveInt('--expect'))),
-  ).action((flags: MasterFlags) => runMaster(flags));
+  const master = group
+    .command('master')
+    .description('broadcast a message to every node on the LAN and collect acknowledgements')
+    .option('--message <text>', 'the message', broadcastDefaults.DEFAULT_MESSAGE)
+    .addOption(portOption('--port <port>', 'destination UDP port', broadcastDefaults.DEFAULT_PORT))
+    .option('--to <addr>', 'send to this address (repeatable) instead of every interface broadcast address', ipv4)
+    .option('--group <addr>', 'send to this IPv4 multicast group', ipv4Group)
+    .addOption(new Option('--count <n>', 'messages to send; 0 sends until stopped').default(1).argParser(nonNegativeInt('--count')))
+    .addOption(durationOption('--interval <duration>', 'time between messages', broadcastDefaults.DEFAULT_INTERVAL_MS))
+    .option('--key <file>', 'sign messages with this Ed25519 private key (see keygen)')
+    .option('--name <name>', 'sender name in the envelope (default: host name)')
+    .addOption(durationOption('--ack-wait <duration>', 'how long to wait for acknowledgements of each message', broadcastDefaults.DEFAULT_ACK_WAIT_MS))
+    .addOption(new Option('--expect <n>', 'report as soon as N nodes acknowledged').argParser(positiveInt('--expect')));
+  addOutputOptions(master).action((flags: MasterFlags) => runMaster(flags));
+  addExamples(master, [
+    ['broadcast master', 'one message to every interface\'s broadcast address, port 12345'],
+    ['broadcast master --to 127.255.255.255 --count 5 --interval 500ms', 'five messages to the nodes on this machine'],
+    ['broadcast master --group 239.1.2.3 --count 0', 'multicast until Ctrl-C (nodes need --group too)'],
+    ['broadcast master --key keys/broadcast.key --json', 'signed messages, events as NDJSON'],
+  ]);
 
-  addOutputOptions(
-    group
-      .command('node')
-      .description('listen for broadcasts on all interfaces, log them and acknowledge')
-      .addOption(portOption('--port <port>', 'UDP port to listen on', broadcastDefaults.DEFAULT_PORT))
-      .option('--host <addr>', 'address to bind (default: all interfaces)')
-      .option('--group <addr>', 'join this IPv4 multicast group', ipv4Group)
-      .option('--trust <file>', 'accept only messages signed by this Ed25519 public key')
-      .option('--name <name>', 'name sent in acknowledgements (default: host name)')
-      .addOption(new Option('--max-skew <ms>', 'clock difference tolerated with --trust').default(broadcastDefaults.DEFAULT_MAX_SKEW_MS).argParser(positiveInt('--max-skew')))
-      .addOption(new Option('--duration <ms>', 'stop after this many ms').argParser(positiveInt('--duration'))),
-  ).action((flags: NodeFlags) => runNode(flags));
+  const node = group
+    .command('node')
+    .description('listen for broadcasts on all interfaces, print them and acknowledge')
+    .addOption(portOption('--port <port>', 'UDP port to listen on (0: any free port)', broadcastDefaults.DEFAULT_PORT))
+    .option('--host <addr>', 'address to bind (default: all interfaces)')
+    .option('--group <addr>', 'join this IPv4 multicast group', ipv4Group)
+    .option('--trust <file>', 'accept only messages signed by this Ed25519 public key')
+    .option('--name <name>', 'name sent in acknowledgements (default: host name)')
+    .addOption(durationOption('--max-skew <duration>', 'clock difference tolerated with --trust', broadcastDefaults.DEFAULT_MAX_SKEW_MS))
+    .addOption(durationOption('--duration <duration>', 'stop after this long (default: run until stopped)'));
+  addOutputOptions(node).action((flags: NodeFlags) => runNode(flags));
+  addExamples(node, [
+    ['broadcast node --name n1', 'listen on UDP 12345 on every interface'],
+    ['broadcast node --trust keys/broadcast.pub', 'accept only messages signed by the master\'s key'],
+    ['broadcast node --group 239.1.2.3 --duration 1m --json', 'a multicast node for one minute, NDJSON events'],
+  ]);
 
-  group
+  const keygen = group
     .command('keygen')
     .description('make an Ed25519 key pair: DIR/broadcast.key (for --key) and DIR/broadcast.pub (for --trust)')
     .requiredOption('--out <dir>', 'directory to write the keys to')
@@ -147,4 +189,5 @@ export function register(program: Command): void {
       const paths = await generateKeyFiles(flags.out);
       process.stdout.write(`private key: ${paths.privateKey}\npublic key:  ${paths.publicKey}\n`);
     });
+  addExamples(keygen, [['broadcast keygen --out keys', 'keys/broadcast.key for the master, keys/broadcast.pub for the nodes']]);
 }

@@ -22,9 +22,11 @@ import {
   summarizeDegrees,
   type Endpoint,
   type PeerOptions,
+  type DegreeSummary,
 } from '../gossip/index.js';
+import { escapeControl, plural } from '../common/format.js';
 import { rejectWirelabOnlyFlags, runWhispernetPeer, runWhispernetSeeds } from './gossip-whispernet.js';
-import { Output, addOutputOptions, commandLogger, positiveInt, portOption, untilStopped, type OutputOptions } from './shared.js';
+import { Output, addExamples, addOutputOptions, commandLogger, durationOption, positiveInt, portOption, untilStopped, type OutputOptions } from './shared.js';
 
 interface CommonOptions extends OutputOptions {
   duration?: number;
@@ -50,8 +52,8 @@ const protocolOption = (): Option =>
 type Protocol = { protocol: 'wirelab' | 'whispernet' };
 
 function addCommon(command: Command): Command {
-  return addOutputOptions(command)
-    .option('--duration <ms>', 'stop after this many ms (default: run until Ctrl-C)', positiveInt('--duration'))
+  return command
+    .addOption(durationOption('--duration <duration>', 'stop after this long (default: run until stopped)'))
     .option('--event-log <file>', "append events to FILE as 'timestamp:event' lines (the seed's outputfile.log)");
 }
 
@@ -61,9 +63,9 @@ function addPeerFlags(command: Command): Command {
     .option('--host <ip>', 'IPv4 address to listen on and announce', '127.0.0.1')
     .addOption(new Option('--policy <name>', 'degree policy').choices(['power-law', 'preferential']).default('power-law'))
     .option('--floor <n>', 'least capacity of a peer', positiveInt('--floor'), 2)
-    .option('--gossip-interval <ms>', 'time between own messages', positiveInt('--gossip-interval'), 5000)
+    .addOption(durationOption('--gossip-interval <duration>', 'time between own messages', 5000))
     .option('--messages <n>', 'own messages in all', positiveInt('--messages'), 10)
-    .option('--liveness-interval <ms>', 'time between liveness checks of each neighbour', positiveInt('--liveness-interval'), 13000)
+    .addOption(durationOption('--liveness-interval <duration>', 'time between liveness checks of each neighbour', 13_000))
     .option('--misses <n>', 'missed checks before a neighbour is reported dead', positiveInt('--misses'), 3)
     .addOption(new Option('--dissemination <mode>', 'tree (Plumtree), announce (IHAVE/IWANT) or flood').choices(['tree', 'announce', 'flood']).default('tree'))
     .option('--degree-log <file>', "append 'peer=>degree' on each degree change (the seed's freqtrack.log)");
@@ -92,7 +94,7 @@ function peerOptions(flags: PeerFlags, seeds: Endpoint[], port: number): PeerOpt
 /** Print a peer's events: NDJSON with --json, readable lines otherwise. */
 function reportPeer(out: Output, peer: Peer): void {
   peer.on('gossip', (g) =>
-    out.event('gossip', { peer: peer.key, origin: g.origin, text: g.text, from: g.from, at: g.at }, `${peer.key} gossip ${g.text} (from ${g.from ?? 'self'})`),
+    out.event('gossip', { peer: peer.key, origin: g.origin, text: g.text, from: g.from, at: g.at }, `${peer.key} gossip ${escapeControl(g.text)} (from ${g.from ?? 'self'})`),
   );
   peer.on('neighbour', (n) =>
     out.event('neighbour', { peer: peer.key, neighbour: n.peer, change: n.change, degree: n.degree }, `${peer.key} ${n.change} ${n.peer}, degree ${n.degree}`),
@@ -160,7 +162,7 @@ async function runPeer(flags: PeerFlags & { port: number; stallOnSigusr2?: numbe
 
 async function runSwarm(flags: PeerFlags & { peers: number; settleTimeout: number }): Promise<void> {
   const out = new Output(flags);
-  const logger = commandLogger({ ...flags, quiet: true }, 'gossip-swarm');
+  const logger = commandLogger({ ...flags, quiet: flags.quiet === true || flags.verbose !== true }, 'gossip-swarm');
   const seeds = await readSeedConfig(flags.config);
   const eventLog = flags.eventLog ? new LineLog(flags.eventLog, logFailed(logger, flags.eventLog)) : undefined;
   const degreeLog = flags.degreeLog ? new LineLog(flags.degreeLog, logFailed(logger, flags.degreeLog)) : undefined;
@@ -180,7 +182,7 @@ async function runSwarm(flags: PeerFlags & { peers: number; settleTimeout: numbe
     bar?.stop();
     swarm.startGossip();
     const state = await swarm.settled(flags.settleTimeout);
-    out.event('settled', { ...state }, `settled: ${state.peers} peers, ${state.links} links, ${state.components} component(s), degree min ${state.minDegree} avg ${state.avgDegree.toFixed(2)} max ${state.maxDegree}`);
+    out.event('settled', { ...state }, `settled: ${plural(state.peers, 'peer')}, ${plural(state.links, 'link')}, ${plural(state.components, 'component')}, degree min ${state.minDegree} avg ${state.avgDegree.toFixed(2)} max ${state.maxDegree}`);
     await untilStopped(flags.duration);
   } finally {
     bar?.stop();
@@ -190,66 +192,110 @@ async function runSwarm(flags: PeerFlags & { peers: number; settleTimeout: numbe
   }
 }
 
-async function runDegrees(flags: { log: string; out: string; json?: boolean }): Promise<void> {
+interface DegreesFlags extends OutputOptions {
+  input: string;
+  out: string;
+}
+
+/** "gamma 2.10 (R² 0.93) over k 1..12, 6 points" */
+function describeFit(summary: DegreeSummary): string {
+  const fit = summary.fit;
+  if (!fit) return 'no power-law fit (fewer than two distinct degrees above 0)';
+  return `gamma ${fit.gamma.toFixed(2)} (R² ${fit.r2.toFixed(2)}) over k ${fit.kMin}..${fit.kMax}, ${plural(fit.points, 'point')}`;
+}
+
+async function runDegrees(flags: DegreesFlags): Promise<void> {
   const out = new Output(flags);
-  let text: string;
-  try {
-    text = await readFile(flags.log, 'utf8');
-  } catch (err) {
-    throw fromSystemError(err, `read ${flags.log}`);
-  }
-  const summary = summarizeDegrees(parseDegreeLog(text).values());
-  if (summary.peers === 0) throw new WirelabError('E_FILE', `${flags.log}: no degrees logged`);
-  const svg = renderDegreesSvg(summary);
+  const logger = commandLogger(flags, 'gossip-degrees');
   const lower = flags.out.toLowerCase();
   if (!lower.endsWith('.svg') && !lower.endsWith('.png')) throw new WirelabError('E_USAGE', '--out must end in .svg or .png');
+  let text: string;
+  try {
+    text = await readFile(flags.input, 'utf8');
+  } catch (err) {
+    throw fromSystemError(err, `read ${flags.input}`);
+  }
+  const summary = summarizeDegrees(parseDegreeLog(text).values());
+  if (summary.peers === 0) throw new WirelabError('E_FILE', `${flags.input}: no degrees logged`);
+  if (summary.fit && summary.fit.decades < 1) {
+    logger.warn(`the degrees span less than a decade (${summary.fit.kMin}..${summary.fit.kMax}): a power-law fit over them says little`);
+  }
+  const svg = renderDegreesSvg(summary);
   await writeFile(flags.out, lower.endsWith('.png') ? renderPng(svg) : svg).catch((err: unknown) => {
     throw fromSystemError(err, `write ${flags.out}`);
   });
   const { histogram: _histogram, ...fields } = summary;
-  out.event('degrees', { ...fields, out: flags.out }, `${summary.peers} peers, average degree ${summary.average.toFixed(2)}, max ${summary.max}, min ${summary.min}, gamma ${summary.exponent?.toFixed(2) ?? 'n/a'} -> ${flags.out}`);
+  const human = `${plural(summary.peers, 'peer')}, degree average ${summary.average.toFixed(2)}, min ${summary.min}, max ${summary.max}; ${describeFit(summary)} -> ${flags.out}`;
+  out.event('degrees', { ...fields, out: flags.out }, human);
 }
 
 export function register(program: Command): void {
   const gossip = program.command('gossip').description('a peer-to-peer gossip network: seeds, peers, swarm, degrees');
+  addExamples(gossip, [
+    ['gossip seeds --config seeds.txt', 'every seed of the list, in one process'],
+    ['gossip swarm --peers 20 --config seeds.txt --degree-log degrees.log', 'twenty peers that join, link and gossip'],
+    ['gossip degrees --input degrees.log --out degrees.svg', 'the degree distribution and its power-law fit'],
+  ]);
 
-  addCommon(gossip.command('seed').description('run one seed: registers peers, answers peer lists, removes confirmed dead peers'))
+  const seed = addCommon(gossip.command('seed').description('run one seed: registers peers, answers peer lists, removes confirmed dead peers'))
     .addOption(portOption('--port <port>', 'TCP port (0: any free port)', 0))
     .option('--host <ip>', 'IPv4 address to listen on', '127.0.0.1')
-    .option('--confirm-timeout <ms>', 'how long the probe of a reported peer waits for its reply', positiveInt('--confirm-timeout'))
-    .addOption(protocolOption())
-    .action((flags: CommonOptions & Protocol & { port: number; host: string; confirmTimeout?: number }) =>
-      flags.protocol === 'whispernet' ? runWhispernetSeeds([{ host: flags.host, port: flags.port }], flags) : runSeeds([{ host: flags.host, port: flags.port }], flags),
-    );
+    .addOption(durationOption('--confirm-timeout <duration>', 'how long the probe of a reported peer waits for its reply (default: 3 liveness intervals, 39s)'))
+    .addOption(protocolOption());
+  addOutputOptions(seed).action((flags: CommonOptions & Protocol & { port: number; host: string; confirmTimeout?: number }) =>
+    flags.protocol === 'whispernet' ? runWhispernetSeeds([{ host: flags.host, port: flags.port }], flags) : runSeeds([{ host: flags.host, port: flags.port }], flags),
+  );
+  addExamples(seed, [
+    ['gossip seed --port 7000', 'one seed on 127.0.0.1:7000'],
+    ['gossip seed --host 0.0.0.0 --port 7000 --event-log outputfile.log', 'reachable from other hosts, events appended to a file'],
+    ['gossip seed --port 7000 --protocol whispernet', "speak the original WhisperNet's bare text (docs/whispernet.md)"],
+  ]);
 
-  addCommon(gossip.command('seeds').description('run every seed listed in a config file (like the seed project\'s runner.py)'))
+  const seeds = addCommon(gossip.command('seeds').description("run every seed listed in a config file (like the seed project's runner.py)"))
     .requiredOption('--config <file>', 'seed list: one IP:PORT per line')
-    .option('--confirm-timeout <ms>', 'how long the probe of a reported peer waits for its reply', positiveInt('--confirm-timeout'))
-    .addOption(protocolOption())
-    .action(async (flags: CommonOptions & Protocol & { config: string; confirmTimeout?: number }) =>
-      flags.protocol === 'whispernet' ? runWhispernetSeeds(flags.config, flags) : runSeeds(await readSeedConfig(flags.config), flags),
-    );
+    .addOption(durationOption('--confirm-timeout <duration>', 'how long the probe of a reported peer waits for its reply (default: 3 liveness intervals, 39s)'))
+    .addOption(protocolOption());
+  addOutputOptions(seeds).action(async (flags: CommonOptions & Protocol & { config: string; confirmTimeout?: number }) =>
+    flags.protocol === 'whispernet' ? runWhispernetSeeds(flags.config, flags) : runSeeds(await readSeedConfig(flags.config), flags),
+  );
+  addExamples(seeds, [
+    ['gossip seeds --config seeds.txt', 'a seed for each IP:PORT line of seeds.txt'],
+    ['gossip seeds --config seeds.txt --duration 10m --json', 'for ten minutes, events as NDJSON'],
+    ['gossip seeds --config config.txt --protocol whispernet', "the original's seeds, from its config.txt"],
+  ]);
 
-  addPeerFlags(gossip.command('peer').description('run one peer: join through the seeds, gossip, check neighbours'))
+  const peer = addPeerFlags(gossip.command('peer').description('run one peer: join through the seeds, gossip, check neighbours'))
     .addOption(portOption('--port <port>', 'TCP port (0: any free port)', 0))
-    .addOption(new Option('--stall-on-sigusr2 <ms>', 'test hook: block the event loop this long on SIGUSR2').argParser(positiveInt('--stall-on-sigusr2')).hideHelp())
-    .addOption(protocolOption())
-    .action((flags: PeerFlags & Protocol & { port: number; stallOnSigusr2?: number }, command: Command) => {
-      if (flags.protocol !== 'whispernet') return runPeer(flags);
-      rejectWirelabOnlyFlags(command, ['policy', 'dissemination', 'stallOnSigusr2']);
-      return runWhispernetPeer(flags);
-    });
+    .addOption(durationOption('--stall-on-sigusr2 <duration>', 'test hook: block the event loop this long on SIGUSR2').hideHelp())
+    .addOption(protocolOption());
+  addOutputOptions(peer).action((flags: PeerFlags & Protocol & { port: number; stallOnSigusr2?: number }, command: Command) => {
+    if (flags.protocol !== 'whispernet') return runPeer(flags);
+    rejectWirelabOnlyFlags(command, ['policy', 'dissemination', 'stallOnSigusr2']);
+    return runWhispernetPeer(flags);
+  });
+  addExamples(peer, [
+    ['gossip peer --config seeds.txt', 'join through a quorum of the seeds and gossip ten messages'],
+    ['gossip peer --config seeds.txt --gossip-interval 1s --liveness-interval 5s', 'faster gossip and liveness checks'],
+    ['gossip peer --config config.txt --protocol whispernet', 'join a network of the original WhisperNet seeds and peers'],
+  ]);
 
-  addPeerFlags(gossip.command('swarm').description('start N peers in this process (like PeerRunner.py) and print the settled network'))
+  const swarm = addPeerFlags(gossip.command('swarm').description('start N peers in this process (like PeerRunner.py) and print the settled network'))
     .requiredOption('--peers <n>', 'how many peers', positiveInt('--peers'))
-    .option('--settle-timeout <ms>', 'longest wait for the overlay to settle', positiveInt('--settle-timeout'), 120_000)
-    .action((flags: PeerFlags & { peers: number; settleTimeout: number }) => runSwarm(flags));
+    .addOption(durationOption('--settle-timeout <duration>', 'longest wait for the overlay to settle', 120_000));
+  addOutputOptions(swarm).action((flags: PeerFlags & { peers: number; settleTimeout: number }) => runSwarm(flags));
+  addExamples(swarm, [
+    ['gossip swarm --peers 50 --config seeds.txt', 'fifty peers; prints the settled overlay'],
+    ['gossip swarm --peers 200 --config seeds.txt --policy preferential --degree-log degrees.log', 'preferential attachment, degrees logged for the plot'],
+  ]);
 
-  gossip
+  const degrees = gossip
     .command('degrees')
     .description('plot the degree distribution from a degree log (like visualizer.py)')
-    .option('--log <file>', 'degree log', 'freqtrack.log')
-    .requiredOption('--out <file>', 'output image: FILE.svg or FILE.png')
-    .option('--json', 'print the summary as one NDJSON event')
-    .action((flags: { log: string; out: string; json?: boolean }) => runDegrees(flags));
+    .option('--input <file>', "degree log ('peer=>degree' lines, as --degree-log writes)", 'freqtrack.log')
+    .requiredOption('--out <file>', 'output image: FILE.svg or FILE.png');
+  addOutputOptions(degrees).action((flags: DegreesFlags) => runDegrees(flags));
+  addExamples(degrees, [
+    ['gossip degrees --out degrees.png', 'plot freqtrack.log to a PNG'],
+    ['gossip degrees --input degrees.log --out degrees.svg --json', 'an SVG, and the summary as one NDJSON event'],
+  ]);
 }

@@ -1,35 +1,107 @@
 /**
- * Logging: pino everywhere. Logs go to stderr (readable through pino-pretty on a TTY, JSON lines
- * otherwise) and, with `--log FILE`, to that file as JSON lines too. stdout is kept for the command's
- * own output (human lines or NDJSON events).
+ * Logging: pino everywhere, but logs are not output (docs/cli.md). By default stderr shows only
+ * warnings and errors, each as one plain line (`wirelab: warning: ...`); with `verbose`, info logs
+ * too (pretty on a terminal, plain lines otherwise); with `file`, every log goes to that file as JSON
+ * lines. stdout is kept for the command's own output (human lines or NDJSON events).
  */
-import { pino, destination, multistream, type Level, type Logger, type DestinationStream, type StreamEntry } from 'pino';
+import { statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { createRequire } from 'node:module';
+import { pino, destination, multistream, type Level, type Logger, type DestinationStream, type StreamEntry } from 'pino';
 import type { PrettyOptions, PrettyStream } from 'pino-pretty';
+import { WirelabError } from './errors.js';
+import { colourWanted, escapeControl } from './format.js';
 
 export type { Logger } from 'pino';
 
 export interface LogOptions {
+  /** least level shown on stderr: 'warn' by default, 'info' for -v, 'error' for -q */
   level?: Level;
-  /** also write JSON lines to this file */
+  /** also write JSON lines to this file (its directory must exist) */
   file?: string;
-  /** pretty-print to stderr (default: when stderr is a TTY) */
+  /** pretty-print to stderr (default: when stderr is a terminal and level is below warn) */
   pretty?: boolean;
   /** name shown on each line */
   name?: string;
+  /** where plain lines go (default: stderr); for tests */
+  stderr?: { write(text: string): unknown };
+}
+
+const LEVEL_VALUES: Record<Level, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 };
+const LEVEL_NAMES: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warning', 50: 'error', 60: 'fatal' };
+
+/** Fields pino adds itself, left out of a plain line. */
+const OWN_FIELDS = new Set(['level', 'time', 'msg', 'name', 'pid', 'hostname']);
+
+/**
+ * One pino JSON record as one plain line: `wirelab: warning: msg (key=value ...)`; errors have no
+ * level word (`wirelab: msg`), as a command's own error line. Fields whose value the message already
+ * shows are left out. Control characters are escaped.
+ */
+export function plainLogLine(record: Record<string, unknown>): string {
+  const level = typeof record.level === 'number' ? record.level : 30;
+  const word = level >= 50 ? '' : `${LEVEL_NAMES[level] ?? 'log'}: `;
+  const msg = typeof record.msg === 'string' ? record.msg : '';
+  // fields the message already says are left out, so that the line stays one short line
+  const fields = Object.entries(record)
+    .filter(([key]) => !OWN_FIELDS.has(key))
+    .map(([key, value]) => [key, typeof value === 'string' ? value : JSON.stringify(value)] as const)
+    .filter(([key, value]) => typeof record[key] !== 'string' || !msg.includes(value))
+    .map(([key, value]) => `${key}=${value}`);
+  const text = fields.length > 0 ? `${msg} (${fields.join(' ')})` : msg;
+  return `wirelab: ${word}${escapeControl(text)}\n`;
+}
+
+/** A pino destination that turns each JSON record into one plain line. */
+function plainStream(out: { write(text: string): unknown }): DestinationStream {
+  return {
+    write(chunk: string): void {
+      for (const line of chunk.split('\n')) {
+        if (line === '') continue;
+        try {
+          out.write(plainLogLine(JSON.parse(line) as Record<string, unknown>));
+        } catch {
+          out.write(`wirelab: ${escapeControl(line)}\n`);
+        }
+      }
+    },
+  };
+}
+
+/**
+ * Check a log file path before anything starts: its directory must exist (no silent mkdir) and the
+ * path must not be a directory. Throws an E_USAGE WirelabError naming the problem.
+ */
+export function checkLogPath(file: string): string {
+  const dir = dirname(resolve(file));
+  const dirStat = statSync(dir, { throwIfNoEntry: false });
+  if (dirStat === undefined) throw new WirelabError('E_USAGE', `--log ${file}: directory ${dir} does not exist`);
+  if (!dirStat.isDirectory()) throw new WirelabError('E_USAGE', `--log ${file}: ${dir} is not a directory`);
+  const fileStat = statSync(file, { throwIfNoEntry: false });
+  if (fileStat?.isDirectory()) throw new WirelabError('E_USAGE', `--log ${file}: is a directory`);
+  return file;
 }
 
 export function createLogger(options: LogOptions = {}): Logger {
-  const level = options.level ?? 'info';
-  const usePretty = options.pretty ?? process.stderr.isTTY === true;
+  const level = options.level ?? 'warn';
+  const quiet = LEVEL_VALUES[level] >= LEVEL_VALUES.warn;
+  const usePretty = options.pretty ?? (!quiet && options.stderr === undefined && process.stderr.isTTY === true);
   const stderr: DestinationStream = usePretty
-    ? loadPretty()({ destination: 2, colorize: process.stderr.isTTY === true, sync: true, ignore: 'pid,hostname' })
-    : destination({ dest: 2, sync: true });
+    ? loadPretty()({ destination: 2, colorize: colourWanted(process.stderr), sync: true, ignore: 'pid,hostname', translateTime: 'SYS:HH:MM:ss.l' })
+    : plainStream(options.stderr ?? process.stderr);
   const streams: StreamEntry[] = [{ stream: stderr, level }];
+  let least = level;
   if (options.file) {
-    streams.push({ stream: destination({ dest: options.file, mkdir: true, sync: true }), level });
+    checkLogPath(options.file);
+    const fileLevel: Level = LEVEL_VALUES[level] < LEVEL_VALUES.info ? level : 'info';
+    try {
+      streams.push({ stream: destination({ dest: options.file, mkdir: false, sync: true }), level: fileLevel });
+    } catch (err) {
+      throw new WirelabError('E_USAGE', `--log ${options.file}: ${(err as Error).message}`, { cause: err });
+    }
+    if (LEVEL_VALUES[fileLevel] < LEVEL_VALUES[least]) least = fileLevel;
   }
-  return pino({ level, name: options.name, base: undefined }, multistream(streams));
+  return pino({ level: least, name: options.name, base: undefined }, multistream(streams));
 }
 
 /** pino-pretty, loaded only when a log is pretty-printed: it costs a command's start-up about 40 ms. */

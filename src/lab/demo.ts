@@ -6,6 +6,8 @@
 import { EventEmitter } from 'node:events';
 import { freePort } from '../common/net.js';
 import { Lab } from './hosts.js';
+import type { LatencySummary } from '../common/format.js';
+import { CausalOrder } from './causal-order.js';
 import { WirelabProcess, type WirelabEvent } from './processes.js';
 
 export const DEMO_NODES = ['node1', 'node2', 'node3', 'node4'];
@@ -22,23 +24,59 @@ export interface DemoOptions {
   message?: string;
 }
 
+/** A broadcast left the master. `time`: seconds since the epoch, as the master saw it. */
+export interface DemoSent {
+  seq: number;
+  target: string;
+  time: number;
+}
+
+/** A node got a message. `latencyUs`: one way, master's send to the node's receipt (same clock). */
+export interface DemoReceived {
+  node: string;
+  seq: number;
+  text: string;
+  latencyUs: number | undefined;
+  time: number;
+}
+
+/** The master's report on one message, with its round-trip figures (ms). */
+export interface DemoReport {
+  seq: number;
+  delivered: number;
+  nodes: string[];
+  rtt: LatencySummary | undefined;
+  time: number;
+}
+
+/**
+ * The demo's events, in causal order (src/lab/causal-order.ts): a node's `received` never before the
+ * master's `sent` of that message, a `report` never before the receipts of the nodes it names.
+ */
 export interface DemoEvents {
-  /** what the demo built: mode, hosts and addresses */
-  ready: [{ mode: 'namespaces' | 'loopback'; hosts: { name: string; address: string }[]; target: string; namespaces: string[] }];
-  /** a broadcast left the master */
-  sent: [{ seq: number; target: string }];
-  /** a node got a message */
-  received: [{ node: string; seq: number; text: string; latencyUs: number | undefined }];
-  /** the master's report on one message */
-  report: [{ seq: number; delivered: number; nodes: string[]; p50Ms: number | undefined; p99Ms: number | undefined }];
+  /** what the demo built: mode, hosts and addresses, namespaces and child process ids */
+  ready: [{ mode: 'namespaces' | 'loopback'; hosts: { name: string; address: string }[]; target: string; namespaces: string[]; pids: number[] }];
+  sent: [DemoSent];
+  received: [DemoReceived];
+  report: [DemoReport];
   /** a child process died unexpectedly */
   failed: [{ label: string; reason: string }];
+}
+
+/** An event's `time` field (epoch seconds), or now when a child sent none. */
+function eventTime(e: WirelabEvent): number {
+  return typeof e.time === 'number' ? e.time : Date.now() / 1000;
 }
 
 export class Demo extends EventEmitter<DemoEvents> {
   private lab: Lab | undefined;
   private readonly children: WirelabProcess[] = [];
   private closing = false;
+  private readonly order = new CausalOrder<DemoSent, DemoReceived, DemoReport>({
+    sent: (e) => this.emit('sent', e),
+    received: (e) => this.emit('received', e),
+    report: (e) => this.emit('report', e),
+  });
 
   constructor(private readonly options: DemoOptions = {}) {
     super();
@@ -49,7 +87,13 @@ export class Demo extends EventEmitter<DemoEvents> {
     return Lab.unavailableReason();
   }
 
+  /** Last resort if this process ends without close() (a crash): no child may outlive the demo. */
+  private readonly killChildren = (): void => {
+    for (const c of this.children) if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGKILL');
+  };
+
   async start(): Promise<void> {
+    process.on('exit', this.killChildren);
     const useNamespaces = this.options.namespaces ?? Lab.unavailableReason() === undefined;
     try {
       if (useNamespaces) await this.startInNamespaces();
@@ -65,29 +109,38 @@ export class Demo extends EventEmitter<DemoEvents> {
     this.lab = lab;
     await Promise.all(DEMO_NODES.map((name) => this.startNode(name, ['--name', name], { lab, host: name })));
     const target = `${lab.host('master').broadcast}:12345`;
+    // the master's first event comes through its pipe, so 'ready' (emitted now) still comes first
+    this.startMaster([], { lab, host: 'master' });
     this.emit('ready', {
       mode: 'namespaces',
       hosts: lab.hosts.map((h) => ({ name: h.name, address: h.address })),
       target,
       namespaces: [lab.switchNetns, ...lab.hosts.map((h) => h.netns)],
+      pids: this.pids(),
     });
-    this.startMaster([], { lab, host: 'master' });
   }
 
   private async startOnLoopback(): Promise<void> {
     const port = String(await freePort('udp'));
     await Promise.all(DEMO_NODES.map((name) => this.startNode(name, ['--name', name, '--port', port])));
+    this.startMaster(['--to', LOOPBACK_BROADCAST, '--port', port]);
     this.emit('ready', {
       mode: 'loopback',
       hosts: ['master', ...DEMO_NODES].map((name) => ({ name, address: '127.0.0.1' })),
       target: `${LOOPBACK_BROADCAST}:${port}`,
       namespaces: [],
+      pids: this.pids(),
     });
-    this.startMaster(['--to', LOOPBACK_BROADCAST, '--port', port]);
+  }
+
+  /** Process ids of the children started so far. */
+  private pids(): number[] {
+    return this.children.map((c) => c.child.pid).filter((pid): pid is number => pid !== undefined);
   }
 
   private spawn(label: string, args: string[], where?: { lab: Lab; host: string }): WirelabProcess {
-    const child = WirelabProcess.start([...args, '--json', '--quiet'], { label, keep: false, ...where });
+    // detached: a terminal's Ctrl-C or hangup reaches the demo alone, which then stops its children in order
+    const child = WirelabProcess.start([...args, '--json', '--quiet'], { label, keep: false, detached: true, ...where });
     child.on('exit', ({ code, stderrTail }) => {
       if (!this.closing) this.emit('failed', { label, reason: `exited with code ${code}: ${stderrTail.trim().split('\n').at(-1) ?? ''}` });
     });
@@ -99,7 +152,7 @@ export class Demo extends EventEmitter<DemoEvents> {
     const child = this.spawn(name, ['broadcast', 'node', ...args], where);
     child.on('event', (e) => {
       if (e.event === 'message') {
-        this.emit('received', { node: name, seq: Number(e.seq), text: String(e.text), latencyUs: e.latencyUs as number | undefined });
+        this.order.received({ node: name, seq: Number(e.seq), text: String(e.text), latencyUs: e.latencyUs as number | undefined, time: eventTime(e) });
       }
     });
     await child.waitFor((e) => e.event === 'listening', START_TIMEOUT_MS);
@@ -108,16 +161,16 @@ export class Demo extends EventEmitter<DemoEvents> {
   private startMaster(args: string[], where?: { lab: Lab; host: string }): void {
     const master = this.spawn('master', [
       'broadcast', 'master', '--name', 'master', '--count', '0',
-      '--interval', String(this.options.intervalMs ?? 1000),
+      '--interval', `${this.options.intervalMs ?? 1000}ms`,
       '--message', this.options.message ?? 'Hello, Nodes!',
       '--expect', String(DEMO_NODES.length), ...args,
     ], where);
     master.on('event', (e: WirelabEvent) => {
-      if (e.event === 'sent') this.emit('sent', { seq: Number(e.seq), target: String(e.target) });
+      if (e.event === 'sent') this.order.sent({ seq: Number(e.seq), target: String(e.target), time: eventTime(e) });
       if (e.event === 'report') {
-        this.emit('report', {
+        this.order.report({
           seq: Number(e.seq), delivered: Number(e.delivered), nodes: e.nodes as string[],
-          p50Ms: e.p50Ms as number | undefined, p99Ms: e.p99Ms as number | undefined,
+          rtt: e.rtt as LatencySummary | undefined, time: eventTime(e),
         });
       }
     });
@@ -127,6 +180,8 @@ export class Demo extends EventEmitter<DemoEvents> {
   async close(): Promise<void> {
     this.closing = true;
     await Promise.all(this.children.map((c) => c.stop()));
+    this.order.flush();
+    process.removeListener('exit', this.killChildren);
     await this.lab?.destroy();
     this.lab = undefined;
   }

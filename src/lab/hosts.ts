@@ -45,12 +45,16 @@ function installSignalHandlers(): void {
   process.on('exit', () => {
     for (const lab of liveLabs) lab.destroySync();
   });
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(signal, () => {
-      for (const lab of liveLabs) lab.destroySync();
-      process.kill(process.pid, signal);
-    });
-  }
+  // A signal nobody else handles would end the process without 'exit': tear the labs down, then let
+  // the signal do what it would have done. When the command handles it (a clean stop that closes its
+  // lab after its processes), stay out of the way: the 'exit' hook above is the backstop.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (process.listenerCount(signal) > 1) return;
+    for (const lab of liveLabs) lab.destroySync();
+    process.removeListener(signal, onSignal);
+    process.kill(process.pid, signal);
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
 }
 
 async function ip(args: string[]): Promise<void> {

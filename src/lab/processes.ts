@@ -39,6 +39,8 @@ export interface StartOptions {
    * want); a long-running owner such as the demo sets false and listens to 'event' instead
    */
   keep?: boolean;
+  /** start it in its own process group, out of reach of the terminal's signals (default false) */
+  detached?: boolean;
 }
 
 interface Waiter {
@@ -85,10 +87,11 @@ export class WirelabProcess extends EventEmitter<WirelabProcessEvents> {
     const env = { ...process.env, NO_COLOR: '1', ...options.env };
     const argv = [wirelabBin, ...args];
     const stdio: ('ignore' | 'pipe')[] = ['ignore', 'pipe', 'pipe'];
+    const spawnOptions = { env, stdio, detached: options.detached === true };
     const child =
       options.lab && options.host !== undefined
-        ? options.lab.spawn(options.host, process.execPath, argv, { env, stdio })
-        : spawn(process.execPath, argv, { env, stdio });
+        ? options.lab.spawn(options.host, process.execPath, argv, spawnOptions)
+        : spawn(process.execPath, argv, spawnOptions);
     return new WirelabProcess(child, options, args);
   }
 

@@ -87,3 +87,64 @@ test('a reader that goes away (EPIPE) stops the output quietly', async () => {
   assert.ok(out.dropped > 0, 'after EPIPE further lines are dropped, not thrown');
   assert.ok(offered < 1000, `dropped because the pipe broke, not because the bound was reached (${offered} lines offered)`);
 });
+
+/** A sink that keeps what is written; `isTTY` as asked. */
+class Collect extends Writable {
+  text = '';
+  constructor(readonly isTTY = false) {
+    super({ decodeStrings: false });
+  }
+
+  override _write(chunk: string | Buffer, _encoding: BufferEncoding, callback: () => void): void {
+    this.text += String(chunk);
+    callback();
+  }
+}
+
+test('every event gets a time: now, the one given (epoch seconds, or a decimal string), or null', async () => {
+  const sink = new Collect();
+  const out = new Output({ json: true }, sink);
+  const before = Date.now() / 1000;
+  out.event('a', { x: 1 });
+  out.event('b', { time: 1_700_000_000.123456 });
+  out.event('c', { time: '1367525833.491822' });
+  out.event('d', { time: null });
+  await nextTurn();
+  const events = sink.text.trim().split('\n').map((l) => JSON.parse(l) as { event: string; time: number | null });
+  assert.deepEqual(events.map((e) => e.event), ['a', 'b', 'c', 'd']);
+  assert.ok(events[0]!.time! >= before && events[0]!.time! <= Date.now() / 1000 + 0.001);
+  assert.deepEqual(events.slice(1).map((e) => e.time), [1_700_000_000.123456, 1367525833.491822, null]);
+});
+
+test('human lines start with the time (UTC with --utc, µs when asked); continuation lines align; null time prints none', async () => {
+  const sink = new Collect();
+  const out = new Output({ utc: true }, sink);
+  const time = Date.UTC(2026, 0, 1, 12, 34, 56, 789) / 1000;
+  out.event('a', { time }, 'one');
+  out.event('b', { time }, 'two\nthree');
+  out.event('p', { time: time + 0.000001 }, 'packet', { precision: 'us' });
+  out.event('q', { time: null }, 'untimed');
+  out.event('r', {}); // no human text: nothing printed
+  await nextTurn();
+  assert.equal(sink.text, '12:34:56.789 one\n12:34:56.789 two\n             three\n12:34:56.789001 packet\nuntimed\n');
+});
+
+test('colour on a terminal only, and never with NO_COLOR', async (t) => {
+  const previous = process.env.NO_COLOR;
+  t.after(() => {
+    if (previous === undefined) delete process.env.NO_COLOR;
+    else process.env.NO_COLOR = previous;
+  });
+  delete process.env.NO_COLOR;
+  const tty = new Collect(true);
+  new Output({ utc: true }, tty).event('a', { time: 0 }, 'x');
+  const pipe = new Collect(false);
+  new Output({ utc: true }, pipe).event('a', { time: 0 }, 'x');
+  process.env.NO_COLOR = '';
+  const noColour = new Collect(true);
+  new Output({ utc: true }, noColour).event('a', { time: 0 }, 'x');
+  await nextTurn();
+  assert.equal(tty.text, '\x1b[2m00:00:00.000\x1b[0m x\n');
+  assert.equal(pipe.text, '00:00:00.000 x\n');
+  assert.equal(noColour.text, '00:00:00.000 x\n');
+});

@@ -22,8 +22,8 @@ test('CLI: seeds from a config, a swarm that settles and gossips, and the degree
   const peers = 12;
   const messages = 2;
   const swarm = await runWirelab(
-    ['gossip', 'swarm', '--peers', String(peers), '--config', config, '--json', '--duration', '1500', '--messages', String(messages),
-      '--gossip-interval', '100', '--liveness-interval', '500', '--degree-log', degreeLog, '--event-log', eventLog],
+    ['gossip', 'swarm', '--peers', String(peers), '--config', config, '--json', '--duration', '1500ms', '--messages', String(messages),
+      '--gossip-interval', '100ms', '--liveness-interval', '500ms', '--degree-log', degreeLog, '--event-log', eventLog],
     { timeoutMs: 60_000 },
   );
   assert.equal(swarm.code, 0, swarm.stderr);
@@ -39,14 +39,14 @@ test('CLI: seeds from a config, a swarm that settles and gossips, and the degree
   assert.match(await readFile(eventLog, 'utf8'), /^\d+\.\d{3}:127\.0\.0\.1:\d+ linked to 127\.0\.0\.1:\d+ \(degree 1\)$/m);
 
   const png = join(dir, 'degrees.png');
-  const plot = await runWirelab(['gossip', 'degrees', '--log', degreeLog, '--out', png, '--json']);
+  const plot = await runWirelab(['gossip', 'degrees', '--input', degreeLog, '--out', png, '--json']);
   assert.equal(plot.code, 0, plot.stderr);
   assert.equal(plot.events[0]!.peers, peers);
   assert.equal(plot.events[0]!.min, settled.minDegree);
   assert.deepEqual([...(await readFile(png)).subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'a PNG');
   const svg = join(dir, 'degrees.svg');
-  assert.equal((await runWirelab(['gossip', 'degrees', '--log', degreeLog, '--out', svg])).code, 0);
-  assert.match(await readFile(svg, 'utf8'), /<svg[\s\S]*fitted gamma/);
+  assert.equal((await runWirelab(['gossip', 'degrees', '--input', degreeLog, '--out', svg])).code, 0);
+  assert.match(await readFile(svg, 'utf8'), /<svg[\s\S]*log-log/);
 
   const bad = await runWirelab(['gossip', 'peer', '--config', join(dir, 'missing.txt')]);
   assert.equal(bad.code, 1);

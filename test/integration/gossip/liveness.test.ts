@@ -33,8 +33,8 @@ async function startNetwork(t: TestContext, count: number, extra: string[] = [])
   await Promise.all(seeds.map((s) => s.start()));
   const config = join(dir, 'seeds.txt');
   await writeFile(config, seeds.map((s) => endpointKey(s.address())).join('\n') + '\n');
-  const args = ['gossip', 'peer', '--config', config, '--json', '--liveness-interval', String(INTERVAL), '--misses', String(MISSES)];
-  for (let i = 0; i < count; i++) peers.push(WirelabProcess.start([...args, '--gossip-interval', '60000', ...extra]));
+  const args = ['gossip', 'peer', '--config', config, '--json', '--liveness-interval', `${INTERVAL}ms`, '--misses', String(MISSES)];
+  for (let i = 0; i < count; i++) peers.push(WirelabProcess.start([...args, '--gossip-interval', '60s', ...extra]));
   const joined = await Promise.all(peers.map((p) => p.waitFor((e) => e.event === 'joined', 30_000, 'joined')));
   const keys = joined.map((e) => e.peer as string);
   // Wait until every peer has a neighbour, so that someone watches each of them.
@@ -62,7 +62,7 @@ test('a peer killed with SIGKILL is reported, confirmed and removed from every s
 
 test('a peer whose event loop stalls for less than the bound is not removed', async (t) => {
   const stallMs = Math.round(BOUND * 0.55);
-  const net = await startNetwork(t, 4, ['--stall-on-sigusr2', String(stallMs)]);
+  const net = await startNetwork(t, 4, ['--stall-on-sigusr2', `${stallMs}ms`]);
   const slow = net.keys[1]!;
   const removals: string[] = [];
   for (const s of net.seeds) s.on('removed', (r) => removals.push(r.peer));

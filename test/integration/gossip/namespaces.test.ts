@@ -23,14 +23,14 @@ test('between namespace hosts: a host cut off is detected and removed; back on t
   const config = join(dir, 'seeds.txt');
   await writeFile(config, `${seedHost}:7400\n`);
   const seed = WirelabProcess.start(
-    ['gossip', 'seed', '--host', seedHost, '--port', '7400', '--confirm-timeout', String(INTERVAL * MISSES), '--json'],
+    ['gossip', 'seed', '--host', seedHost, '--port', '7400', '--confirm-timeout', `${INTERVAL * MISSES}ms`, '--json'],
     { lab, host: 's' },
   );
   procs.push(seed);
   await seed.waitFor((e) => e.event === 'listening', 30_000, 'seed listening');
   const peerArgs = (host: string): string[] => [
     'gossip', 'peer', '--host', lab.host(host).address, '--port', '7500', '--config', config, '--json',
-    '--liveness-interval', String(INTERVAL), '--misses', String(MISSES), '--gossip-interval', '60000',
+    '--liveness-interval', `${INTERVAL}ms`, '--misses', String(MISSES), '--gossip-interval', '60s',
   ];
   const peers = new Map(['a', 'b', 'c'].map((h) => [h, WirelabProcess.start(peerArgs(h), { lab, host: h })]));
   procs.push(...peers.values());
