@@ -32,8 +32,8 @@ test('CLI: seeds and a peer in WhisperNet mode with an original-protocol peer, a
   const eventLog = join(dir, 'outputfile.log');
   const degreeLog = join(dir, 'freqtrack.log');
   const peer = WirelabProcess.start([
-    'gossip', 'peer', '--protocol', 'whispernet', '--config', config, '--json', '--messages', '2', '--gossip-interval', '200',
-    '--liveness-interval', '500', '--event-log', eventLog, '--degree-log', degreeLog,
+    'gossip', 'peer', '--protocol', 'whispernet', '--config', config, '--json', '--messages', '2', '--gossip-interval', '200ms',
+    '--liveness-interval', '500ms', '--event-log', eventLog, '--degree-log', degreeLog,
   ]);
   t.after(() => peer.stop());
   const joined = await peer.waitFor((e) => e.event === 'joined', 30_000, 'joined');
@@ -55,7 +55,7 @@ test('CLI: seeds and a peer in WhisperNet mode with an original-protocol peer, a
   // the original's freqtrack.log (`localhost:PORT=>N`) is read by the degree plot
   await untilTrue(() => python.events.some((e) => e.event === 'linked'), 5_000, 'a link at the Python peer');
   assert.match(await readFile(pyFreq, 'utf8'), new RegExp(`^localhost:${pyPort}=>1$`, 'm'));
-  const plot = await runWirelab(['gossip', 'degrees', '--log', pyFreq, '--out', join(dir, 'degrees.svg'), '--json']);
+  const plot = await runWirelab(['gossip', 'degrees', '--input', pyFreq, '--out', join(dir, 'degrees.svg'), '--json']);
   assert.equal(plot.code, 0, plot.stderr);
   assert.equal(plot.events[0]!.peers, 1);
 
