@@ -13,6 +13,7 @@ import {
   type ReceivedMessage,
 } from '../broadcast/index.js';
 import { WirelabError } from '../common/errors.js';
+import { parseDuration } from './duration.js';
 import { Output, addOutputOptions, commandLogger, nonNegativeInt, portOption, positiveInt, untilStopped, type OutputOptions } from './shared.js';
 
 interface MasterFlags extends OutputOptions {
@@ -119,10 +120,10 @@ export function register(program: Command): void {
       .option('--to <addr>', 'send to this address (repeatable) instead of every interface broadcast address', ipv4)
       .option('--group <addr>', 'send to this IPv4 multicast group', ipv4Group)
       .addOption(new Option('--count <n>', 'messages to send; 0 sends until Ctrl-C').default(1).argParser(nonNegativeInt('--count')))
-      .addOption(new Option('--interval <ms>', 'ms between messages').default(broadcastDefaults.DEFAULT_INTERVAL_MS).argParser(positiveInt('--interval')))
+      .addOption(new Option('--interval <duration>', 'time between messages (e.g. 500ms, 2s)').default(broadcastDefaults.DEFAULT_INTERVAL_MS, '1s').argParser(parseDuration))
       .option('--key <file>', 'sign messages with this Ed25519 private key (see keygen)')
       .option('--name <name>', 'sender name in the envelope (default: host name)')
-      .addOption(new Option('--ack-wait <ms>', 'ms to wait for acknowledgements').default(broadcastDefaults.DEFAULT_ACK_WAIT_MS).argParser(positiveInt('--ack-wait')))
+      .addOption(new Option('--ack-wait <duration>', 'time to wait for acknowledgements').default(broadcastDefaults.DEFAULT_ACK_WAIT_MS, '1s').argParser(parseDuration))
       .addOption(new Option('--expect <n>', 'report as soon as N nodes acknowledged').argParser(positiveInt('--expect'))),
   ).action((flags: MasterFlags) => runMaster(flags));
 
@@ -135,8 +136,8 @@ export function register(program: Command): void {
       .option('--group <addr>', 'join this IPv4 multicast group', ipv4Group)
       .option('--trust <file>', 'accept only messages signed by this Ed25519 public key')
       .option('--name <name>', 'name sent in acknowledgements (default: host name)')
-      .addOption(new Option('--max-skew <ms>', 'clock difference tolerated with --trust').default(broadcastDefaults.DEFAULT_MAX_SKEW_MS).argParser(positiveInt('--max-skew')))
-      .addOption(new Option('--duration <ms>', 'stop after this many ms').argParser(positiveInt('--duration'))),
+      .addOption(new Option('--max-skew <duration>', 'clock difference tolerated with --trust').default(broadcastDefaults.DEFAULT_MAX_SKEW_MS, '30s').argParser(parseDuration))
+      .addOption(new Option('--duration <duration>', 'stop after this long (e.g. 10s)').argParser(parseDuration)),
   ).action((flags: NodeFlags) => runNode(flags));
 
   group

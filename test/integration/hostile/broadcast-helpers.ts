@@ -10,7 +10,7 @@ import { WirelabProcess } from '../../helpers/process.js';
 
 export const attackerScript = fileURLToPath(new URL('../../fixtures/broadcast/attacker.py', import.meta.url));
 
-export type After = { after: (fn: () => Promise<unknown> | unknown) => void };
+export type After = { after: (fn: () => unknown) => void };
 
 export async function buildLab(t: After, hosts: string[]): Promise<Lab> {
   const lab = await Lab.create({ hosts });
@@ -61,3 +61,33 @@ export function alive(p: WirelabProcess): boolean {
 }
 
 export const skipReason = Lab.unavailableReason();
+
+/** Run the attacker's `probe` (send from an ordinary socket, count the replies for `seconds`). */
+export async function probe(lab: Lab, host: string, dst: string, payloads: Buffer[], seconds = 1): Promise<{ datagrams: number; bytes: number }> {
+  const out = await lab.exec(host, 'python3', [attackerScript, 'probe', '--dst', dst, '--seconds', String(seconds), '--hex', ...payloads.map((p) => p.toString('hex'))]);
+  return JSON.parse(out.trim().split('\n').pop()!) as { datagrams: number; bytes: number };
+}
+
+/** Start the attacker's `listen` on a lab host (a victim counting what reaches it); resolves once it listens. */
+export async function listen(lab: Lab, host: string, port: number, seconds: number): Promise<() => Promise<{ datagrams: number; bytes: number }>> {
+  const child = lab.spawn(host, 'python3', [attackerScript, 'listen', '--port', String(port), '--seconds', String(seconds)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines: string[] = [];
+  let onLine: (() => void) | undefined;
+  child.stdout!.setEncoding('utf8');
+  let buffered = '';
+  child.stdout!.on('data', (chunk: string) => {
+    buffered += chunk;
+    const parts = buffered.split('\n');
+    buffered = parts.pop()!;
+    lines.push(...parts);
+    onLine?.();
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const killer = setTimeout(() => child.kill('SIGKILL'), (seconds + 20) * 1000);
+  await Promise.race([new Promise<void>((resolve) => (onLine = () => lines.length > 0 && resolve())), exited]);
+  return async () => {
+    await exited;
+    clearTimeout(killer);
+    return JSON.parse(lines.at(-1)!) as { datagrams: number; bytes: number };
+  };
+}
