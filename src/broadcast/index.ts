@@ -8,3 +8,4 @@ export { encodeEnvelope, decodeEnvelope, verifyEnvelope, looksLikeEnvelope, ackF
 export type { Envelope, EnvelopeKind } from './envelope.js';
 export { generateKeyFiles, loadPrivateKey, loadPublicKey, PRIVATE_KEY_FILE, PUBLIC_KEY_FILE } from './keys.js';
 export * as broadcastDefaults from './constants.js';
+export { escapeControls, fitUtf8 } from './text.js';

@@ -6,6 +6,7 @@ import {
   BroadcastNode,
   broadcastDefaults,
   describeReport,
+  escapeControls,
   generateKeyFiles,
   loadPrivateKey,
   loadPublicKey,
@@ -85,7 +86,7 @@ async function runMaster(flags: MasterFlags): Promise<void> {
 
 function describeMessage(m: ReceivedMessage): string {
   const who = m.format === 'plain' ? `${m.from} (plain text)` : `${m.from} ${m.sender}#${m.seq}${m.verified ? ' (verified)' : ''}`;
-  return `[${new Date().toISOString()}] ${who}: ${m.text}`;
+  return `[${new Date().toISOString()}] ${who}: ${escapeControls(m.text)}`;
 }
 
 async function runNode(flags: NodeFlags): Promise<void> {

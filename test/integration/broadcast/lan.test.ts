@@ -30,7 +30,7 @@ test('one master, four nodes on four hosts: every node gets every message exactl
   const nodes = await startNodes(t, lab, [...NODES, 'far']);
 
   const master = await runWirelab(
-    ['broadcast', 'master', '--name', 'master', '--count', String(MESSAGES), '--interval', '20', '--expect', '4', '--ack-wait', '3000', '--json'],
+    ['broadcast', 'master', '--name', 'master', '--count', String(MESSAGES), '--interval', '20ms', '--expect', '4', '--ack-wait', '3s', '--json'],
     { lab, host: 'master', timeoutMs: 60_000 },
   );
   assert.equal(master.code, 0, master.stderr);
@@ -62,7 +62,7 @@ test('multicast: nodes that join the group get the message, a node that did not 
   t.after(() => lab.destroy());
   const members = await startNodes(t, lab, ['m1', 'm2'], ['--group', '239.18.0.1']);
   const outsider = (await startNodes(t, lab, ['outsider'])).get('outsider')!;
-  const master = await runWirelab(['broadcast', 'master', '--group', '239.18.0.1', '--count', '3', '--interval', '20', '--expect', '2', '--ack-wait', '3000', '--json'], { lab, host: 'master' });
+  const master = await runWirelab(['broadcast', 'master', '--group', '239.18.0.1', '--count', '3', '--interval', '20ms', '--expect', '2', '--ack-wait', '3s', '--json'], { lab, host: 'master' });
   assert.equal(master.code, 0, master.stderr);
   assert.deepEqual(master.events.filter((e) => e.event === 'report').map((r) => r.nodes), [['m1', 'm2'], ['m1', 'm2'], ['m1', 'm2']]);
   for (const node of members.values()) assert.deepEqual(messages(node).map((e) => e.seq), [1, 2, 3]);

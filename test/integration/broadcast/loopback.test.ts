@@ -34,7 +34,7 @@ test('two nodes on one host each get the broadcast and the master counts both ac
   const port = await freePort('udp');
   const a = await startNode(t, port, ['--name', 'alpha']);
   const b = await startNode(t, port, ['--name', 'beta']);
-  const master = await runWirelab(['broadcast', 'master', '--port', String(port), '--to', LOOPBACK_BROADCAST, '--count', '3', '--interval', '50', '--expect', '2', '--json']);
+  const master = await runWirelab(['broadcast', 'master', '--port', String(port), '--to', LOOPBACK_BROADCAST, '--count', '3', '--interval', '50ms', '--expect', '2', '--json']);
   assert.equal(master.code, 0, master.stderr);
   const reports = master.events.filter((e) => e.event === 'report');
   assert.deepEqual(reports.map((r) => [r.seq, r.delivered, r.nodes]), [1, 2, 3].map((seq) => [seq, 2, ['alpha', 'beta']]));
@@ -74,7 +74,7 @@ test("our master's datagrams are readable by a plain receiver like the seeds' no
   }));
   await ready;
   const exited = new Promise((resolve) => receiver.once('exit', resolve));
-  const master = await runWirelab(['broadcast', 'master', '--port', String(port), '--to', LOOPBACK_BROADCAST, '--message', 'Hello, plain node', '--ack-wait', '100']);
+  const master = await runWirelab(['broadcast', 'master', '--port', String(port), '--to', LOOPBACK_BROADCAST, '--message', 'Hello, plain node', '--ack-wait', '100ms']);
   assert.equal(master.code, 0, master.stderr);
   await exited;
   assert.match(output, /^WLB1 M [0-9a-f]{16} 1 \d+ \S+ 17 -\nHello, plain node/m);
@@ -98,7 +98,7 @@ test('signed messages: a trusting node accepts its master, rejects forged, unsig
   t.after(() => spy.close());
 
   const send = (extra: string[], message: string): Promise<unknown> =>
-    runWirelab(['broadcast', 'master', '--port', String(port), '--to', LOOPBACK_BROADCAST, '--message', message, '--ack-wait', '200', ...extra]);
+    runWirelab(['broadcast', 'master', '--port', String(port), '--to', LOOPBACK_BROADCAST, '--message', message, '--ack-wait', '200ms', ...extra]);
   await send(['--key', join(dir, 'good', 'broadcast.key')], 'genuine');
   await node.waitFor((e) => e.event === 'message' && e.text === 'genuine' && e.verified === true);
   await send(['--key', join(dir, 'evil', 'broadcast.key')], 'forged');
