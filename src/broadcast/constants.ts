@@ -48,3 +48,11 @@ export const WARNING_INTERVAL_MS = 10_000;
 export const WARNINGS_PER_INTERVAL = 5;
 /** sources named one by one in a summary; the rest are added up in one line */
 export const SUMMARY_SOURCES = 5;
+/** Acknowledgements a master counts per message; more are counted as excess and not listed. */
+export const MAX_ACKS_PER_MESSAGE = 4096;
+/** Receive buffer a master asks for, bytes: a burst of acknowledgements from a large LAN must not overflow it. */
+export const MASTER_RECV_BUFFER_BYTES = 4 * 1024 * 1024;
+/** The seeds' node.py reads with recvfrom(1024): longer datagrams are cut there. */
+export const ORIGINAL_READ_BYTES = 1024;
+/** What the seeds' node.py answers each datagram with, before the text it received. */
+export const ORIGINAL_REPLY_PREFIX = 'I received: ';

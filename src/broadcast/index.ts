@@ -1,6 +1,6 @@
 /** The broadcast system: a master that broadcasts UDP messages and nodes that log and acknowledge. */
 export { BroadcastMaster, describeReport } from './master.js';
-export type { MasterOptions, MasterDeps, MasterEvents, DeliveryReport, Acknowledgement } from './master.js';
+export type { MasterOptions, MasterDeps, MasterEvents, MasterStats, DeliveryReport, Acknowledgement } from './master.js';
 export { BroadcastNode } from './node.js';
 export type { NodeOptions, NodeDeps, NodeEvents, NodeStats, ReceivedMessage } from './node.js';
 export type { RosterEntry } from './roster.js';

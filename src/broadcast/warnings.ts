@@ -23,7 +23,8 @@ export interface WarningDigestOptions {
 /** One line for the log: the text and its structured fields. */
 export type WarningSink = (line: string, fields: Record<string, unknown>) => void;
 
-const plural = (n: number, noun: string): string => `${n.toLocaleString('en-US')} ${noun}${n === 1 ? '' : 's'}`;
+const plural = (n: number, noun: string): string =>
+  `${n.toLocaleString('en-US')} ${n === 1 ? noun : /[^aeiou]y$/.test(noun) ? `${noun.slice(0, -1)}ies` : `${noun}s`}`;
 
 export class WarningDigest {
   private readonly intervalMs: number;

@@ -25,6 +25,8 @@ interface MasterFlags extends OutputOptions {
   count: number;
   interval: number;
   key?: string;
+  plain?: boolean;
+  host?: string;
   name?: string;
   ackWait: number;
   expect?: number;
@@ -51,19 +53,22 @@ function ipv4Group(value: string): string {
 }
 
 function printReport(out: Output, report: DeliveryReport): void {
-  out.event('report', { ...report }, describeReport(report) + (report.nodes.length ? ` (${report.nodes.join(', ')})` : ''));
+  const names = [...report.nodes, ...report.plainNodes.map((n) => `${n} (plain)`)];
+  out.event('report', { ...report }, describeReport(report) + (names.length ? ` (${names.join(', ')})` : ''));
 }
 
 async function runMaster(flags: MasterFlags): Promise<void> {
   const logger = commandLogger(flags, 'master');
   const out = new Output(flags);
+  if (flags.plain && flags.key) throw new WirelabError('E_USAGE', '--plain sends bare text, which cannot be signed: give --key or --plain, not both');
   const key = flags.key ? await loadPrivateKey(flags.key) : undefined;
   const master = new BroadcastMaster(
-    { port: flags.port, to: flags.to, group: flags.group, key, name: flags.name, ackWaitMs: flags.ackWait, expect: flags.expect },
+    { port: flags.port, to: flags.to, group: flags.group, key, plain: flags.plain, bindAddress: flags.host, name: flags.name, ackWaitMs: flags.ackWait, expect: flags.expect },
     { logger },
   );
   master.on('sent', (e) => out.event('sent', e));
   master.on('ack', (a) => out.event('ack', { ...a }));
+  master.on('warning', (w) => out.event('warning', w)); // under --json; a person reads it in the log line
   await master.start();
   const stop = untilStopped();
   let stopped = false;
@@ -81,7 +86,7 @@ async function runMaster(flags: MasterFlags): Promise<void> {
     await Promise.allSettled(reports);
   }
   const nodes = master.nodes();
-  out.event('roster', { nodes }, `roster: ${nodes.length} node${nodes.length === 1 ? '' : 's'} heard` + nodes.map((n) => `\n  ${n.name} ${n.endpoint} acks=${n.acks}`).join(''));
+  out.event('roster', { nodes }, `roster: ${nodes.length} node${nodes.length === 1 ? '' : 's'} heard` + nodes.map((n) => `\n  ${n.name}${n.kind === 'plain' ? ' (plain)' : ` ${n.endpoint}`} acks=${n.acks}`).join(''));
 }
 
 function describeMessage(m: ReceivedMessage): string {
@@ -118,11 +123,13 @@ export function register(program: Command): void {
       .description('broadcast a message to every node on the LAN and collect acknowledgements')
       .option('--message <text>', 'the message', broadcastDefaults.DEFAULT_MESSAGE)
       .addOption(portOption('--port <port>', 'destination UDP port', broadcastDefaults.DEFAULT_PORT))
-      .option('--to <addr>', 'send to this address (repeatable) instead of every interface broadcast address', ipv4)
+      .option('--to <addr>', "send to this address (repeatable) instead of every interface broadcast address; 255.255.255.255 is where the seeds' master.py sends", ipv4)
       .option('--group <addr>', 'send to this IPv4 multicast group', ipv4Group)
+      .option('--host <addr>', "local address to send from (as master.py binds its host's address; 255.255.255.255 then leaves by that interface)")
       .addOption(new Option('--count <n>', 'messages to send; 0 sends until Ctrl-C').default(1).argParser(nonNegativeInt('--count')))
       .addOption(new Option('--interval <duration>', 'time between messages (e.g. 500ms, 2s)').default(broadcastDefaults.DEFAULT_INTERVAL_MS, '1s').argParser(parseDuration))
       .option('--key <file>', 'sign messages with this Ed25519 private key (see keygen)')
+      .option('--plain', "send the bare text without the envelope, as the seeds' master.py (cut to 1024 bytes at a character boundary)")
       .option('--name <name>', 'sender name in the envelope (default: host name)')
       .addOption(new Option('--ack-wait <duration>', 'time to wait for acknowledgements').default(broadcastDefaults.DEFAULT_ACK_WAIT_MS, '1s').argParser(parseDuration))
       .addOption(new Option('--expect <n>', 'report as soon as N nodes acknowledged').argParser(positiveInt('--expect'))),

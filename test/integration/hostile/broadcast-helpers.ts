@@ -33,6 +33,10 @@ export interface AttackOptions {
   sport?: number;
   count?: number;
   payloads?: Buffer[];
+  /** payload text with {i} for the datagram's index and \\n for a line feed */
+  template?: string;
+  /** the source port grows by this much per datagram */
+  sportStep?: number;
   /** random payloads of this many bytes (with `seed`) instead of `payloads` */
   junk?: number;
   seed?: number;
@@ -42,7 +46,9 @@ export interface AttackOptions {
 export async function attack(lab: Lab, host: string, o: AttackOptions): Promise<number> {
   const args = [attackerScript, 'send', '--dst', o.dst, '--dport', String(o.dport ?? 12345), '--sport', String(o.sport ?? 40000), '--count', String(o.count ?? 1)];
   if (o.src) args.push('--src', o.src);
-  if (o.payloads) args.push('--hex', ...o.payloads.map((p) => p.toString('hex')));
+  if (o.sportStep) args.push('--sport-step', String(o.sportStep));
+  if (o.template) args.push('--template', o.template);
+  else if (o.payloads) args.push('--hex', ...o.payloads.map((p) => p.toString('hex')));
   else args.push('--junk', String(o.junk ?? 1), '--seed', String(o.seed ?? 1));
   const out = await lab.exec(host, 'python3', args);
   return (JSON.parse(out.trim().split('\n').pop()!) as { sent: number }).sent;
