@@ -40,6 +40,7 @@ interface NodeFlags extends OutputOptions {
   name?: string;
   maxSkew: number;
   duration?: number;
+  state?: string;
 }
 
 function ipv4(value: string, previous: string[] | undefined): string[] {
@@ -61,7 +62,7 @@ async function runMaster(flags: MasterFlags): Promise<void> {
   const logger = commandLogger(flags, 'master');
   const out = new Output(flags);
   if (flags.plain && flags.key) throw new WirelabError('E_USAGE', '--plain sends bare text, which cannot be signed: give --key or --plain, not both');
-  const key = flags.key ? await loadPrivateKey(flags.key) : undefined;
+  const key = flags.key ? await loadPrivateKey(flags.key, (message) => logger.warn(message)) : undefined;
   const master = new BroadcastMaster(
     { port: flags.port, to: flags.to, group: flags.group, key, plain: flags.plain, bindAddress: flags.host, name: flags.name, ackWaitMs: flags.ackWait, expect: flags.expect },
     { logger },
@@ -99,7 +100,7 @@ async function runNode(flags: NodeFlags): Promise<void> {
   const out = new Output(flags);
   const trust = flags.trust ? await loadPublicKey(flags.trust) : undefined;
   const node = new BroadcastNode(
-    { port: flags.port, host: flags.host, group: flags.group, trust, name: flags.name, maxSkewMs: flags.maxSkew },
+    { port: flags.port, host: flags.host, group: flags.group, trust, name: flags.name, maxSkewMs: flags.maxSkew, stateDir: flags.state },
     { logger },
   );
   node.on('message', (m) => out.event('message', { ...m }, out.json ? undefined : describeMessage(m)));
@@ -142,7 +143,8 @@ export function register(program: Command): void {
       .addOption(portOption('--port <port>', 'UDP port to listen on', broadcastDefaults.DEFAULT_PORT))
       .option('--host <addr>', 'address to bind (default: all interfaces)')
       .option('--group <addr>', 'join this IPv4 multicast group', ipv4Group)
-      .option('--trust <file>', 'accept only messages signed by this Ed25519 public key')
+      .option('--trust <file>', 'accept only messages signed by this Ed25519 public key (broadcast.pub; a private key is refused)')
+      .option('--state <dir>', 'keep the replay windows in DIR, so that a restarted node still refuses messages it took before')
       .option('--name <name>', 'name sent in acknowledgements (default: host name)')
       .addOption(new Option('--max-skew <duration>', 'clock difference tolerated with --trust').default(broadcastDefaults.DEFAULT_MAX_SKEW_MS, '30s').argParser(parseDuration))
       .addOption(new Option('--duration <duration>', 'stop after this long (e.g. 10s)').argParser(parseDuration)),
