@@ -41,7 +41,10 @@ export interface DeliveryReport {
   maxMs: number | undefined;
 }
 
-/** One message waiting for acknowledgements: at most `maxAcks` nodes, one per address:port. */
+/**
+ * One message waiting for acknowledgements: at most `maxAcks` nodes, each counted once by name and
+ * address:port (nodes on one host share the port, SO_REUSEADDR, so the address alone is not a node).
+ */
 export class PendingMessage {
   readonly acks = new Map<string, Acknowledgement>();
   excess = 0;
@@ -57,15 +60,20 @@ export class PendingMessage {
     private readonly maxAcks: number = MAX_ACKS_PER_MESSAGE,
   ) {}
 
-  /** Record an acknowledgement from `from`; only the first from each address:port counts. */
+  has(node: string, from: string): boolean {
+    return this.acks.has(`${node}@${from}`);
+  }
+
+  /** Record an acknowledgement from `node` at `from`; a repeat is not counted again. */
   record(node: string, from: string, plain: boolean, nowNs: bigint): Acknowledgement | undefined {
-    if (this.acks.has(from)) return undefined;
+    const key = `${node}@${from}`;
+    if (this.acks.has(key)) return undefined;
     if (this.acks.size >= this.maxAcks) {
       this.excess++;
       return undefined;
     }
     const ack: Acknowledgement = { seq: this.seq, node, from, rttMs: Number(nowNs - this.sentAtNs) / 1e6, plain };
-    this.acks.set(from, ack);
+    this.acks.set(key, ack);
     return ack;
   }
 

@@ -269,7 +269,7 @@ export class BroadcastMaster extends EventEmitter<MasterEvents> {
   /** The seeds' node.py answers `I received: <datagram>`: the oldest waiting message it echoes. */
   private onPlainReply(datagram: Buffer, from: string): void {
     const body = originalReplyBody(datagram);
-    const pending = body && [...this.pending.values()].find((p) => !p.message.acks.has(from) && echoes(body, p.message.datagram));
+    const pending = body && [...this.pending.values()].find((p) => !p.message.has(from, from) && echoes(body, p.message.datagram));
     if (!pending) {
       this.counters.unrecognisedReplies++;
       this.unrecognisedSinceReport++;
