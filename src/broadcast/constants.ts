@@ -37,9 +37,9 @@ export const MAX_ROSTER = 4096;
 export const MAX_PENDING_MESSAGES = 1024;
 
 /** Acknowledgements a node sends one source address per second at most (token bucket rate). */
-export const ACK_RATE_PER_SOURCE = 1000;
+export const ACK_RATE_PER_SOURCE = 250;
 /** ... and at once (token bucket size). */
-export const ACK_BURST_PER_SOURCE = 1000;
+export const ACK_BURST_PER_SOURCE = 500;
 /** Source addresses a node tracks at once (rate buckets, protocol speakers); least recently heard forgotten first. */
 export const MAX_TRACKED_SOURCES = 4096;
 /** ms over which repeated warnings are counted and summarised in one line */
