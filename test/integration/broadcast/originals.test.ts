@@ -75,6 +75,13 @@ test("--plain to 255.255.255.255: node.py prints the bare text and its 'I receiv
     assert.match(line, new RegExp(`^Received message: Hello, Nodes! from \\('${lab.host('master').address.replaceAll('.', '\\.')}', \\d+\\)$`));
   }
   await fresh.waitForCount((e) => e.event === 'message' && e.format === 'plain' && e.text === 'Hello, Nodes!', 2);
+
+  // The other way round: master.py's broadcast reaches a wirelab node, which shows it as plain text.
+  const out = await lab.exec('master', 'python3', [fixture('original_master.py'), '--address', lab.host('master').address, '--message', 'from master.py']);
+  assert.equal(out, `sending a message to ${lab.host('master').address}\n`);
+  const got = await fresh.waitFor((e) => e.event === 'message' && e.text === 'from master.py');
+  assert.deepEqual([got.format, String(got.from).split(':')[0]], ['plain', lab.host('master').address]);
+  await olds[0]!.waitFor(/^Received message: from master\.py from /);
 });
 
 test('envelopes: a wirelab node acknowledges, node.py echoes the envelope, and both count; other replies are reported', { skip }, async (t) => {

@@ -12,6 +12,7 @@ import { ReplayWindow, SessionWindows } from '../../../src/broadcast/replay.js';
 import { AckGate } from '../../../src/broadcast/ack-gate.js';
 import { RateLimiter } from '../../../src/broadcast/rate-limit.js';
 import { escapeControls, fitUtf8 } from '../../../src/broadcast/text.js';
+import { mulberry32, randomBytes, randomInt } from '../../helpers/random.js';
 
 const NOW_MS = 1_800_000_000_000;
 const SESSION = 'aaaaaaaaaaaaaaaa';
@@ -112,4 +113,26 @@ test('fitUtf8 never cuts a character', () => {
   assert.equal(fitted, 'é'.repeat(511));
   assert.equal(fitUtf8('a✓', 3), 'a', 'a three-byte character that does not fit is left out whole');
   assert.equal(fitUtf8('😀', 3), '');
+});
+
+test('fuzz: classifying random and mutated datagrams never throws, open or trusting (seeded)', () => {
+  const rand = mulberry32(1313);
+  const genuine = envelope(1, { signed: true });
+  const windows = new SessionWindows(16, 64);
+  const kinds = new Set<string>();
+  for (let i = 0; i < 20_000; i++) {
+    let datagram: Buffer;
+    if (i % 3 === 0) datagram = randomBytes(rand, randomInt(rand, 0, 300));
+    else {
+      datagram = Buffer.from(genuine);
+      for (let k = randomInt(rand, 1, 4); k > 0; k--) datagram[randomInt(rand, 0, datagram.length - 1)] = randomInt(rand, 0, 255);
+      if (i % 7 === 0) datagram = datagram.subarray(0, randomInt(rand, 0, datagram.length));
+    }
+    const ctx: ClassifyContext = {
+      nowMs: NOW_MS, trust: i % 2 === 0 ? keys.publicKey : undefined, maxSkewMs: 30_000, maxDatagram: 8192, windows,
+      source: `198.18.0.${i % 5}`, notBeforeUs: NOW_MS * 1000 - 1,
+    };
+    kinds.add(classifyDatagram(datagram, ctx).kind);
+  }
+  assert.ok(kinds.has('invalid') && kinds.has('rejected'), [...kinds].join(', '));
 });
