@@ -108,7 +108,7 @@ export class Demo extends EventEmitter<DemoEvents> {
   private startMaster(args: string[], where?: { lab: Lab; host: string }): void {
     const master = this.spawn('master', [
       'broadcast', 'master', '--name', 'master', '--count', '0',
-      '--interval', String(this.options.intervalMs ?? 1000),
+      '--interval', `${this.options.intervalMs ?? 1000}ms`,
       '--message', this.options.message ?? 'Hello, Nodes!',
       '--expect', String(DEMO_NODES.length), ...args,
     ], where);
