@@ -61,7 +61,7 @@ test("--plain to 255.255.255.255: node.py prints the bare text and its 'I receiv
   const olds = [await originalNode(t, lab, 'old1'), await originalNode(t, lab, 'old2')];
   const fresh = await wirelabNode(t, lab, 'new1');
   const master = await runWirelab(
-    ['broadcast', 'master', '--plain', '--to', '255.255.255.255', '--host', lab.host('master').address, '--count', '2', '--interval', '200ms', '--ack-wait', '1s', '--json'],
+    ['broadcast', 'master', '--plain', '--to', '255.255.255.255', '--host', lab.host('master').address, '--count', '2', '--interval', '200ms', '--expect', '2', '--ack-wait', '5s', '--json'],
     { lab, host: 'master' },
   );
   assert.equal(master.code, 0, master.stderr);
@@ -93,7 +93,7 @@ test('envelopes: a wirelab node acknowledges, node.py echoes the envelope, and b
   const odd = lab.spawn('odd', 'python3', ['-u', '-c', 'import socket\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\ns.bind(("",12345))\nprint("ready",flush=True)\ns.settimeout(20)\nwhile True:\n  d,a=s.recvfrom(2048)\n  s.sendto(b"what?",a)'], { stdio: ['ignore', 'pipe', 'ignore'] });
   t.after(() => odd.kill('SIGKILL'));
   await withDeadline(new Promise((resolve) => odd.stdout!.once('data', resolve)), 10_000, 'odd responder ready');
-  const master = await runWirelab(['broadcast', 'master', '--name', 'master', '--ack-wait', '1s', '--json'], { lab, host: 'master' });
+  const master = await runWirelab(['broadcast', 'master', '--name', 'master', '--ack-wait', '3s', '--json'], { lab, host: 'master' });
   assert.equal(master.code, 0, master.stderr);
   const report = master.events.find((e) => e.event === 'report')!;
   assert.deepEqual([report.delivered, report.nodes, report.plainNodes, report.unrecognisedReplies], [2, ['new1'], [`${lab.host('old').address}:12345`], 1]);
@@ -106,7 +106,7 @@ test("over node.py's 1024-byte read: the master warns, --plain cuts at a charact
   const old = await originalNode(t, lab, 'old');
   const long = '✓'.repeat(400); // 1,200 bytes of 3-byte characters: a cut at 1024 would split a character and end node.py's receive thread
   const send = (extra: string[], message: string): ReturnType<typeof runWirelab> =>
-    runWirelab(['broadcast', 'master', '--plain', '--message', message, '--expect', '1', '--ack-wait', '2s', '--json', ...extra], { lab, host: 'master' });
+    runWirelab(['broadcast', 'master', '--plain', '--message', message, '--expect', '1', '--ack-wait', '5s', '--json', ...extra], { lab, host: 'master' });
   const first = await send([], long);
   assert.equal(first.code, 0, first.stderr);
   assert.match(first.stderr, /message 1 is 1,200 bytes; cut to 1,023 at a character boundary/);

@@ -33,8 +33,8 @@ export interface AttackOptions {
   sport?: number;
   count?: number;
   payloads?: Buffer[];
-  /** payload text with {i} for the datagram's index and \\n for a line feed */
-  template?: string;
+  /** payload texts, used in turn, with {i} for the datagram's index and \\n for a line feed */
+  templates?: string[];
   /** the source port grows by this much per datagram */
   sportStep?: number;
   /** random payloads of this many bytes (with `seed`) instead of `payloads` */
@@ -47,7 +47,7 @@ export async function attack(lab: Lab, host: string, o: AttackOptions): Promise<
   const args = [attackerScript, 'send', '--dst', o.dst, '--dport', String(o.dport ?? 12345), '--sport', String(o.sport ?? 40000), '--count', String(o.count ?? 1)];
   if (o.src) args.push('--src', o.src);
   if (o.sportStep) args.push('--sport-step', String(o.sportStep));
-  if (o.template) args.push('--template', o.template);
+  if (o.templates) args.push('--template', ...o.templates);
   else if (o.payloads) args.push('--hex', ...o.payloads.map((p) => p.toString('hex')));
   else args.push('--junk', String(o.junk ?? 1), '--seed', String(o.seed ?? 1));
   const out = await lab.exec(host, 'python3', args);
