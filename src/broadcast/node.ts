@@ -179,7 +179,7 @@ export class BroadcastNode extends EventEmitter<NodeEvents> {
     } catch (err) {
       // No datagram may end a node: whatever a handler missed is logged (rate-limited) and counted.
       this.counters.invalid++;
-      this.warnings.note('datagram that failed', formatEndpoint(rinfo.address, rinfo.port), (err as Error).message);
+      this.warnings.note('failed datagram', formatEndpoint(rinfo.address, rinfo.port), (err as Error).message);
     }
   }
 
@@ -268,7 +268,7 @@ export class BroadcastNode extends EventEmitter<NodeEvents> {
 
   private ackFailed(err: Error, rinfo: RemoteInfo): void {
     this.counters.acksFailed++;
-    this.warnings.note('acknowledgement not sent', formatEndpoint(rinfo.address, rinfo.port), err.message);
+    this.warnings.note('unsent acknowledgement', formatEndpoint(rinfo.address, rinfo.port), err.message);
   }
 
   /** Save the replay windows, log the warnings still counted, leave the group and close the socket. Idempotent. */
