@@ -11,10 +11,14 @@ import { fromSystemError } from '../common/errors.js';
 import { silentLogger, type Logger } from '../common/log.js';
 import { systemClock, type Clock } from '../common/lifecycle.js';
 import { bindUdp, formatEndpoint, ipv4Interfaces } from '../common/net.js';
-import { classifyDatagram } from './classify.js';
+import { AckGate } from './ack-gate.js';
+import { classifyDatagram, type Verdict } from './classify.js';
 import { DEFAULT_MAX_SKEW_MS, DEFAULT_PORT, MAX_DATAGRAM_BYTES, RECV_BUFFER_BYTES } from './constants.js';
 import { ackFor, plainSession } from './envelope.js';
 import { SessionWindows } from './replay.js';
+import { WindowStore, checkStateDir } from './state.js';
+import { escapeControl } from '../common/format.js';
+import { WarningDigest } from './warnings.js';
 
 export interface NodeOptions {
   /** UDP port, default 12345; 0 picks a free one */
@@ -33,6 +37,8 @@ export interface NodeOptions {
   maxDatagram?: number;
   /** socket receive buffer, bytes (SO_RCVBUF, capped by net.core.rmem_max); default 4 MiB */
   recvBufferBytes?: number;
+  /** directory where the replay windows are kept across restarts (must exist) */
+  stateDir?: string;
 }
 
 export interface NodeDeps {
@@ -65,6 +71,10 @@ export interface NodeStats {
   invalid: number;
   oversized: number;
   acksSent: number;
+  /** acknowledgements not sent: to an unanswerable or stranger source, larger than the datagram, over the rate limit */
+  acksWithheld: number;
+  /** sends that failed */
+  acksFailed: number;
 }
 
 export interface NodeEvents {
@@ -78,10 +88,15 @@ export class BroadcastNode extends EventEmitter<NodeEvents> {
   readonly name: string;
   private socket: Socket | undefined;
   private readonly windows = new SessionWindows();
+  private store: WindowStore | undefined;
+  private gate = new AckGate();
+  private readonly warnings: WarningDigest;
   private readonly logger: Logger;
   private readonly clock: Clock;
+  /** µs since the epoch: signed messages sent before, of sessions not remembered, are refused */
+  private startedUs = 0;
   private readonly counters: NodeStats = {
-    datagrams: 0, messages: 0, plain: 0, duplicates: 0, rejected: 0, invalid: 0, oversized: 0, acksSent: 0,
+    datagrams: 0, messages: 0, plain: 0, duplicates: 0, rejected: 0, invalid: 0, oversized: 0, acksSent: 0, acksWithheld: 0, acksFailed: 0,
   };
 
   constructor(
@@ -92,6 +107,7 @@ export class BroadcastNode extends EventEmitter<NodeEvents> {
     this.name = options.name ?? hostname();
     this.logger = deps.logger ?? silentLogger;
     this.clock = deps.clock ?? systemClock;
+    this.warnings = new WarningDigest((line, fields) => this.logger.warn(fields, line), this.clock);
   }
 
   /** Bind the port (and join the group). Rejects with a WirelabError if the port cannot be had. */
@@ -99,6 +115,13 @@ export class BroadcastNode extends EventEmitter<NodeEvents> {
     if (this.socket) return;
     const host = this.options.host ?? '0.0.0.0';
     const port = this.options.port ?? DEFAULT_PORT;
+    this.startedUs = this.clock.nowUs();
+    if (this.options.stateDir !== undefined) {
+      await checkStateDir(this.options.stateDir);
+      this.store = new WindowStore(this.options.stateDir, this.windows, this.logger);
+      const loaded = await this.store.load();
+      this.logger.info({ sessions: loaded }, `replay windows of ${loaded} session${loaded === 1 ? '' : 's'} restored`);
+    }
     // The kernel hands at most one datagram per recv; anything over maxDatagram is counted as oversized.
     const socket = createSocket({ type: 'udp4', reuseAddr: true });
     this.socket = socket;
@@ -111,6 +134,7 @@ export class BroadcastNode extends EventEmitter<NodeEvents> {
       throw fromSystemError(err, `join group ${this.options.group ?? ''} on UDP ${formatEndpoint(host, port)}`);
     }
     this.growReceiveBuffer(socket);
+    this.gate = new AckGate(new Set(ipv4Interfaces().flatMap((i) => (i.broadcast ? [i.broadcast] : []))));
     socket.on('error', (err) => this.logger.error({ err }, 'socket error'));
     socket.on('message', (msg, rinfo) => this.onDatagram(msg, rinfo));
     this.logger.info({ address: this.address }, `node ${this.name} listening on UDP ${this.address}`);
@@ -150,6 +174,16 @@ export class BroadcastNode extends EventEmitter<NodeEvents> {
   }
 
   private onDatagram(datagram: Buffer, rinfo: RemoteInfo): void {
+    try {
+      this.handle(datagram, rinfo);
+    } catch (err) {
+      // No datagram may end a node: whatever a handler missed is logged (rate-limited) and counted.
+      this.counters.invalid++;
+      this.warnings.note('failed datagram', formatEndpoint(rinfo.address, rinfo.port), (err as Error).message);
+    }
+  }
+
+  private handle(datagram: Buffer, rinfo: RemoteInfo): void {
     this.counters.datagrams++;
     const from = formatEndpoint(rinfo.address, rinfo.port);
     const verdict = classifyDatagram(datagram, {
@@ -158,66 +192,92 @@ export class BroadcastNode extends EventEmitter<NodeEvents> {
       maxSkewMs: this.options.maxSkewMs ?? DEFAULT_MAX_SKEW_MS,
       maxDatagram: this.options.maxDatagram ?? MAX_DATAGRAM_BYTES,
       windows: this.windows,
+      source: rinfo.address,
+      notBeforeUs: this.startedUs,
     });
+    if (verdict.kind === 'message' || verdict.kind === 'duplicate') this.gate.spokeProtocol(rinfo.address);
+    this.act(verdict, datagram, rinfo, from);
+  }
+
+  private act(verdict: Verdict, datagram: Buffer, rinfo: RemoteInfo, from: string): void {
     switch (verdict.kind) {
       case 'message': {
         const e = verdict.envelope;
         this.counters.messages++;
-        this.ack(ackFor(e, this.name, this.clock.nowUs()), rinfo);
+        if (verdict.verified) this.store?.changed();
         this.deliver({
           from, text: e.body.toString('utf8'), format: 'envelope', sender: e.name, session: e.session,
           seq: e.seq, verified: verdict.verified, latencyUs: this.clock.nowUs() - e.timeUs, bytes: datagram.length,
         });
+        this.ack(ackFor(e, this.name, this.clock.nowUs()), 'envelope', datagram.length, rinfo);
         return;
       }
       case 'plain':
         this.counters.plain++;
-        this.ack(ackFor({ session: plainSession(datagram), seq: 0 }, this.name, this.clock.nowUs()), rinfo);
         this.deliver({
           from, text: verdict.text, format: 'plain', sender: undefined, session: undefined, seq: undefined,
           verified: false, latencyUs: undefined, bytes: datagram.length,
         });
+        this.ack(ackFor({ session: plainSession(datagram), seq: 0 }, this.name, this.clock.nowUs()), 'plain', datagram.length, rinfo);
         return;
       case 'duplicate':
-        // Acknowledge again: the first acknowledgement may have been lost.
+        // Not acknowledged: an acknowledgement says "delivered", and a copy is not delivered again
+        // (with no signature, it may not even be the message that was delivered under this number).
         this.counters.duplicates++;
-        this.ack(ackFor(verdict.envelope, this.name, this.clock.nowUs()), rinfo);
-        this.logger.debug({ from, seq: verdict.envelope.seq }, 'duplicate dropped');
         this.emit('duplicate', { from, session: verdict.envelope.session, seq: verdict.envelope.seq });
         return;
       case 'ack':
         return; // another node's acknowledgement seen on a shared port: not for us
       case 'rejected':
         this.counters.rejected++;
-        this.logger.warn({ from, reason: verdict.reason }, `rejected datagram from ${from}: ${verdict.reason}`);
+        this.warnings.note('rejected datagram', from, verdict.reason);
         this.emit('rejected', { from, reason: verdict.reason });
         return;
       case 'invalid':
         this.counters.invalid++;
         if (verdict.oversized) this.counters.oversized++;
-        this.logger.warn({ from, reason: verdict.reason }, `dropped datagram from ${from}: ${verdict.reason}`);
+        this.warnings.note('invalid datagram', from, verdict.reason);
         this.emit('invalid', { from, reason: verdict.reason, bytes: datagram.length });
         return;
     }
   }
 
   private deliver(message: ReceivedMessage): void {
-    this.logger.info({ from: message.from, format: message.format }, `message from ${message.from}: ${message.text}`);
     this.emit('message', message);
+    this.logger.debug({ from: message.from, format: message.format }, `message from ${message.from}: ${escapeControl(message.text)}`);
   }
 
-  private ack(datagram: Buffer, rinfo: RemoteInfo): void {
-    this.socket?.send(datagram, rinfo.port, rinfo.address, (err) => {
-      if (err) this.logger.warn({ err, to: rinfo.address }, 'acknowledgement not sent');
-      else this.counters.acksSent++;
-    });
+  /** Acknowledge to the sender, if the gate allows (src/broadcast/ack-gate.ts); never throws. */
+  private ack(datagram: Buffer, format: 'envelope' | 'plain', inBytes: number, rinfo: RemoteInfo): void {
+    const socket = this.socket;
+    if (!socket) return;
+    const refusal = this.gate.refuse({ address: rinfo.address, port: rinfo.port, format, inBytes, ackBytes: datagram.length, nowMs: this.clock.now() });
+    if (refusal) {
+      this.counters.acksWithheld++;
+      return;
+    }
+    try {
+      socket.send(datagram, rinfo.port, rinfo.address, (err) => {
+        if (!err) this.counters.acksSent++;
+        else this.ackFailed(err, rinfo);
+      });
+    } catch (err) {
+      this.ackFailed(err as Error, rinfo);
+    }
   }
 
-  /** Leave the group and close the socket. Idempotent. */
+  private ackFailed(err: Error, rinfo: RemoteInfo): void {
+    this.counters.acksFailed++;
+    this.warnings.note('unsent acknowledgement', formatEndpoint(rinfo.address, rinfo.port), err.message);
+  }
+
+  /** Save the replay windows, log the warnings still counted, leave the group and close the socket. Idempotent. */
   async close(): Promise<void> {
     const socket = this.socket;
     if (!socket) return;
     this.socket = undefined;
     await new Promise<void>((resolve) => socket.close(() => resolve()));
+    this.warnings.close();
+    await this.store?.close();
   }
 }

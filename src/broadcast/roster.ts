@@ -10,10 +10,14 @@ export interface RosterEntry {
   /** ms since the epoch */
   lastSeen: number;
   acks: number;
+  /** wirelab: answered with envelopes; plain: the seeds' node.py, answering `I received: ...` */
+  kind: 'wirelab' | 'plain';
 }
 
 export class Roster {
   private readonly entries = new Map<string, RosterEntry>();
+  /** entries forgotten because the roster was full */
+  evicted = 0;
 
   constructor(private readonly max: number = MAX_ROSTER) {}
 
@@ -22,16 +26,17 @@ export class Roster {
   }
 
   /** Record an acknowledgement from `name` at `endpoint`. */
-  heard(name: string, endpoint: string, nowMs: number): RosterEntry {
+  heard(name: string, endpoint: string, nowMs: number, kind: RosterEntry['kind'] = 'wirelab'): RosterEntry {
     const key = Roster.key(name, endpoint);
     let entry = this.entries.get(key);
     if (entry) {
       this.entries.delete(key); // re-insert at the end: Map order is least recently heard first
     } else {
-      entry = { name, endpoint, firstSeen: nowMs, lastSeen: nowMs, acks: 0 };
+      entry = { name, endpoint, firstSeen: nowMs, lastSeen: nowMs, acks: 0, kind };
       if (this.entries.size >= this.max) {
         const oldest = this.entries.keys().next().value;
         if (oldest !== undefined) this.entries.delete(oldest);
+        this.evicted++;
       }
     }
     entry.lastSeen = nowMs;

@@ -5,13 +5,14 @@ import {
   BroadcastMaster,
   BroadcastNode,
   broadcastDefaults,
+  describeReport,
   generateKeyFiles,
   loadPrivateKey,
   loadPublicKey,
   type ReceivedMessage,
 } from '../broadcast/index.js';
 import { WirelabError } from '../common/errors.js';
-import { describeLatencies, escapeControl, groupDigits, plural, summarizeLatencies } from '../common/format.js';
+import { escapeControl, groupDigits, plural } from '../common/format.js';
 import { Output, addExamples, addOutputOptions, commandLogger, durationOption, nonNegativeInt, portOption, positiveInt, untilStopped, type OutputOptions } from './shared.js';
 
 interface MasterFlags extends OutputOptions {
@@ -22,6 +23,8 @@ interface MasterFlags extends OutputOptions {
   count: number;
   interval: number;
   key?: string;
+  plain?: boolean;
+  host?: string;
   name?: string;
   ackWait: number;
   expect?: number;
@@ -32,6 +35,7 @@ interface NodeFlags extends OutputOptions {
   host?: string;
   group?: string;
   trust?: string;
+  state?: string;
   name?: string;
   maxSkew: number;
   duration?: number;
@@ -54,34 +58,28 @@ function ipv4Group(value: string): string {
  * itself fires when the socket is done, which can be after a node already printed the message).
  */
 function printMasterEvents(out: Output, master: BroadcastMaster): { sendStarted(): void } {
-  /** round trips of the messages still open, by sequence number (closed by their report) */
-  const open = new Map<number, number[]>();
   let startedAt: number | undefined;
-  master.on('sent', (e) => {
-    if (!open.has(e.seq)) open.set(e.seq, []);
-    out.event('sent', { ...e, time: startedAt }, `-> message ${e.seq} to ${e.target} (${plural(e.bytes, 'byte')})`);
-  });
+  master.on('sent', (e) => out.event('sent', { ...e, time: startedAt }, `-> message ${e.seq} to ${e.target} (${plural(e.bytes, 'byte')})`));
   master.on('ack', (a) => {
-    open.get(a.seq)?.push(a.rttMs);
-    out.event('ack', { ...a }, `<- ${escapeControl(a.node)} (${a.from}) acknowledged message ${a.seq}, ${a.rttMs.toFixed(2)} ms round trip`);
+    const who = a.plain ? `${a.from} (plain node)` : `${escapeControl(a.node)} (${a.from})`;
+    out.event('ack', { ...a }, `<- ${who} acknowledged message ${a.seq}, ${a.rttMs.toFixed(2)} ms round trip`);
   });
   master.on('report', (r) => {
-    const rtt = summarizeLatencies(open.get(r.seq) ?? []);
-    open.delete(r.seq);
-    const latency = describeLatencies(rtt);
-    const nodes = r.nodes.length ? ` (${r.nodes.map(escapeControl).join(', ')})` : '';
-    const human = `message ${r.seq} delivered to ${plural(r.delivered, 'node')}${nodes}${latency ? `; ${latency}` : ''}`;
-    out.event('report', { ...r, rtt }, human);
+    const names = [...r.nodes.map(escapeControl), ...r.plainNodes.map((n) => `${n} (plain)`)];
+    out.event('report', { ...r }, describeReport(r) + (names.length ? ` (${names.join(', ')})` : ''));
   });
+  // under --json; a person reads warnings on stderr
+  master.on('warning', (w) => out.event('warning', w));
   return { sendStarted: () => (startedAt = Date.now() / 1000) };
 }
 
 async function runMaster(flags: MasterFlags): Promise<void> {
   const logger = commandLogger(flags, 'master', true);
   const out = new Output(flags);
-  const key = flags.key ? await loadPrivateKey(flags.key) : undefined;
+  if (flags.plain && flags.key) throw new WirelabError('E_USAGE', '--plain sends bare text, which cannot be signed: give --key or --plain, not both');
+  const key = flags.key ? await loadPrivateKey(flags.key, (message) => logger.warn(message)) : undefined;
   const master = new BroadcastMaster(
-    { port: flags.port, to: flags.to, group: flags.group, key, name: flags.name, ackWaitMs: flags.ackWait, expect: flags.expect },
+    { port: flags.port, to: flags.to, group: flags.group, key, plain: flags.plain, bindAddress: flags.host, name: flags.name, ackWaitMs: flags.ackWait, expect: flags.expect },
     { logger },
   );
   const printer = printMasterEvents(out, master);
@@ -103,7 +101,7 @@ async function runMaster(flags: MasterFlags): Promise<void> {
     await Promise.allSettled(reports);
   }
   const nodes = master.nodes();
-  out.event('roster', { nodes }, `roster: ${plural(nodes.length, 'node')} heard` + nodes.map((n) => `\n  ${escapeControl(n.name)} ${n.endpoint}, ${plural(n.acks, 'ack')}`).join(''));
+  out.event('roster', { nodes }, `roster: ${plural(nodes.length, 'node')} heard` + nodes.map((n) => `\n  ${n.kind === 'plain' ? `${n.endpoint} (plain)` : `${escapeControl(n.name)} ${n.endpoint}`}, ${plural(n.acks, 'ack')}`).join(''));
 }
 
 function describeMessage(m: ReceivedMessage): string {
@@ -119,7 +117,7 @@ async function runNode(flags: NodeFlags): Promise<void> {
   const out = new Output(flags);
   const trust = flags.trust ? await loadPublicKey(flags.trust) : undefined;
   const node = new BroadcastNode(
-    { port: flags.port, host: flags.host, group: flags.group, trust, name: flags.name, maxSkewMs: flags.maxSkew },
+    { port: flags.port, host: flags.host, group: flags.group, trust, name: flags.name, maxSkewMs: flags.maxSkew, stateDir: flags.state },
     { logger },
   );
   node.on('message', (m) => out.event('message', { ...m }, describeMessage(m)));
@@ -148,11 +146,13 @@ export function register(program: Command): void {
     .description('broadcast a message to every node on the LAN and collect acknowledgements')
     .option('--message <text>', 'the message', broadcastDefaults.DEFAULT_MESSAGE)
     .addOption(portOption('--port <port>', 'destination UDP port', broadcastDefaults.DEFAULT_PORT))
-    .option('--to <addr>', 'send to this address (repeatable) instead of every interface broadcast address', ipv4)
+    .option('--to <addr>', "send to this address (repeatable) instead of every interface broadcast address; 255.255.255.255 is where the seeds' master.py sends", ipv4)
     .option('--group <addr>', 'send to this IPv4 multicast group', ipv4Group)
+    .option('--host <addr>', "local address to send from (as master.py binds its host's address; 255.255.255.255 then leaves by that interface)")
     .addOption(new Option('--count <n>', 'messages to send; 0 sends until stopped').default(1).argParser(nonNegativeInt('--count')))
     .addOption(durationOption('--interval <duration>', 'time between messages', broadcastDefaults.DEFAULT_INTERVAL_MS))
     .option('--key <file>', 'sign messages with this Ed25519 private key (see keygen)')
+    .option('--plain', "send the bare text without the envelope, as the seeds' master.py (cut to 1024 bytes at a character boundary)")
     .option('--name <name>', 'sender name in the envelope (default: host name)')
     .addOption(durationOption('--ack-wait <duration>', 'how long to wait for acknowledgements of each message', broadcastDefaults.DEFAULT_ACK_WAIT_MS))
     .addOption(new Option('--expect <n>', 'report as soon as N nodes acknowledged').argParser(positiveInt('--expect')));
@@ -162,6 +162,7 @@ export function register(program: Command): void {
     ['broadcast master --to 127.255.255.255 --count 5 --interval 500ms', 'five messages to the nodes on this machine'],
     ['broadcast master --group 239.1.2.3 --count 0', 'multicast until Ctrl-C (nodes need --group too)'],
     ['broadcast master --key keys/broadcast.key --json', 'signed messages, events as NDJSON'],
+    ['broadcast master --plain --to 255.255.255.255 --host 198.18.0.1', "bare text to the seeds' node.py, as their master.py sends it"],
   ]);
 
   const node = group
@@ -170,7 +171,8 @@ export function register(program: Command): void {
     .addOption(portOption('--port <port>', 'UDP port to listen on (0: any free port)', broadcastDefaults.DEFAULT_PORT))
     .option('--host <addr>', 'address to bind (default: all interfaces)')
     .option('--group <addr>', 'join this IPv4 multicast group', ipv4Group)
-    .option('--trust <file>', 'accept only messages signed by this Ed25519 public key')
+    .option('--trust <file>', 'accept only messages signed by this Ed25519 public key (broadcast.pub; a private key is refused)')
+    .option('--state <dir>', 'keep the replay windows in DIR, so that a restarted node still refuses messages it took before')
     .option('--name <name>', 'name sent in acknowledgements (default: host name)')
     .addOption(durationOption('--max-skew <duration>', 'clock difference tolerated with --trust', broadcastDefaults.DEFAULT_MAX_SKEW_MS))
     .addOption(durationOption('--duration <duration>', 'stop after this long (default: run until stopped)'));

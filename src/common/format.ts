@@ -44,14 +44,20 @@ export function plural(n: number, one: string, many = `${one}s`): string {
   return `${groupDigits(n)} ${n === 1 ? one : many}`;
 }
 
+// eslint-disable-next-line no-control-regex
+const CONTROLS = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/g;
+
 /**
  * Wire text made safe for a terminal: C0 control characters other than tab (so CR, LF and ESC,
- * which starts colour and OSC sequences), DEL and C1 controls become `\xHH`; a backslash is left as
- * it is. Everything printable, including non-ASCII letters, passes through.
+ * which starts colour and OSC sequences), DEL, the C1 controls (among them CSI U+009B) and the
+ * Unicode line and paragraph separators become `\xHH` (or `\uHHHH`); a backslash is left as it is.
+ * Everything printable, including non-ASCII letters, passes through.
  */
 export function escapeControl(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\x00-\x08\x0a-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return text.replace(CONTROLS, (c) => {
+    const code = c.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
 }
 
 /** SGR colour codes used by the commands. */

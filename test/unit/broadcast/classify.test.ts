@@ -24,7 +24,7 @@ function message(seq: number, opts: { key?: typeof master.privateKey; timeMs?: n
 }
 
 function ctx(trusting: boolean): ClassifyContext {
-  return { nowMs: NOW_MS, trust: trusting ? master.publicKey : undefined, maxSkewMs: 30_000, maxDatagram: 8192, windows: new SessionWindows() };
+  return { nowMs: NOW_MS, trust: trusting ? master.publicKey : undefined, maxSkewMs: 30_000, maxDatagram: 8192, windows: new SessionWindows(), source: '198.18.0.1' };
 }
 
 test('a trusting node accepts the master and rejects forged, unsigned, replayed and stale messages', () => {
