@@ -4,7 +4,7 @@
  * nodes. Pure: times come in as arguments.
  */
 import { percentile } from '../common/percentile.js';
-import { describeLatencies, groupDigits, plural, summarizeLatencies, type LatencySummary } from '../common/format.js';
+import { describeLatencies, escapeControl, groupDigits, plural, summarizeLatencies, type LatencySummary } from '../common/format.js';
 import { MAX_ACKS_PER_MESSAGE, ORIGINAL_READ_BYTES, ORIGINAL_REPLY_PREFIX } from './constants.js';
 
 export interface Acknowledgement {
@@ -115,12 +115,20 @@ export function echoes(body: Buffer, sent: Buffer): boolean {
   return body.equals(sent) || (sent.length > ORIGINAL_READ_BYTES && body.equals(sent.subarray(0, ORIGINAL_READ_BYTES)));
 }
 
-/** "message 3 delivered to 4 nodes (1 plain), round trip min/median/max 0.21/0.31/0.52 ms" */
+/** Node names listed in a report line; the rest are counted ("and 4,090 more"). */
+const NAMES_LISTED = 12;
+
+/**
+ * "message 3 delivered to 4 nodes (n1, n2, n3, 198.18.0.9:12345 plain); round trip min 0.21 /
+ * median 0.31 / max 0.52 ms": names escaped for a terminal and bounded, latency per common/format.
+ */
 export function describeReport(r: DeliveryReport): string {
-  const plain = r.plainNodes.length > 0 ? ` (${groupDigits(r.plainNodes.length)} plain)` : '';
-  let line = `message ${r.seq} delivered to ${plural(r.delivered, 'node')}${plain}`;
+  const names = [...r.nodes.map(escapeControl), ...r.plainNodes.map((n) => `${n} plain`)];
+  const more = names.length > NAMES_LISTED ? `, and ${groupDigits(names.length - NAMES_LISTED)} more` : '';
+  const listed = names.length > 0 ? ` (${names.slice(0, NAMES_LISTED).join(', ')}${more})` : '';
+  let line = `message ${r.seq} delivered to ${plural(r.delivered, 'node')}${listed}`;
   const latency = describeLatencies(r.rtt);
-  if (latency !== undefined) line += `, ${latency}`;
+  if (latency !== undefined) line += `; ${latency}`;
   if (r.excessAcks > 0) line += `; ${plural(r.excessAcks, 'more acknowledgement')} over the ${groupDigits(MAX_ACKS_PER_MESSAGE)}-node limit not counted`;
   if (r.unrecognisedReplies > 0) line += `; ${plural(r.unrecognisedReplies, 'reply', 'replies')} neither acknowledgements nor 'I received:' answers`;
   return line;

@@ -64,17 +64,14 @@ function printMasterEvents(out: Output, master: BroadcastMaster): { sendStarted(
     const who = a.plain ? `${a.from} (plain node)` : `${escapeControl(a.node)} (${a.from})`;
     out.event('ack', { ...a }, `<- ${who} acknowledged message ${a.seq}, ${a.rttMs.toFixed(2)} ms round trip`);
   });
-  master.on('report', (r) => {
-    const names = [...r.nodes.map(escapeControl), ...r.plainNodes.map((n) => `${n} (plain)`)];
-    out.event('report', { ...r }, describeReport(r) + (names.length ? ` (${names.join(', ')})` : ''));
-  });
+  master.on('report', (r) => out.event('report', { ...r }, describeReport(r)));
   // under --json; a person reads warnings on stderr
   master.on('warning', (w) => out.event('warning', w));
   return { sendStarted: () => (startedAt = Date.now() / 1000) };
 }
 
 async function runMaster(flags: MasterFlags): Promise<void> {
-  const logger = commandLogger(flags, 'master', true);
+  const logger = commandLogger(flags, 'master');
   const out = new Output(flags);
   if (flags.plain && flags.key) throw new WirelabError('E_USAGE', '--plain sends bare text, which cannot be signed: give --key or --plain, not both');
   const key = flags.key ? await loadPrivateKey(flags.key, (message) => logger.warn(message)) : undefined;

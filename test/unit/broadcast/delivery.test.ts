@@ -13,17 +13,17 @@ test('acknowledgements are counted once per node and address, up to the limit; t
   assert.equal(m.excess, 1);
   const r = m.report(2);
   assert.deepEqual([r.delivered, r.nodes, r.plainNodes, r.excessAcks, r.unrecognisedReplies, r.minMs, r.maxMs], [3, ['alpha', 'beta'], ['198.18.0.9:12345'], 1, 2, 1, 4]);
-  assert.equal(describeReport(r), "message 1 delivered to 3 nodes (1 plain), round trip min/median/max 1.00/2.00/4.00 ms; 1 more acknowledgement over the 4,096-node limit not counted; 2 replies neither acknowledgements nor 'I received:' answers");
+  assert.equal(describeReport(r), "message 1 delivered to 3 nodes (alpha, beta, 198.18.0.9:12345 plain); round trip min 1.00 / median 2.00 / max 4.00 ms; 1 more acknowledgement over the 4,096-node limit not counted; 2 replies neither acknowledgements nor 'I received:' answers");
 });
 
 test('percentiles only from 20 samples up; counts read right', () => {
   const m = new PendingMessage(7, 'hi', [], Buffer.from('hi'), 0n);
   assert.equal(describeReport(m.report(0)), 'message 7 delivered to 0 nodes');
   for (let i = 1; i <= 20; i++) m.record(`n${i}`, `10.0.0.${i}:1`, false, BigInt(i) * 1_000_000n);
-  assert.equal(describeReport(m.report(0)), 'message 7 delivered to 20 nodes, round trip p50 10.00 ms, p99 20.00 ms');
+  assert.equal(describeReport(m.report(0)), 'message 7 delivered to 20 nodes (n1, n10, n11, n12, n13, n14, n15, n16, n17, n18, n19, n2, and 8 more); round trip p50 10.00 / p99 20.00 / max 20.00 ms (20 samples)');
   const one = new PendingMessage(8, 'hi', [], Buffer.from('hi'), 0n);
   one.record('solo', '10.0.0.1:1', false, 500_000n);
-  assert.equal(describeReport(one.report(1)), "message 8 delivered to 1 node, round trip min/median/max 0.50/0.50/0.50 ms; 1 reply neither acknowledgements nor 'I received:' answers");
+  assert.equal(describeReport(one.report(1)), "message 8 delivered to 1 node (solo); round trip min 0.50 / median 0.50 / max 0.50 ms; 1 reply neither acknowledgements nor 'I received:' answers");
 });
 
 test("node.py's replies: the prefix, and an echo of the whole datagram or of the 1024 bytes it read", () => {
