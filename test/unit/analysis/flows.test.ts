@@ -178,7 +178,7 @@ test('a full table evicts the least recently active flow and stays bounded', () 
   assert.equal(evicted.length, 7);
   assert.ok(evicted.every((f) => f.endReason === 'evicted'));
   assert.equal(evicted[0]!.sport, 1001, 'the touched flow outlived the idle one');
-  assert.deepEqual(table.stats(), { packets: 11, flows: 10, finished: 7, evicted: 7, active: 3 });
+  assert.deepEqual(table.stats(), { packets: 11, flows: 10, finished: 7, evicted: 7, reports: 0, active: 3 });
 });
 
 test('bad options are typed errors; odd packets are accounted without throwing', () => {
