@@ -22,11 +22,13 @@ import {
 import {
   FLOW_FEATURE_GROUPS,
   FLOW_FEATURES,
+  FLOW_SLACK,
   FLOW_TOLERANCE,
   FLOW_UPPER_ONLY,
   FlowFeaturizer,
   PACKET_FEATURE_GROUPS,
   PACKET_FEATURES,
+  PACKET_SLACK,
   PACKET_TOLERANCE,
   PACKET_UPPER_ONLY,
   PacketFeaturizer,
@@ -179,6 +181,7 @@ export class AnomalyDetector {
         baselineSize,
         memoSlots: PACKET_MEMO_SLOTS,
         upperOnly: PACKET_UPPER_ONLY,
+        slack: PACKET_SLACK,
         tolerance: PACKET_TOLERANCE,
         rng: mulberry32(seed),
       });
@@ -193,6 +196,7 @@ export class AnomalyDetector {
         baselineSize,
         memoSlots: FLOW_MEMO_SLOTS,
         upperOnly: FLOW_UPPER_ONLY,
+        slack: FLOW_SLACK,
         tolerance: FLOW_TOLERANCE,
         rng: mulberry32(seed ^ 0x5bd1e995),
       });
@@ -274,8 +278,11 @@ export class AnomalyDetector {
     const ended = this.flows.push(p);
     const role = this.flows.lastRole;
     const originator = this.flows.lastOriginator;
-    if (!warming) this.afterWarmup.packets++;
-    if (this.packetScorer && !warming) {
+    // Only IP packets are scored: ARP and other link-layer frames are watched for novelty (a new MAC
+    // for an IP address) instead; rare in a baseline, they would otherwise be flagged every time.
+    const scored = !warming && p.ipProto >= 0;
+    if (scored) this.afterWarmup.packets++;
+    if (this.packetScorer && scored) {
       const offset = this.packetBatch.add(p, position);
       this.packetFeatures.extract(p, this.packetBatch.data, offset, role, originator);
     } else {

@@ -50,16 +50,18 @@ export const PACKET_FEATURES = [
 ] as const;
 
 /**
- * Packet feature groups, one forest each (see scorer.ts): the packet itself; its sender's recent
- * behaviour; the volume between sender and receiver. Nothing about the destination alone: while a
- * server is flooded or scanned, its legitimate clients' packets must not look abnormal
- * (docs/anomaly.md, "Real traffic"); a flood shows in its sender's rates or, spoofed, in the
- * first-packet gap and SYN ratio of each forged source.
+ * Packet feature groups, one forest each (see scorer.ts): the packet itself, and its sender's recent
+ * behaviour. The volume between sender and receiver (the pair rates and their asymmetry) is in no
+ * forest: it is judged by its level alone, against a ceiling learnt from the baseline (the scorer's
+ * guard, with PACKET_SLACK): normal rates wander within a few times their baseline's largest, and
+ * near that edge a forest isolates ordinary bursts as readily as floods. Nothing about the
+ * destination alone: while a server is flooded or scanned, its legitimate clients' packets must not
+ * look abnormal (docs/anomaly.md, "Real traffic"); a flood shows in its sender's rates or, spoofed,
+ * in the first-packet gap and SYN ratio of each forged source.
  */
 export const PACKET_FEATURE_GROUPS: readonly (readonly number[])[] = [
   [0, 1, 2, 3, 4],
   [5, 6, 7, 8, 9],
-  [10, 11, 12],
 ];
 
 /**
@@ -67,6 +69,13 @@ export const PACKET_FEATURE_GROUPS: readonly (readonly number[])[] = [
  * client back from a pause is not an anomaly. The scorer floors them at their baseline median.
  */
 export const PACKET_UPPER_ONLY: readonly number[] = [6, 7, 8, 9, 10, 11, 12];
+
+/**
+ * Per packet feature: how many times the baseline's largest value still counts as that largest
+ * (scorer.ts). Rates of normal traffic vary by a factor of two or three beyond what a baseline of a
+ * minute shows (sessions cluster); floods, scans and transfers are tens to thousands of times over.
+ */
+export const PACKET_SLACK: readonly number[] = [1, 1, 1, 1, 1, 1, 1, 4, 4, 4, 4, 4, 4];
 
 /** Names of the flow features, in vector order. */
 export const FLOW_FEATURES = [
@@ -95,6 +104,8 @@ export const FLOW_FEATURE_GROUPS: readonly (readonly number[])[] = [
 
 /** Flow features where only "more than usual" is suspicious. */
 export const FLOW_UPPER_ONLY: readonly number[] = [6, 7, 8, 9];
+/** Per flow feature: see PACKET_SLACK. */
+export const FLOW_SLACK: readonly number[] = [1, 1, 1, 1, 1, 1, 4, 4, 4, 4];
 
 /**
  * Per feature, the smallest change from a value that was constant over the whole baseline that

@@ -12,12 +12,16 @@
  * Two departures from a plain forest per group, both learnt from the baseline:
  * - upper-only features (rates: more is suspicious, less is not) are floored at their baseline
  *   median, in the baseline the forests grow on and in every vector scored, so that a quiet host is
- *   never out of range below;
+ *   never out of range below; and, with `slack`, a value above the baseline's largest but within
+ *   slack times it counts as that largest: a baseline of a minute does not show every burst of
+ *   normal traffic (sessions cluster: a client's rate varies by a factor of two or three), while a
+ *   flood is tens or thousands of times over;
  * - a feature constant over the baseline is never split on, so a change in it alone would be
  *   invisible; one that is nearly constant (one value in MOSTLY_CONSTANT of the baseline) is split on
  *   only in the trees whose subsample holds one of its rare other values. A guard flags a vector
  *   whose value on such a feature lies outside the baseline's range widened by the feature's
- *   tolerance (score 1, explained by that feature).
+ *   tolerance (and upwards by its slack), score 1, explained by that feature. Features in no group
+ *   (rates judged by their level alone) are guarded the same way.
  */
 import { WirelabError } from '../common/errors.js';
 import { MAX_TRAINING_ROWS, MIN_THRESHOLD } from './constants.js';
@@ -54,6 +58,8 @@ export interface ScorerOptions {
   memoSlots?: number;
   /** features floored at their baseline median (only high values are suspicious) */
   upperOnly?: readonly number[];
+  /** per feature (upper-only ones): a value up to this many times the baseline's largest counts as the largest (default 1) */
+  slack?: readonly number[];
   /** per feature, the change from a baseline constant that the guard flags (absent: no guard) */
   tolerance?: readonly number[];
 }
@@ -119,6 +125,9 @@ export class BaselineScorer {
   private scales = new Float64Array(0);
   /** per feature: the floor applied before scoring (-Infinity: none) */
   private floors = new Float64Array(0);
+  /** per feature: the baseline's largest, and slack times it (Infinity: none); see lift() */
+  private caps = new Float64Array(0);
+  private slackCaps = new Float64Array(0);
   /** features constant over the baseline that the guard watches, their constant and tolerance */
   private guarded: Guarded[] = [];
   /** per group: its features of a batch of vectors, and their scores (grown to the largest batch) */
@@ -192,9 +201,7 @@ export class BaselineScorer {
         const at = (from + r) * this.dims;
         for (let j = 0; j < k; j++) {
           const f = group.features[j]!;
-          const v = data[at + f]!;
-          const floor = this.floors[f]!;
-          this.projected[r * k + j] = v > floor ? v : floor;
+          this.projected[r * k + j] = this.lift(f, data[at + f]!);
         }
       }
       group.memo!.scoreRows(this.projected, count, this.groupScores);
@@ -224,10 +231,19 @@ export class BaselineScorer {
     }
   }
 
-  /** Is `v` (floored as for scoring) outside the guarded range? */
+  /**
+   * `v` of feature `f` as the forests see it: upper-only features floored at the baseline median, and
+   * a value above the baseline's largest but within slack times it taken as that largest.
+   */
+  private lift(f: number, v: number): number {
+    const floor = this.floors[f]!;
+    if (!(v > floor)) return v < floor ? floor : v;
+    return v > this.caps[f]! && v <= this.slackCaps[f]! ? this.caps[f]! : v;
+  }
+
+  /** Is `v` (lifted as for scoring) outside the guarded range? */
   private off(v: number, g: Guarded): boolean {
-    const floor = this.floors[g.feature]!;
-    const x = v > floor ? v : floor;
+    const x = this.lift(g.feature, v);
     return x < g.lo || x > g.hi;
   }
 
@@ -259,7 +275,7 @@ export class BaselineScorer {
     if (this.ready_ && g === this.groups.length) return this.explainGuard(vec, offset);
     const group = this.groups[g];
     if (!this.ready_ || group === undefined) return [];
-    const x = Float64Array.from(group.features, (f) => Math.max(vec[offset + f]!, this.floors[f]!));
+    const x = Float64Array.from(group.features, (f) => this.lift(f, vec[offset + f]!));
     const shares = group.forest!.explain(x);
     const result: FeatureContribution[] = [];
     for (let f = 0; f < this.dims; f++) {
@@ -275,14 +291,20 @@ export class BaselineScorer {
     this.scales = new Float64Array(this.dims);
     this.robustScales();
     this.floors = new Float64Array(this.dims).fill(Number.NEGATIVE_INFINITY);
+    this.caps = new Float64Array(this.dims).fill(Number.POSITIVE_INFINITY);
+    this.slackCaps = new Float64Array(this.dims).fill(Number.POSITIVE_INFINITY);
     for (const f of this.options.upperOnly ?? []) {
       this.floors[f] = this.medians[f]!;
+      let largest = Number.NEGATIVE_INFINITY;
       for (let r = 0; r < this.learned; r++) {
         const at = r * this.dims + f;
         if (this.rows[at]! < this.medians[f]!) this.rows[at] = this.medians[f]!;
+        if (this.rows[at]! > largest) largest = this.rows[at]!;
       }
+      this.caps[f] = largest;
+      this.slackCaps[f] = largest * (this.options.slack?.[f] ?? 1);
     }
-    this.findConstants();
+    this.findGuarded();
     for (const group of this.groups) {
       const m = { data: this.column(group.features), rows: this.learned, dims: group.features.length };
       const forest = IsolationForest.fit(m, {
@@ -301,10 +323,15 @@ export class BaselineScorer {
     this.ready_ = true;
   }
 
-  /** Features (nearly) constant over the (floored) baseline that have a tolerance: the guard's list. */
-  private findConstants(): void {
+  /**
+   * The guard's list, among the features that have a tolerance: those (nearly) constant over the
+   * (floored) baseline, and those in no forest's group (rates judged by their level alone). Each is
+   * flagged outside the baseline's range widened by its tolerance, and upwards by its slack.
+   */
+  private findGuarded(): void {
     const tolerance = this.options.tolerance;
     if (tolerance === undefined) return;
+    const inForest = new Set(this.groups.flatMap((g) => g.features));
     for (let f = 0; f < this.dims; f++) {
       if (!(tolerance[f]! >= 0)) continue;
       const median = this.medians[f]! > this.floors[f]! ? this.medians[f]! : this.floors[f]!;
@@ -317,8 +344,9 @@ export class BaselineScorer {
         if (v < lo) lo = v;
         if (v > hi) hi = v;
       }
-      if (same >= MOSTLY_CONSTANT * this.learned)
-        this.guarded.push({ feature: f, lo: lo - tolerance[f]!, hi: hi + tolerance[f]! });
+      if (inForest.has(f) && same < MOSTLY_CONSTANT * this.learned) continue;
+      const top = Math.max(hi + tolerance[f]!, hi * (this.options.slack?.[f] ?? 1));
+      this.guarded.push({ feature: f, lo: lo - tolerance[f]!, hi: top });
     }
   }
 
