@@ -104,6 +104,8 @@ type Flow<T> = Omit<FlowRecord<T>, 'duration' | 'connState' | 'synWithoutAck' | 
   firstSeen: boolean;
   /** the responder has sent a packet (ever, not only in this part) */
   answered: boolean;
+  /** s: `last` when the flow took its place in its queue (see expire()) */
+  placed: number;
 };
 
 const EV_ORIG_SYN = 1;
@@ -233,13 +235,14 @@ export class FlowTable<T = undefined> {
       if (flow === undefined) {
         done = this.makeRoom(done);
         flow = this.startFlow(key, p, t);
-      } else {
-        queue.flows.delete(key); // re-inserted below: most recently active last
+        queue.flows.set(key, flow);
       }
-      queue.flows.set(key, flow);
     }
     this.account(flow, p, t);
-    if (this.isClosed(flow) && this.tcp.flows.delete(key)) this.closing.flows.set(key, flow);
+    if (this.isClosed(flow) && this.tcp.flows.delete(key)) {
+      flow.placed = flow.last;
+      this.closing.flows.set(key, flow);
+    }
     else if (t - flow.start >= this.activeTimeout) (done ??= []).push(this.report(flow));
     return done ?? NO_FLOWS;
   }
@@ -255,13 +258,36 @@ export class FlowTable<T = undefined> {
     return done;
   }
 
+  /**
+   * End the flows of `queue` idle for its timeout. A queue is in the order flows took their place,
+   * and a flow is not moved on every packet (a delete and a set per packet were the table's main
+   * cost): a flow at the front that has had packets since it was placed is moved to the back when
+   * the scan reaches it, so the front is always the flow idle longest, at a cost of one move per
+   * flow per timeout at most.
+   */
   private expire(queue: Queue<T>, done: FlowRecord<T>[] | undefined): FlowRecord<T>[] | undefined {
     for (const [key, flow] of queue.flows) {
-      if (flow.last + queue.timeout > this.now) break;
+      if (flow.last + queue.timeout > this.now) {
+        if (flow.placed >= flow.last) break;
+        queue.flows.delete(key);
+        flow.placed = flow.last;
+        queue.flows.set(key, flow);
+        continue;
+      }
       queue.flows.delete(key);
       if (!Number.isNaN(flow.start)) (done ??= []).push(this.finish(flow, queue.reason));
     }
     return done;
+  }
+
+  /** Move flows that had packets since they were placed from the front of `queue` to its back. */
+  private settle(queue: Queue<T>): void {
+    for (const [key, flow] of queue.flows) {
+      if (flow.placed >= flow.last) return;
+      queue.flows.delete(key);
+      flow.placed = flow.last;
+      queue.flows.set(key, flow);
+    }
   }
 
   /** Evict the oldest idle flow when full: a lingering closed one first, else the least recently active. */
@@ -269,6 +295,8 @@ export class FlowTable<T = undefined> {
     if (this.size < this.maxFlows) return done;
     let from = this.closing;
     if (from.flows.size === 0) {
+      this.settle(this.tcp);
+      this.settle(this.datagram);
       const a = this.tcp.flows.values().next();
       const b = this.datagram.flows.values().next();
       from = a.done === true || (b.done !== true && b.value.last < a.value.last) ? this.datagram : this.tcp;
@@ -305,6 +333,7 @@ export class FlowTable<T = undefined> {
       events: 0,
       firstSeen: true,
       answered: false,
+      placed: t,
       tag: this.tag?.(p) as T,
     };
   }

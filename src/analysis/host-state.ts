@@ -52,27 +52,41 @@ export function fnv1a(text: string): number {
   return h >>> 0;
 }
 
-/** A map that forgets its least recently used entry past `max` entries. */
+/**
+ * A map that forgets its least recently used entry past `max` entries. Recency is kept
+ * approximately: an entry is moved to the young end only when it was last moved more than max / 4
+ * lookups ago (moving is a delete and a set, the map's main cost when done for every packet), so an
+ * entry used within the last max / 4 lookups may be dropped up to that much early, never later.
+ */
 export class BoundedHosts<V> {
-  private readonly map = new Map<string, V>();
-  constructor(private readonly max: number) {}
+  private readonly map = new Map<string, { value: V; moved: number }>();
+  private lookups = 0;
+  private readonly refresh: number;
+  constructor(private readonly max: number) {
+    this.refresh = Math.max(1, Math.floor(max / 4));
+  }
 
   /** The entry for `key` (made with `create` when absent), marked most recently used. */
   get(key: string, create: () => V): V {
-    let value = this.map.get(key);
-    if (value === undefined) {
-      value = create();
-      if (this.map.size >= this.max) this.map.delete(this.map.keys().next().value!);
-    } else {
-      this.map.delete(key);
+    const now = ++this.lookups;
+    const entry = this.map.get(key);
+    if (entry !== undefined) {
+      if (now - entry.moved > this.refresh) {
+        this.map.delete(key);
+        entry.moved = now;
+        this.map.set(key, entry);
+      }
+      return entry.value;
     }
-    this.map.set(key, value);
+    if (this.map.size >= this.max) this.map.delete(this.map.keys().next().value!);
+    const value = create();
+    this.map.set(key, { value, moved: now });
     return value;
   }
 
   /** The entry for `key` if held, without touching its recency. */
   peek(key: string): V | undefined {
-    return this.map.get(key);
+    return this.map.get(key)?.value;
   }
 
   get size(): number {
