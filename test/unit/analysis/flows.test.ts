@@ -198,3 +198,26 @@ test('bad options are typed errors; odd packets are accounted without throwing',
   assert.equal(f!.origBytes, 0);
   assert.equal(f!.src, '(none)');
 });
+
+test('an open flow past the active timeout is reported with what it did so far, and goes on with fresh counters', () => {
+  const table = new FlowTable({ activeTimeout: 10 });
+  const done: FlowRecord[] = [];
+  done.push(...table.push(packet({ ...C, t: T0, tcpFlags: SYN, length: 74 })));
+  done.push(...table.push(packet({ ...S, t: T0 + 0.001, tcpFlags: SYN | ACK, length: 74 })));
+  for (let i = 1; i <= 250; i++) done.push(...table.push(packet({ ...C, t: T0 + i * 0.1, tcpFlags: ACK, length: 1000 })));
+  assert.equal(done.length, 2, 'reported at 10 s and at 20.1 s');
+  assert.deepEqual(done.map((f) => f.endReason), ['active', 'active']);
+  assert.deepEqual([done[0]!.origPackets, done[0]!.respPackets, done[0]!.start], [101, 1, T0]);
+  assert.equal(done[1]!.origPackets, 101);
+  assert.ok(Math.abs(done[1]!.start - (T0 + 10.1)) < 1e-6);
+  assert.equal(done[1]!.connState, 'S1', 'the TCP state is the whole connection\'s');
+  const rest = table.flush();
+  assert.equal(rest.length, 1);
+  assert.equal(rest[0]!.origPackets, 49);
+  assert.equal(table.stats().reports, 2);
+  // a part with no packet after its report reports nothing more
+  const quiet = new FlowTable({ activeTimeout: 1 });
+  quiet.push(packet({ ...C, t: T0 }));
+  assert.equal(quiet.push(packet({ ...C, t: T0 + 1 })).length, 1);
+  assert.deepEqual(quiet.flush(), []);
+});
