@@ -22,12 +22,14 @@ import {
 import {
   FLOW_FEATURE_GROUPS,
   FLOW_FEATURES,
+  FLOW_MARGIN,
   FLOW_SLACK,
   FLOW_TOLERANCE,
   FLOW_UPPER_ONLY,
   FlowFeaturizer,
   PACKET_FEATURE_GROUPS,
   PACKET_FEATURES,
+  PACKET_MARGIN,
   PACKET_SLACK,
   PACKET_TOLERANCE,
   PACKET_UPPER_ONLY,
@@ -182,6 +184,7 @@ export class AnomalyDetector {
         memoSlots: PACKET_MEMO_SLOTS,
         upperOnly: PACKET_UPPER_ONLY,
         slack: PACKET_SLACK,
+        margin: PACKET_MARGIN,
         tolerance: PACKET_TOLERANCE,
         rng: mulberry32(seed),
       });
@@ -197,6 +200,7 @@ export class AnomalyDetector {
         memoSlots: FLOW_MEMO_SLOTS,
         upperOnly: FLOW_UPPER_ONLY,
         slack: FLOW_SLACK,
+        margin: FLOW_MARGIN,
         tolerance: FLOW_TOLERANCE,
         rng: mulberry32(seed ^ 0x5bd1e995),
       });
@@ -303,7 +307,8 @@ export class AnomalyDetector {
   }
 
   private addFlow(flow: FlowRecord<FlowContext>, position: number): void {
-    if (!this.flowScorer || flow.start < this.warmUntil) return; // its host rates were still warming up
+    // flows of IP only (as packets), and none that began while the host rates were warming up
+    if (!this.flowScorer || flow.start < this.warmUntil || !(flow.ipProto >= 0)) return;
     this.afterWarmup.flows++;
     const offset = this.flowBatch.add(flow, position);
     this.flowFeatures.extract(flow, this.flowBatch.data, offset);

@@ -77,6 +77,12 @@ export const PACKET_UPPER_ONLY: readonly number[] = [6, 7, 8, 9, 10, 11, 12];
  */
 export const PACKET_SLACK: readonly number[] = [1, 1, 1, 1, 1, 1, 1, 4, 4, 4, 4, 4, 4];
 
+/**
+ * Per packet feature: how far beyond the baseline's range a value still counts as the range's edge
+ * (scorer.ts). Logarithms: 0.3 is a factor of 2 (timing shifts with a machine's load).
+ */
+export const PACKET_MARGIN: readonly number[] = [0, 0, 0, 0, 0, 0.3, 0, 0, 0, 0, 0, 0, 0];
+
 /** Names of the flow features, in vector order. */
 export const FLOW_FEATURES = [
   'origPacketsLog10',
@@ -104,6 +110,12 @@ export const FLOW_FEATURE_GROUPS: readonly (readonly number[])[] = [
 
 /** Flow features where only "more than usual" is suspicious. */
 export const FLOW_UPPER_ONLY: readonly number[] = [6, 7, 8, 9];
+/**
+ * Per flow feature: see PACKET_MARGIN. A flow a little longer, larger or with a few more packets
+ * than any in a baseline of a few hundred flows (a busier machine stretches every exchange) is not
+ * an anomaly; a transfer or a flood is orders of magnitude over.
+ */
+export const FLOW_MARGIN: readonly number[] = [0.18, 0.18, 0.3, 0.3, 0, 0, 0, 0, 0, 0];
 /** Per flow feature: see PACKET_SLACK. */
 export const FLOW_SLACK: readonly number[] = [1, 1, 1, 1, 1, 1, 4, 4, 4, 4];
 

@@ -15,7 +15,8 @@
  *   never out of range below; and, with `slack`, a value above the baseline's largest but within
  *   slack times it counts as that largest: a baseline of a minute does not show every burst of
  *   normal traffic (sessions cluster: a client's rate varies by a factor of two or three), while a
- *   flood is tens or thousands of times over;
+ *   flood is tens or thousands of times over; likewise, with `margin`, a value within that much of
+ *   the baseline's range (a flow's duration a little longer on a busier machine) counts as its edge;
  * - a feature constant over the baseline is never split on, so a change in it alone would be
  *   invisible; one that is nearly constant (one value in MOSTLY_CONSTANT of the baseline) is split on
  *   only in the trees whose subsample holds one of its rare other values. A guard flags a vector
@@ -60,6 +61,8 @@ export interface ScorerOptions {
   upperOnly?: readonly number[];
   /** per feature (upper-only ones): a value up to this many times the baseline's largest counts as the largest (default 1) */
   slack?: readonly number[];
+  /** per feature: a value up to this much beyond the baseline's range counts as its edge (default 0) */
+  margin?: readonly number[];
   /** per feature, the change from a baseline constant that the guard flags (absent: no guard) */
   tolerance?: readonly number[];
 }
@@ -125,9 +128,11 @@ export class BaselineScorer {
   private scales = new Float64Array(0);
   /** per feature: the floor applied before scoring (-Infinity: none) */
   private floors = new Float64Array(0);
-  /** per feature: the baseline's largest, and slack times it (Infinity: none); see lift() */
+  /** per feature: the baseline's largest and smallest, and how far beyond them a value still counts as them; see lift() */
   private caps = new Float64Array(0);
   private slackCaps = new Float64Array(0);
+  private lows = new Float64Array(0);
+  private lowReach = new Float64Array(0);
   /** features constant over the baseline that the guard watches, their constant and tolerance */
   private guarded: Guarded[] = [];
   /** per group: its features of a batch of vectors, and their scores (grown to the largest batch) */
@@ -238,7 +243,9 @@ export class BaselineScorer {
   private lift(f: number, v: number): number {
     const floor = this.floors[f]!;
     if (!(v > floor)) return v < floor ? floor : v;
-    return v > this.caps[f]! && v <= this.slackCaps[f]! ? this.caps[f]! : v;
+    if (v > this.caps[f]!) return v <= this.slackCaps[f]! ? this.caps[f]! : v;
+    if (v < this.lows[f]!) return v >= this.lowReach[f]! ? this.lows[f]! : v;
+    return v;
   }
 
   /** Is `v` (lifted as for scoring) outside the guarded range? */
@@ -291,8 +298,7 @@ export class BaselineScorer {
     this.scales = new Float64Array(this.dims);
     this.robustScales();
     this.floors = new Float64Array(this.dims).fill(Number.NEGATIVE_INFINITY);
-    this.caps = new Float64Array(this.dims).fill(Number.POSITIVE_INFINITY);
-    this.slackCaps = new Float64Array(this.dims).fill(Number.POSITIVE_INFINITY);
+    this.reaches();
     for (const f of this.options.upperOnly ?? []) {
       this.floors[f] = this.medians[f]!;
       let largest = Number.NEGATIVE_INFINITY;
@@ -302,7 +308,7 @@ export class BaselineScorer {
         if (this.rows[at]! > largest) largest = this.rows[at]!;
       }
       this.caps[f] = largest;
-      this.slackCaps[f] = largest * (this.options.slack?.[f] ?? 1);
+      this.slackCaps[f] = Math.max(largest * (this.options.slack?.[f] ?? 1), largest + (this.options.margin?.[f] ?? 0));
     }
     this.findGuarded();
     for (const group of this.groups) {
@@ -317,10 +323,30 @@ export class BaselineScorer {
       group.memo = new ScoreMemo(forest, group.features.length, this.options.memoSlots);
       group.threshold =
         this.options.threshold ??
-        Math.max(MIN_THRESHOLD, quantile(forest.scoreAll(m), 1 - this.options.contamination));
+        Math.max(MIN_THRESHOLD, quantile(forest.outOfBagScores(m), 1 - this.options.contamination));
     }
     this.rows = new Float64Array(0);
     this.ready_ = true;
+  }
+
+  /** Per feature with a margin: the baseline's range, and that range widened by the margin. */
+  private reaches(): void {
+    this.caps = new Float64Array(this.dims).fill(Number.POSITIVE_INFINITY);
+    this.slackCaps = new Float64Array(this.dims).fill(Number.POSITIVE_INFINITY);
+    this.lows = new Float64Array(this.dims).fill(Number.NEGATIVE_INFINITY);
+    this.lowReach = new Float64Array(this.dims).fill(Number.NEGATIVE_INFINITY);
+    const margin = this.options.margin ?? [];
+    for (let f = 0; f < this.dims; f++) {
+      if (!(margin[f]! > 0)) continue;
+      let lo = Number.POSITIVE_INFINITY;
+      let hi = Number.NEGATIVE_INFINITY;
+      for (let r = 0; r < this.learned; r++) {
+        const v = this.rows[r * this.dims + f]!;
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+      }
+      [this.lows[f], this.lowReach[f], this.caps[f], this.slackCaps[f]] = [lo, lo - margin[f]!, hi, hi + margin[f]!];
+    }
   }
 
   /**

@@ -137,7 +137,7 @@ export async function groundTruth(file: string, hosts: Hosts, schedule: Detector
   const scoredFlows = new Map<string, Label>();
   let flowsLearnt = 0;
   for (const f of ended) {
-    if (f.start < warmUntil) continue;
+    if (f.start < warmUntil || f.ipProto < 0) continue;
     const label = flowLabel.get(f.key) ?? 'normal';
     if (flowsLearnt < schedule.baselineFlows) {
       flowsLearnt++;

@@ -53,7 +53,7 @@ const JUMBO_SENDER = 'c3';
 const SESSIONS_BEFORE = 1200;
 /** Client sessions after the attacks, so that normal traffic goes on past them. */
 const SESSIONS_AFTER = 200;
-const SCHEDULE = { warmup: 8, baselinePackets: 8000, baselineFlows: 600 };
+const SCHEDULE = { warmup: 8, baselinePackets: 8000, baselineFlows: 800 };
 const STEP_MS = 90_000;
 const CAPTURE_STOP_MS = 15_000;
 
