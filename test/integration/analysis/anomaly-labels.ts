@@ -153,7 +153,7 @@ export async function groundTruth(file: string, hosts: Hosts, schedule: Detector
 export interface AnomalyEvent {
   kind: 'packet' | 'flow';
   index: number;
-  flow?: { key: string; start: number };
+  flow?: { key: string; start: number; dport: number; endReason: string };
 }
 
 /** Per label: items scored and items flagged. */

@@ -168,7 +168,8 @@ async function generate(t: TestContext, lab: Lab, file: string): Promise<Generat
   // the bulk transfer, with the newcomer and the new service's first use beside it
   const newcomer = await client(NEWCOMER, 104);
   await Promise.all([
-    run(t, lab, 'attacker', process.execPath, ['--import', 'tsx', agent, 'bulk', server, String(PORTS.bulk), '30', '40']),
+    // 30 MB at 20 Mbit/s: 12 s, past the flow table's 10 s active timeout
+    run(t, lab, 'attacker', process.execPath, ['--import', 'tsx', agent, 'bulk', server, String(PORTS.bulk), '30', '20']),
     run(t, lab, 'c2', process.execPath, ['--import', 'tsx', agent, 'sessions', server, String(PORTS.newservice), '10', '9']),
     untilSessions([newcomer], NEWCOMER_SESSIONS),
   ]);
@@ -276,6 +277,10 @@ test('real traffic in namespaces: scans, floods, oversized packets and a bulk tr
   assert.deepEqual([...truth.oversizedFrom], [[lab.host(JUMBO_SENDER).address, 40]]);
   t.diagnostic(`${truth.packets.length} packets, ${traffic.sessions} client sessions (${traffic.failures} failed), attacks over ${traffic.attackSeconds.toFixed(1)} s`);
   assertNovelty(novelties, hosts, server, ['server', 'c1', 'c2', 'c3'].map((h) => lab.host(h).address));
+  // the transfer was reported while it ran (a flow record on the active timeout, before its last packet)
+  const bulkPackets = truth.scoredPackets.filter((i) => truth.packetLabel.get(i) === 'bulk');
+  const whileOpen = anomalies.filter((a) => a.kind === 'flow' && a.flow!.dport === PORTS.bulk && a.flow!.endReason === 'active');
+  assert.ok(whileOpen.length >= 1 && whileOpen[0]!.index < bulkPackets[bulkPackets.length - 1]!, 'the bulk transfer flagged while open');
 
   for (const seed of SEEDS) {
     const found = seed === 1 ? { anomalies, novelties } : detect(truth, seed);
