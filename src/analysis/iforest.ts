@@ -192,17 +192,24 @@ export class IsolationForest {
    */
   outOfBagScores(m: Matrix): Float64Array {
     checkMatrix(m);
+    // Rows repeat (quantized features): a tree's path length is walked once per distinct vector.
+    const { distinct, of } = distinctRows(m);
     const sum = new Float64Array(m.rows);
     const count = new Int32Array(m.rows);
     const inBag = new Uint8Array(m.rows);
+    const paths = new Float64Array(distinct.length);
     const isolating = this.outOfRange === 'isolate';
     for (let t = 0; t < this.trees; t++) {
       const sample = this.samples.subarray(t * this.sampleSize, (t + 1) * this.sampleSize);
       for (const r of sample) inBag[r] = 1;
       const root = t * this.nodesPerTree;
+      for (let d = 0; d < distinct.length; d++) {
+        const at = distinct[d]! * m.dims;
+        paths[d] = isolating ? this.walkIsolating(m.data, at, root) : this.walk(m.data, at, root);
+      }
       for (let r = 0; r < m.rows; r++) {
         if (inBag[r] === 1) continue;
-        sum[r]! += isolating ? this.walkIsolating(m.data, r * m.dims, root) : this.walk(m.data, r * m.dims, root);
+        sum[r]! += paths[of[r]!]!;
         count[r]!++;
       }
       for (const r of sample) inBag[r] = 0;
@@ -402,6 +409,24 @@ export class IsolationForest {
     this.grow(first, m, idx, lo, mid, depth + 1, rng);
     this.grow(first + 1, m, idx, mid, hi, depth + 1, rng);
   }
+}
+
+/** The distinct rows of `m` (the first row of each), and for each row the index of its distinct row. */
+function distinctRows(m: Matrix): { distinct: number[]; of: Int32Array } {
+  const seen = new Map<string, number>();
+  const distinct: number[] = [];
+  const of = new Int32Array(m.rows);
+  for (let r = 0; r < m.rows; r++) {
+    const key = m.data.subarray(r * m.dims, (r + 1) * m.dims).join(',');
+    let d = seen.get(key);
+    if (d === undefined) {
+      d = distinct.length;
+      distinct.push(r);
+      seen.set(key, d);
+    }
+    of[r] = d;
+  }
+  return { distinct, of };
 }
 
 /** The probability that v, outside [lo, hi], would be cut off alone by a split drawn over the widened range. */
