@@ -17,6 +17,7 @@ import {
   DEFAULT_TOP_FEATURES,
   DEFAULT_TREES,
   FLOW_MEMO_SLOTS,
+  NO_ADDRESS,
   PACKET_MEMO_SLOTS,
 } from './constants.js';
 import {
@@ -131,6 +132,9 @@ export interface AnomalyDetectorStats {
   noveltySuppressed: number;
 }
 
+const TCP = 6;
+const SYN_ACK = 0x12;
+
 /** Packets handled per internal batch: bounds the batch buffers (this many rows of features). */
 const MAX_BATCH = 4096;
 
@@ -212,9 +216,9 @@ export class AnomalyDetector {
 
   /** What a flow record carries from its first packet: its originator's rates, its service's flow rate. */
   private flowContext(p: PacketSummary): FlowContext {
-    // as in the flow table: a first packet that is a SYN-ACK came from the responder
-    const flipped = p.ipProto === 6 && (p.tcpFlags & 0x12) === 0x12;
-    const originator = (flipped ? p.dst : p.src) ?? '(none)';
+    // as in the flow table: a first packet that is a SYN-ACK (0x12) came from the responder
+    const flipped = p.ipProto === TCP && (p.tcpFlags & SYN_ACK) === SYN_ACK;
+    const originator = (flipped ? p.dst : p.src) ?? NO_ADDRESS;
     return { source: this.packetFeatures.sourceRates(originator, secondsOf(p)), dstFlowRate: this.flowFeatures.start(p) };
   }
 

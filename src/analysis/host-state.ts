@@ -6,7 +6,7 @@
  */
 
 /** steps per decade of the logarithmic features */
-export const STEPS_PER_DECADE = 20;
+const STEPS_PER_DECADE = 20;
 
 /** The packet's time in seconds, 0 when it is not a finite number. */
 export function secondsOf(p: { tsSec: number; tsNsec: number }): number {
@@ -43,13 +43,6 @@ export function rate(r: number): number {
   if (!Number.isFinite(r)) return r;
   const unit = 10 ** (Math.floor(Math.log10(r)) - 1);
   return Math.round(r / unit) * unit;
-}
-
-/** FNV-1a over a string, 32 bits: a cheap hash for Bloom filters. */
-export function fnv1a(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  return h >>> 0;
 }
 
 /**
