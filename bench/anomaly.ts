@@ -18,7 +18,15 @@ import {
   mulberry32,
 } from '../src/analysis/index.js';
 import { PacketColumnsWriter } from '../src/analysis/packet-columns.js';
-import { PACKET_FEATURE_GROUPS, PACKET_FEATURES, PacketFeaturizer } from '../src/analysis/features.js';
+import {
+  PACKET_FEATURE_GROUPS,
+  PACKET_FEATURES,
+  PACKET_SLACK,
+  PACKET_TOLERANCE,
+  PACKET_UPPER_ONLY,
+  PacketFeaturizer,
+} from '../src/analysis/features.js';
+import { FlowTable as Flows } from '../src/analysis/flows.js';
 import { BaselineScorer } from '../src/analysis/scorer.js';
 import { DEFAULT_CONTAMINATION, PACKET_MEMO_SLOTS } from '../src/analysis/constants.js';
 import { synthesize } from '../test/unit/analysis/synth.js';
@@ -123,8 +131,12 @@ interface Row {
 function scorePacketVectors(traffic: PacketSummary[], baseline: number, reference: () => void): [number, number, number] {
   const dims = PACKET_FEATURES.length;
   const featurizer = new PacketFeaturizer();
+  const flows = new Flows();
   const vectors = new Float64Array(traffic.length * dims);
-  traffic.forEach((p, i) => featurizer.extract(p, vectors, i * dims));
+  traffic.forEach((p, i) => {
+    flows.push(p);
+    featurizer.extract(p, vectors, i * dims, flows.lastRole, flows.lastOriginator);
+  });
   const rows = traffic.length - baseline;
   const scores = new Float64Array(4096);
   const decided = new Int32Array(4096);
@@ -141,6 +153,9 @@ function scorePacketVectors(traffic: PacketSummary[], baseline: number, referenc
       contamination: DEFAULT_CONTAMINATION,
       topFeatures: 3,
       memoSlots: PACKET_MEMO_SLOTS,
+      upperOnly: PACKET_UPPER_ONLY,
+      slack: PACKET_SLACK,
+      tolerance: PACKET_TOLERANCE,
     });
     scorer.learnFrom(vectors, baseline);
     const cpu = cpuMs();
@@ -249,7 +264,7 @@ async function main(): Promise<void> {
   const [vectorRate, refVectors, vectorPerCpu] = scorePacketVectors(traffic, detectorOptions.baselinePackets, () => packetDistance(traffic));
   rows.push({
     perCpu: vectorPerCpu,
-    what: 'packet feature vectors scored (both packet forests and their memos, as in the detector)',
+    what: 'packet feature vectors scored (both packet forests, their memos and the guard, as in the detector)',
     unit: 'vectors/s',
     value: vectorRate,
     reference: 'per-packet distance to mean',
@@ -265,6 +280,15 @@ async function main(): Promise<void> {
     for (let i = 0; i < long.length; i += 4096) sink += detector.pushBatch(long.slice(i, i + 4096)).length;
     sink += detector.flush().length;
   }, () => undefined, 2);
+  const longCpu = lastCpuMs;
+  rows.push({
+    perCpu: (long.length / longCpu) * 1000,
+    what: `AnomalyDetector.pushBatch, long traffic in this thread (${long.length} packets, warm)`,
+    unit: 'packets/s',
+    value: longRate,
+    reference: '-',
+    refValue: Number.NaN,
+  });
   rows.push({
     perCpu: (long.length / workerCpu) * 1000,
     what: `AnomalyWorker end to end (push, worker thread, anomalies back; ${long.length} packets)`,

@@ -14,6 +14,7 @@ import { WirelabError, type ErrorCode } from '../common/errors.js';
 import { systemClock, type Clock } from '../common/lifecycle.js';
 import type { Anomaly, AnomalyDetectorOptions, AnomalyDetectorStats } from './anomaly.js';
 import { PacketColumnsWriter, type PacketColumns } from './packet-columns.js';
+import type { Novelty } from './novelty.js';
 
 /** Packets per message to the worker. */
 export const DEFAULT_WORKER_BATCH = 4096;
@@ -27,8 +28,8 @@ const START_TIMEOUT_MS = 30_000;
 export type WorkerRequest = { type: 'batch'; seq: number; packets: PacketColumns } | { type: 'flush' };
 export type WorkerReply =
   | { type: 'ready' }
-  | { type: 'result'; seq: number; anomalies: Anomaly[]; stats: AnomalyDetectorStats }
-  | { type: 'flushed'; anomalies: Anomaly[]; stats: AnomalyDetectorStats }
+  | { type: 'result'; seq: number; anomalies: Anomaly[]; novelties: Novelty[]; stats: AnomalyDetectorStats }
+  | { type: 'flushed'; anomalies: Anomaly[]; novelties: Novelty[]; stats: AnomalyDetectorStats }
   | { type: 'failed'; code: ErrorCode; message: string };
 
 export interface AnomalyWorkerOptions {
@@ -44,6 +45,8 @@ export interface AnomalyWorkerOptions {
 
 export interface AnomalyWorkerEvents {
   anomaly: [Anomaly];
+  /** a new host, service or MAC for an IP address, once each (in packet order among the anomalies) */
+  novelty: [Novelty];
   error: [WirelabError];
 }
 
@@ -242,14 +245,14 @@ export class AnomalyWorker extends EventEmitter<AnomalyWorkerEvents> {
       case 'result':
         this.inFlight--;
         this.detectorStats = m.stats;
-        this.emitAll(m.anomalies);
+        this.emitAll(m.anomalies, m.novelties);
         if (this.due) this.send();
         if (this.inFlight < this.maxInFlight) this.wakeDrainers();
         this.holdOpen();
         break;
       case 'flushed':
         this.detectorStats = m.stats;
-        this.emitAll(m.anomalies);
+        this.emitAll(m.anomalies, m.novelties);
         this.flushWaiter?.resolve(m.stats);
         this.flushWaiter = undefined;
         this.holdOpen();
@@ -262,11 +265,15 @@ export class AnomalyWorker extends EventEmitter<AnomalyWorkerEvents> {
     }
   }
 
-  private emitAll(anomalies: Anomaly[]): void {
+  /** Emit a batch's anomalies and novelty events merged in packet order (a novelty first at a tie). */
+  private emitAll(anomalies: Anomaly[], novelties: Novelty[]): void {
+    let n = 0;
     for (const a of anomalies) {
+      while (n < novelties.length && novelties[n]!.index <= a.index) this.emit('novelty', novelties[n++]!);
       this.counters.anomalies++;
       this.emit('anomaly', a);
     }
+    while (n < novelties.length) this.emit('novelty', novelties[n++]!);
   }
 
   private fail(err: WirelabError): void {

@@ -1,8 +1,11 @@
 /**
- * The anomaly detector: packets go in one at a time; each is turned into a packet feature vector,
- * and into the flow table, whose finished flows become flow feature vectors. The first N packets and
- * the first M flows are the baseline (assumed normal); an Isolation Forest is grown on each, and from
- * then on every packet and flow scoring over the threshold is reported with its top features.
+ * The anomaly detector: packets go in one at a time; each goes into the flow table and is turned
+ * into a packet feature vector, and the flow table's records (flows that ended, and long flows
+ * reported while open) become flow feature vectors. The first N packets and the first M flow
+ * records are the baseline (assumed normal); Isolation Forests are grown on them, and from then on
+ * every packet and flow scoring over the threshold is reported with its top features. What is
+ * merely new (a host, a service, a MAC for an IP address) is reported once as a novelty event
+ * (takeNovelties()).
  */
 import type { PacketSummary } from '../capture/types.js';
 import {
@@ -14,18 +17,29 @@ import {
   DEFAULT_TOP_FEATURES,
   DEFAULT_TREES,
   FLOW_MEMO_SLOTS,
+  NO_ADDRESS,
   PACKET_MEMO_SLOTS,
 } from './constants.js';
 import {
   FLOW_FEATURE_GROUPS,
   FLOW_FEATURES,
+  FLOW_MARGIN,
+  FLOW_SLACK,
+  FLOW_TOLERANCE,
+  FLOW_UPPER_ONLY,
   FlowFeaturizer,
   PACKET_FEATURE_GROUPS,
   PACKET_FEATURES,
+  PACKET_MARGIN,
+  PACKET_SLACK,
+  PACKET_TOLERANCE,
+  PACKET_UPPER_ONLY,
   PacketFeaturizer,
   type FlowContext,
 } from './features.js';
-import { FlowTable, type FlowRecord, type FlowTableOptions } from './flows.js';
+import { FlowTable, PacketRole, type FlowRecord, type FlowTableOptions } from './flows.js';
+import { secondsOf } from './host-state.js';
+import { NoveltyTracker, type Novelty, type NoveltyOptions } from './novelty.js';
 import { mulberry32 } from './prng.js';
 import { BaselineScorer, type FeatureContribution } from './scorer.js';
 import { VectorBatch } from './batch.js';
@@ -53,6 +67,10 @@ export interface AnomalyDetectorOptions {
   topFeatures?: number;
   /** s: time constant of the per-host packet rates (default 2) */
   rateTau?: number;
+  /** s: time constant of the per-pair packet and byte rates (default 1) */
+  volumeTau?: number;
+  /** rate limits of novelty events */
+  novelty?: NoveltyOptions;
   /** s: time constant of the per-host flow rates (default 5) */
   flowRateTau?: number;
   /**
@@ -107,7 +125,15 @@ export interface AnomalyDetectorStats {
   packetThreshold: number | null;
   flowThreshold: number | null;
   activeFlows: number;
+  /** novelty events reported, by kind, and left out by their rate limit */
+  newHosts: number;
+  newServices: number;
+  newMacs: number;
+  noveltySuppressed: number;
 }
+
+const TCP = 6;
+const SYN_ACK = 0x12;
 
 /** Packets handled per internal batch: bounds the batch buffers (this many rows of features). */
 const MAX_BATCH = 4096;
@@ -117,7 +143,9 @@ export class AnomalyDetector {
   private readonly flowFeatures: FlowFeaturizer;
   private readonly packetScorer: BaselineScorer | undefined;
   private readonly flowScorer: BaselineScorer | undefined;
-  private readonly flows: FlowTable<FlowContext> | undefined;
+  private readonly flows: FlowTable<FlowContext>;
+  private readonly novelty: NoveltyTracker;
+  private novelties: Novelty[] = [];
   private readonly packetBatch = new VectorBatch<PacketSummary>(PACKET_FEATURES.length, MAX_BATCH);
   private readonly flowBatch = new VectorBatch<FlowRecord<FlowContext>>(FLOW_FEATURES.length, 256);
   /** a vector of packet features not to be scored (warm-up, or no packet scorer) */
@@ -125,6 +153,10 @@ export class AnomalyDetector {
   private counters = { packets: 0, packetsScored: 0, packetAnomalies: 0, flowsScored: 0, flowAnomalies: 0 };
   private lastIndex = 0;
   private readonly warmup: number;
+  private readonly baselinePackets: number;
+  private readonly baselineFlows: number;
+  /** packets and flow records seen after the warm-up */
+  private readonly afterWarmup = { packets: 0, flows: 0 };
   /** s: end of the warm-up, fixed by the first packet */
   private warmUntil = Number.NaN;
   private readonly onScore: ((event: ScoreEvent) => void) | undefined;
@@ -141,21 +173,28 @@ export class AnomalyDetector {
     this.onScore = options.onScore;
     const flowTau = options.flowRateTau ?? DEFAULT_FLOW_RATE_TAU_SECONDS;
     this.warmup = options.warmup ?? 3 * flowTau;
-    this.packetFeatures = new PacketFeaturizer({ rateTau: options.rateTau, maxHosts: options.maxHosts });
+    this.packetFeatures = new PacketFeaturizer({ rateTau: options.rateTau, volumeTau: options.volumeTau, maxHosts: options.maxHosts });
+    this.novelty = new NoveltyTracker(options.novelty);
     this.flowFeatures = new FlowFeaturizer({ rateTau: flowTau, maxHosts: options.maxHosts });
+    this.baselinePackets = options.baselinePackets ?? DEFAULT_BASELINE_PACKETS;
+    this.baselineFlows = options.baselineFlows ?? DEFAULT_BASELINE_FLOWS;
     if (options.packets !== false) {
-      const baselineSize = options.baselinePackets ?? DEFAULT_BASELINE_PACKETS;
+      const baselineSize = this.baselinePackets;
       this.packetScorer = new BaselineScorer({
         ...common,
         names: PACKET_FEATURES,
         groups: PACKET_FEATURE_GROUPS,
         baselineSize,
         memoSlots: PACKET_MEMO_SLOTS,
+        upperOnly: PACKET_UPPER_ONLY,
+        slack: PACKET_SLACK,
+        margin: PACKET_MARGIN,
+        tolerance: PACKET_TOLERANCE,
         rng: mulberry32(seed),
       });
     }
     if (options.flows !== false) {
-      const baselineSize = options.baselineFlows ?? DEFAULT_BASELINE_FLOWS;
+      const baselineSize = this.baselineFlows;
       // A different stream for the flow forest, derived from the same seed.
       this.flowScorer = new BaselineScorer({
         ...common,
@@ -163,11 +202,31 @@ export class AnomalyDetector {
         groups: FLOW_FEATURE_GROUPS,
         baselineSize,
         memoSlots: FLOW_MEMO_SLOTS,
+        upperOnly: FLOW_UPPER_ONLY,
+        slack: FLOW_SLACK,
+        margin: FLOW_MARGIN,
+        tolerance: FLOW_TOLERANCE,
         rng: mulberry32(seed ^ 0x5bd1e995),
       });
-      const featurizer = this.flowFeatures;
-      this.flows = new FlowTable<FlowContext>({ ...options.flowTable, tag: (p) => featurizer.start(p) });
     }
+    // The flow table runs even when flows are not scored: packet features need to know which packet
+    // opened a flow and which one answered it.
+    this.flows = new FlowTable<FlowContext>({ ...options.flowTable, tag: (p) => this.flowContext(p) });
+  }
+
+  /** What a flow record carries from its first packet: its originator's rates, its service's flow rate. */
+  private flowContext(p: PacketSummary): FlowContext {
+    // as in the flow table: a first packet that is a SYN-ACK (0x12) came from the responder
+    const flipped = p.ipProto === TCP && (p.tcpFlags & SYN_ACK) === SYN_ACK;
+    const originator = (flipped ? p.dst : p.src) ?? NO_ADDRESS;
+    return { source: this.packetFeatures.sourceRates(originator, secondsOf(p)), dstFlowRate: this.flowFeatures.start(p) };
+  }
+
+  /** The novelty events found since the last call, in packet order (reported once scoring has begun). */
+  takeNovelties(): Novelty[] {
+    const found = this.novelties;
+    this.novelties = [];
+    return found;
   }
 
   /** Take one packet; returns the anomalies found with it (the packet itself, flows that ended). */
@@ -193,7 +252,7 @@ export class AnomalyDetector {
   /** End of input: finish every open flow and return the flow anomalies among them. */
   flush(): Anomaly[] {
     const found: Anomaly[] = [];
-    for (const flow of this.flows?.flush() ?? []) this.addFlow(flow, -1);
+    for (const flow of this.flows.flush()) this.addFlow(flow, -1);
     this.report([], 0, found);
     return found;
   }
@@ -207,8 +266,14 @@ export class AnomalyDetector {
       flowBaseline: this.flowScorer?.baselineCount ?? 0,
       packetThreshold: threshold(this.packetScorer),
       flowThreshold: threshold(this.flowScorer),
-      activeFlows: this.flows?.size ?? 0,
+      activeFlows: this.flows.size,
+      ...this.noveltyCounters(),
     };
+  }
+
+  private noveltyCounters(): Pick<AnomalyDetectorStats, 'newHosts' | 'newServices' | 'newMacs' | 'noveltySuppressed'> {
+    const n = this.novelty.stats();
+    return { newHosts: n.newHosts, newServices: n.newServices, newMacs: n.newMacs, noveltySuppressed: n.suppressed };
   }
 
   /** Update the features' host state and the flow table with one packet; queue what is to be scored. */
@@ -218,17 +283,37 @@ export class AnomalyDetector {
     const t = p.tsSec + (p.tsNsec || 0) / 1e9;
     if (Number.isNaN(this.warmUntil) && Number.isFinite(t)) this.warmUntil = t + this.warmup;
     const warming = !(t >= this.warmUntil);
-    if (this.packetScorer && !warming) {
+    const ended = this.flows.push(p);
+    const role = this.flows.lastRole;
+    const originator = this.flows.lastOriginator;
+    // Only IP packets are scored: ARP and other link-layer frames are watched for novelty (a new MAC
+    // for an IP address) instead; rare in a baseline, they would otherwise be flagged every time.
+    const scored = !warming && p.ipProto >= 0;
+    if (scored) this.afterWarmup.packets++;
+    if (this.packetScorer && scored) {
       const offset = this.packetBatch.add(p, position);
-      this.packetFeatures.extract(p, this.packetBatch.data, offset);
+      this.packetFeatures.extract(p, this.packetBatch.data, offset, role, originator);
     } else {
-      this.packetFeatures.extract(p, this.spare);
+      this.packetFeatures.extract(p, this.spare, 0, role, originator);
     }
-    if (this.flows) for (const flow of this.flows.push(p)) this.addFlow(flow, position);
+    this.novelty.observe(p, role === PacketRole.Answered, this.scoring(), this.novelties);
+    for (const flow of ended) this.addFlow(flow, position);
+  }
+
+  /**
+   * Has the detector begun to score (its packet baseline, or without packet scoring its flow
+   * baseline, full)? Counted per item rather than asked of the scorer, which learns when a batch
+   * is scored: novelty events must not depend on how packets were batched.
+   */
+  private scoring(): boolean {
+    if (this.packetScorer) return this.afterWarmup.packets > this.baselinePackets;
+    return this.flowScorer !== undefined && this.afterWarmup.flows >= this.baselineFlows;
   }
 
   private addFlow(flow: FlowRecord<FlowContext>, position: number): void {
-    if (flow.start < this.warmUntil) return; // its host rates were still warming up
+    // flows of IP only (as packets), and none that began while the host rates were warming up
+    if (!this.flowScorer || flow.start < this.warmUntil || !(flow.ipProto >= 0)) return;
+    this.afterWarmup.flows++;
     const offset = this.flowBatch.add(flow, position);
     this.flowFeatures.extract(flow, this.flowBatch.data, offset);
   }

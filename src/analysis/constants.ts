@@ -40,6 +40,13 @@ export const DEFAULT_FLOW_IDLE_SECONDS = 60;
 export const DEFAULT_DATAGRAM_IDLE_SECONDS = 15;
 /** Flows: how long a closed TCP flow (both FINs or an RST) lingers for its last ACKs, seconds (Zeek: tcp_close_delay 5 s). */
 export const DEFAULT_FLOW_CLOSE_LINGER_SECONDS = 2;
+/**
+ * Flows: an open flow older than this (s of packet time since its last report) is reported with
+ * what it did so far and goes on with fresh counters: NetFlow's active timeout (Cisco's default is
+ * 30 min, often set to 60 s; Zeek has none). 10 s: a bulk transfer or a long flood is scored while it
+ * runs, not after it ends.
+ */
+export const DEFAULT_FLOW_ACTIVE_SECONDS = 10;
 /** Flows: most flows held at once; past it the oldest idle flow is evicted and reported. */
 export const DEFAULT_MAX_FLOWS = 65_536;
 
@@ -72,8 +79,6 @@ export const DEFAULT_RATE_TAU_SECONDS = 2;
 export const DEFAULT_FLOW_RATE_TAU_SECONDS = 5;
 /** Features: most sources / destinations with per-host state (least recently seen dropped first). */
 export const DEFAULT_MAX_HOSTS = 4_096;
-/** Features: bits in each source's "destination ports already touched" filter. */
-export const PORT_FILTER_BITS = 1_024;
 
 /**
  * Slots of the score memo of each packet forest (a power of two): packet vectors repeat (shapes,
@@ -87,3 +92,16 @@ export const PACKET_MEMO_SLOTS = 65_536;
  * repeat (a flood's or a scan's flows all look alike). Memory 1 MiB and 0.4 MiB.
  */
 export const FLOW_MEMO_SLOTS = 16_384;
+
+/** Features: time constant of the per-pair packet and byte rates, seconds (rates per second). */
+export const DEFAULT_VOLUME_TAU_SECONDS = 1;
+
+/** Novelty events: of one kind in a burst, then per second (a token bucket in packet time). */
+export const DEFAULT_NOVELTY_BURST = 10;
+export const DEFAULT_NOVELTY_PER_SECOND = 1;
+/** Novelty: source addresses remembered as known (oldest forgotten first; a spoofed flood churns them). */
+export const MAX_KNOWN_HOSTS = 65_536;
+/** Novelty: services (address, port, protocol) remembered as known. */
+export const MAX_KNOWN_SERVICES = 16_384;
+/** Novelty: IP-to-MAC bindings remembered from ARP. */
+export const MAX_KNOWN_BINDINGS = 4_096;

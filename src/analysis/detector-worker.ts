@@ -31,9 +31,10 @@ function main(): void {
     try {
       if (m.type === 'batch') {
         const anomalies = detector.pushBatch(readColumns(m.packets));
-        reply({ type: 'result', seq: m.seq, anomalies, stats: detector.stats() });
+        reply({ type: 'result', seq: m.seq, anomalies, novelties: detector.takeNovelties(), stats: detector.stats() });
       } else {
-        reply({ type: 'flushed', anomalies: detector.flush(), stats: detector.stats() });
+        const anomalies = detector.flush();
+        reply({ type: 'flushed', anomalies, novelties: detector.takeNovelties(), stats: detector.stats() });
       }
     } catch (err) {
       reply(failure(err));

@@ -10,6 +10,7 @@ import type { PacketSummary } from '../capture/types.js';
 import { WirelabError } from '../common/errors.js';
 import {
   DEFAULT_DATAGRAM_IDLE_SECONDS,
+  DEFAULT_FLOW_ACTIVE_SECONDS,
   DEFAULT_FLOW_CLOSE_LINGER_SECONDS,
   DEFAULT_FLOW_IDLE_SECONDS,
   DEFAULT_MAX_FLOWS,
@@ -24,7 +25,25 @@ const TCP = 6;
 
 export type ConnState =
   'S0' | 'S1' | 'SF' | 'REJ' | 'S2' | 'S3' | 'RSTO' | 'RSTR' | 'RSTOS0' | 'RSTRH' | 'SH' | 'SHR' | 'OTH';
-export type FlowEndReason = 'closed' | 'idle' | 'evicted' | 'flush';
+/**
+ * Why a flow record was reported: the flow ended (closed, idle, evicted, flush), or it is still
+ * open and ran longer than the active timeout ('active': the record covers the part since the last
+ * report, as NetFlow's active timeout does, and the flow goes on with fresh counters).
+ */
+export type FlowEndReason = 'closed' | 'idle' | 'evicted' | 'flush' | 'active';
+
+/** What a packet meant for its flow (FlowTable.lastRole). */
+export const PacketRole = {
+  /** an ordinary packet of an ongoing flow */
+  Other: 0,
+  /** the first packet of a flow, sent by its originator */
+  Opened: 1,
+  /** the responder's first packet, not a refusal: the originator was answered */
+  Answered: 2,
+  /** the responder's first packet is a TCP RST: the originator was refused */
+  Refused: 3,
+} as const;
+export type PacketRole = (typeof PacketRole)[keyof typeof PacketRole];
 
 /** A flow as reported when it ends. Times in seconds since the epoch. */
 export interface FlowRecord<T = undefined> {
@@ -66,6 +85,11 @@ export interface FlowTableOptions<T = undefined> {
   datagramIdleTimeout?: number;
   /** s a closed TCP flow lingers for its last ACKs (default 2) */
   closeLinger?: number;
+  /**
+   * s after which an open flow is reported anyway, with what it did since its last report, and goes
+   * on with fresh counters (default 10; Infinity: never)
+   */
+  activeTimeout?: number;
   /** most flows held (default 65536) */
   maxFlows?: number;
   /** called with the first packet of each flow; its result is returned with the finished flow */
@@ -76,6 +100,12 @@ export interface FlowTableOptions<T = undefined> {
 type Flow<T> = Omit<FlowRecord<T>, 'duration' | 'connState' | 'synWithoutAck' | 'endReason'> & {
   /** bit set of TCP events: see the EV_ constants */
   events: number;
+  /** no packet accounted yet */
+  firstSeen: boolean;
+  /** the responder has sent a packet (ever, not only in this part) */
+  answered: boolean;
+  /** s: `last` when the flow took its place in its queue (see expire()) */
+  placed: number;
 };
 
 const EV_ORIG_SYN = 1;
@@ -155,9 +185,10 @@ export class FlowTable<T = undefined> {
   private readonly datagram: Queue<T>;
   private readonly closing: Queue<T>;
   private readonly maxFlows: number;
+  private readonly activeTimeout: number;
   private readonly tag: ((p: PacketSummary) => T) | undefined;
   private now = Number.NEGATIVE_INFINITY;
-  private counters = { packets: 0, flows: 0, finished: 0, evicted: 0 };
+  private counters = { packets: 0, flows: 0, finished: 0, evicted: 0, reports: 0 };
 
   constructor(options: FlowTableOptions<T> = {}) {
     const idle = positive('idleTimeout', options.idleTimeout ?? DEFAULT_FLOW_IDLE_SECONDS);
@@ -170,16 +201,23 @@ export class FlowTable<T = undefined> {
     this.datagram = { flows: new Map(), timeout: datagramIdle, reason: 'idle' };
     this.closing = { flows: new Map(), timeout: linger, reason: 'closed' };
     this.maxFlows = positive('maxFlows', options.maxFlows ?? DEFAULT_MAX_FLOWS);
+    const active = options.activeTimeout ?? DEFAULT_FLOW_ACTIVE_SECONDS;
+    this.activeTimeout = active === Number.POSITIVE_INFINITY ? active : positive('activeTimeout', active);
     this.tag = options.tag;
   }
+
+  /** What the last packet pushed meant for its flow. */
+  lastRole: PacketRole = PacketRole.Other;
+  /** The originator of the last packet's flow. */
+  lastOriginator = NO_ADDRESS;
 
   /** Flows held now. */
   get size(): number {
     return this.tcp.flows.size + this.datagram.flows.size + this.closing.flows.size;
   }
 
-  /** Counters: packets seen, flows started, flows finished, flows evicted, flows held. */
-  stats(): { packets: number; flows: number; finished: number; evicted: number; active: number } {
+  /** Counters: packets seen, flows started, finished, evicted, reported while open (active timeout), held. */
+  stats(): { packets: number; flows: number; finished: number; evicted: number; reports: number; active: number } {
     return { ...this.counters, active: this.size };
   }
 
@@ -197,13 +235,15 @@ export class FlowTable<T = undefined> {
       if (flow === undefined) {
         done = this.makeRoom(done);
         flow = this.startFlow(key, p, t);
-      } else {
-        queue.flows.delete(key); // re-inserted below: most recently active last
+        queue.flows.set(key, flow);
       }
-      queue.flows.set(key, flow);
     }
     this.account(flow, p, t);
-    if (this.isClosed(flow) && this.tcp.flows.delete(key)) this.closing.flows.set(key, flow);
+    if (this.isClosed(flow) && this.tcp.flows.delete(key)) {
+      flow.placed = flow.last;
+      this.closing.flows.set(key, flow);
+    }
+    else if (t - flow.start >= this.activeTimeout) (done ??= []).push(this.report(flow));
     return done ?? NO_FLOWS;
   }
 
@@ -212,19 +252,42 @@ export class FlowTable<T = undefined> {
     const done: FlowRecord<T>[] = [];
     for (const queue of [this.closing, this.tcp, this.datagram]) {
       for (const flow of queue.flows.values())
-        done.push(this.finish(flow, queue === this.closing ? 'closed' : 'flush'));
+        if (!Number.isNaN(flow.start)) done.push(this.finish(flow, queue === this.closing ? 'closed' : 'flush'));
       queue.flows.clear();
     }
     return done;
   }
 
+  /**
+   * End the flows of `queue` idle for its timeout. A queue is in the order flows took their place,
+   * and a flow is not moved on every packet (a delete and a set per packet were the table's main
+   * cost): a flow at the front that has had packets since it was placed is moved to the back when
+   * the scan reaches it, so the front is always the flow idle longest, at a cost of one move per
+   * flow per timeout at most.
+   */
   private expire(queue: Queue<T>, done: FlowRecord<T>[] | undefined): FlowRecord<T>[] | undefined {
     for (const [key, flow] of queue.flows) {
-      if (flow.last + queue.timeout > this.now) break;
+      if (flow.last + queue.timeout > this.now) {
+        if (flow.placed >= flow.last) break;
+        queue.flows.delete(key);
+        flow.placed = flow.last;
+        queue.flows.set(key, flow);
+        continue;
+      }
       queue.flows.delete(key);
-      (done ??= []).push(this.finish(flow, queue.reason));
+      if (!Number.isNaN(flow.start)) (done ??= []).push(this.finish(flow, queue.reason));
     }
     return done;
+  }
+
+  /** Move flows that had packets since they were placed from the front of `queue` to its back. */
+  private settle(queue: Queue<T>): void {
+    for (const [key, flow] of queue.flows) {
+      if (flow.placed >= flow.last) return;
+      queue.flows.delete(key);
+      flow.placed = flow.last;
+      queue.flows.set(key, flow);
+    }
   }
 
   /** Evict the oldest idle flow when full: a lingering closed one first, else the least recently active. */
@@ -232,6 +295,8 @@ export class FlowTable<T = undefined> {
     if (this.size < this.maxFlows) return done;
     let from = this.closing;
     if (from.flows.size === 0) {
+      this.settle(this.tcp);
+      this.settle(this.datagram);
       const a = this.tcp.flows.values().next();
       const b = this.datagram.flows.values().next();
       from = a.done === true || (b.done !== true && b.value.last < a.value.last) ? this.datagram : this.tcp;
@@ -241,7 +306,7 @@ export class FlowTable<T = undefined> {
     from.flows.delete(first.value[0]);
     this.counters.evicted++;
     const list = done ?? [];
-    list.push(this.finish(first.value[1], 'evicted'));
+    if (!Number.isNaN(first.value[1].start)) list.push(this.finish(first.value[1], 'evicted'));
     return list;
   }
 
@@ -266,14 +331,40 @@ export class FlowTable<T = undefined> {
       respPackets: 0,
       respBytes: 0,
       events: 0,
+      firstSeen: true,
+      answered: false,
+      placed: t,
       tag: this.tag?.(p) as T,
     };
   }
 
+  /** An open flow past the active timeout: its record so far; the flow goes on with fresh counters. */
+  private report(flow: Flow<T>): FlowRecord<T> {
+    const record = this.finish(flow, 'active');
+    this.counters.finished--; // not finished: still open
+    this.counters.reports++;
+    flow.start = Number.NaN; // the next packet starts the next part (a flow that gets none reports nothing more)
+    flow.origPackets = 0;
+    flow.origBytes = 0;
+    flow.respPackets = 0;
+    flow.respBytes = 0;
+    return record;
+  }
+
   private account(flow: Flow<T>, p: PacketSummary, t: number): void {
+    if (Number.isNaN(flow.start)) flow.start = t;
     if (t > flow.last) flow.last = t;
     const len = p.length >= 0 && p.length < Number.POSITIVE_INFINITY ? p.length : 0;
     const fromOrig = (p.src ?? NO_ADDRESS) === flow.src && portOf(p.sport) === flow.sport;
+    this.lastOriginator = flow.src;
+    this.lastRole = PacketRole.Other;
+    if (flow.firstSeen) {
+      flow.firstSeen = false;
+      if (fromOrig) this.lastRole = PacketRole.Opened;
+    } else if (!fromOrig && !flow.answered) {
+      this.lastRole = flow.ipProto === TCP && (p.tcpFlags & RST) !== 0 ? PacketRole.Refused : PacketRole.Answered;
+    }
+    if (!fromOrig) flow.answered = true;
     if (fromOrig) {
       flow.origPackets++;
       flow.origBytes += len;

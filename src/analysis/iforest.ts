@@ -79,6 +79,8 @@ export class IsolationForest {
   /** log2 of the number of training vectors that reached the node, at least 0 (used by explain() only) */
   private readonly log2Size: Float64Array;
   private readonly nodesPerTree: number;
+  /** per tree, the rows of its subsample (psi each), for outOfBagScores() */
+  private samples = new Int32Array(0);
   /** c(psi): the normaliser of Equation 2 */
   private readonly norm: number;
   private next = 0;
@@ -120,8 +122,10 @@ export class IsolationForest {
     );
     const all = Int32Array.from({ length: m.rows }, (_, i) => i);
     const sample = new Int32Array(psi);
+    forest.samples = new Int32Array(trees * psi);
     for (let t = 0; t < trees; t++) {
       subsample(all, sample, options.rng);
+      forest.samples.set(sample, t * psi);
       const root = t * forest.nodesPerTree;
       forest.next = root + 1;
       forest.grow(root, m, sample, 0, psi, 0, options.rng);
@@ -175,6 +179,44 @@ export class IsolationForest {
       }
       for (let r = first; r < last; r++) out[r] = 2 ** (-(out[r]! / this.trees) / this.norm);
     }
+    return out;
+  }
+
+  /**
+   * Out-of-bag scores of the training rows `m` (the matrix the forest was grown on): each row's path
+   * length averaged over the trees whose subsample did not hold it, as a random forest's out-of-bag
+   * error is taken. A row scored by trees grown on it sits deeper in them than a new vector like it
+   * would, so in-sample scores are biased low, and a threshold set on them flags the edge of normal
+   * traffic; out-of-bag scores are what new normal vectors get. A row held by every subsample
+   * (when rows <= psi) gets its in-sample score.
+   */
+  outOfBagScores(m: Matrix): Float64Array {
+    checkMatrix(m);
+    // Rows repeat (quantized features): a tree's path length is walked once per distinct vector.
+    const { distinct, of } = distinctRows(m);
+    const sum = new Float64Array(m.rows);
+    const count = new Int32Array(m.rows);
+    const inBag = new Uint8Array(m.rows);
+    const paths = new Float64Array(distinct.length);
+    const isolating = this.outOfRange === 'isolate';
+    for (let t = 0; t < this.trees; t++) {
+      const sample = this.samples.subarray(t * this.sampleSize, (t + 1) * this.sampleSize);
+      for (const r of sample) inBag[r] = 1;
+      const root = t * this.nodesPerTree;
+      for (let d = 0; d < distinct.length; d++) {
+        const at = distinct[d]! * m.dims;
+        paths[d] = isolating ? this.walkIsolating(m.data, at, root) : this.walk(m.data, at, root);
+      }
+      for (let r = 0; r < m.rows; r++) {
+        if (inBag[r] === 1) continue;
+        sum[r]! += paths[of[r]!]!;
+        count[r]!++;
+      }
+      for (const r of sample) inBag[r] = 0;
+    }
+    const out = new Float64Array(m.rows);
+    for (let r = 0; r < m.rows; r++)
+      out[r] = count[r]! > 0 ? 2 ** (-(sum[r]! / count[r]!) / this.norm) : this.score(m.data, r * m.dims);
     return out;
   }
 
@@ -367,6 +409,24 @@ export class IsolationForest {
     this.grow(first, m, idx, lo, mid, depth + 1, rng);
     this.grow(first + 1, m, idx, mid, hi, depth + 1, rng);
   }
+}
+
+/** The distinct rows of `m` (the first row of each), and for each row the index of its distinct row. */
+function distinctRows(m: Matrix): { distinct: number[]; of: Int32Array } {
+  const seen = new Map<string, number>();
+  const distinct: number[] = [];
+  const of = new Int32Array(m.rows);
+  for (let r = 0; r < m.rows; r++) {
+    const key = m.data.subarray(r * m.dims, (r + 1) * m.dims).join(',');
+    let d = seen.get(key);
+    if (d === undefined) {
+      d = distinct.length;
+      distinct.push(r);
+      seen.set(key, d);
+    }
+    of[r] = d;
+  }
+  return { distinct, of };
 }
 
 /** The probability that v, outside [lo, hi], would be cut off alone by a split drawn over the widened range. */

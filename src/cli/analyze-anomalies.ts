@@ -4,7 +4,7 @@
  * anomalies are printed as the worker reports them, in packet order, and the summary after the last.
  */
 import type { PacketSummary, RawPacket } from '../capture/index.js';
-import { AnomalyWorker, formatAnomaly, type Anomaly, type AnomalyDetectorOptions } from '../analysis/index.js';
+import { AnomalyWorker, formatAnomaly, formatNovelty, type Anomaly, type AnomalyDetectorOptions } from '../analysis/index.js';
 import type { WirelabError } from '../common/errors.js';
 import type { PacketConsumer, PacketPrinter } from './analyze-consumers.js';
 
@@ -22,6 +22,7 @@ export class AnomalyConsumer implements PacketConsumer {
   ) {
     this.worker = new AnomalyWorker({ detector: options });
     this.worker.on('anomaly', (a) => this.show(a));
+    this.worker.on('novelty', (e) => this.printer.print(this.json ? JSON.stringify({ event: 'novelty', ...e }) : formatNovelty(e)));
     this.worker.on('error', (err) => (this.failure ??= err));
     // packets wait in the worker's first batch (accept() says "full") until the thread is up
     this.started = this.worker.start();

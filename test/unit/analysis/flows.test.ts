@@ -178,7 +178,7 @@ test('a full table evicts the least recently active flow and stays bounded', () 
   assert.equal(evicted.length, 7);
   assert.ok(evicted.every((f) => f.endReason === 'evicted'));
   assert.equal(evicted[0]!.sport, 1001, 'the touched flow outlived the idle one');
-  assert.deepEqual(table.stats(), { packets: 11, flows: 10, finished: 7, evicted: 7, active: 3 });
+  assert.deepEqual(table.stats(), { packets: 11, flows: 10, finished: 7, evicted: 7, reports: 0, active: 3 });
 });
 
 test('bad options are typed errors; odd packets are accounted without throwing', () => {
@@ -197,4 +197,27 @@ test('bad options are typed errors; odd packets are accounted without throwing',
   const [f] = table.flush();
   assert.equal(f!.origBytes, 0);
   assert.equal(f!.src, '(none)');
+});
+
+test('an open flow past the active timeout is reported with what it did so far, and goes on with fresh counters', () => {
+  const table = new FlowTable({ activeTimeout: 10 });
+  const done: FlowRecord[] = [];
+  done.push(...table.push(packet({ ...C, t: T0, tcpFlags: SYN, length: 74 })));
+  done.push(...table.push(packet({ ...S, t: T0 + 0.001, tcpFlags: SYN | ACK, length: 74 })));
+  for (let i = 1; i <= 250; i++) done.push(...table.push(packet({ ...C, t: T0 + i * 0.1, tcpFlags: ACK, length: 1000 })));
+  assert.equal(done.length, 2, 'reported at 10 s and at 20.1 s');
+  assert.deepEqual(done.map((f) => f.endReason), ['active', 'active']);
+  assert.deepEqual([done[0]!.origPackets, done[0]!.respPackets, done[0]!.start], [101, 1, T0]);
+  assert.equal(done[1]!.origPackets, 101);
+  assert.ok(Math.abs(done[1]!.start - (T0 + 10.1)) < 1e-6);
+  assert.equal(done[1]!.connState, 'S1', 'the TCP state is the whole connection\'s');
+  const rest = table.flush();
+  assert.equal(rest.length, 1);
+  assert.equal(rest[0]!.origPackets, 49);
+  assert.equal(table.stats().reports, 2);
+  // a part with no packet after its report reports nothing more
+  const quiet = new FlowTable({ activeTimeout: 1 });
+  quiet.push(packet({ ...C, t: T0 }));
+  assert.equal(quiet.push(packet({ ...C, t: T0 + 1 })).length, 1);
+  assert.deepEqual(quiet.flush(), []);
 });

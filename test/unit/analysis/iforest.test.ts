@@ -104,3 +104,19 @@ test('bad shapes are typed errors', () => {
     WirelabError,
   );
 });
+
+test('out-of-bag scores of the training rows are what new rows like them get: higher than in-sample ones', () => {
+  const train = blobWithOutliers(2000, 0, 21);
+  const fresh = blobWithOutliers(2000, 0, 22);
+  const forest = IsolationForest.fit(train, { rng: mulberry32(5), outOfRange: 'isolate' });
+  const mean = (xs: Float64Array): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const inSample = mean(forest.scoreAll(train));
+  const outOfBag = mean(forest.outOfBagScores(train));
+  const onFresh = mean(forest.scoreAll(fresh));
+  assert.ok(outOfBag > inSample, `out-of-bag ${outOfBag} > in-sample ${inSample}`);
+  assert.ok(Math.abs(outOfBag - onFresh) < Math.abs(inSample - onFresh), `out-of-bag ${outOfBag}, fresh ${onFresh}, in-sample ${inSample}`);
+  // rows no fewer than psi: every row is in every subsample, the in-sample score is all there is
+  const small = blobWithOutliers(100, 0, 23);
+  const all = IsolationForest.fit(small, { rng: mulberry32(6), sampleSize: 256 });
+  assert.deepEqual(all.outOfBagScores(small), all.scoreAll(small));
+});

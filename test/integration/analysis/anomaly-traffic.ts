@@ -1,8 +1,10 @@
 /**
  * Seeded normal traffic for the anomaly test, run inside a lab host's namespace as its own process:
- *   serve TCP_PORTS UDP_PORT        TCP request/response servers on each port (comma-separated) and a
- *                                   UDP request/response server; prints "ready"; runs until killed
- *                                   (at most MAX_LIFETIME_MS)
+ *   serve TCP_PORTS UDP_PORT SINK_PORT
+ *                                   TCP request/response servers on each port (comma-separated), a
+ *                                   UDP request/response server, and a TCP sink that reads and drops
+ *                                   what it is sent; prints "ready"; runs until killed (at most
+ *                                   MAX_LIFETIME_MS)
  *   client SERVER TCP_PORTS UDP_PORT SEED
  *                                   sessions back to back with random think times: a TCP connection
  *                                   with 1-4 request/response rounds, or 1-3 UDP exchanges from a new
@@ -12,6 +14,12 @@
  *   jumbo SERVER UDP_PORT COUNT SEED
  *                                   COUNT oversized UDP requests (3000-8900 bytes: frames over 1514
  *                                   bytes, on a 9000-byte MTU path) asking ordinary replies; exits
+ *   sessions SERVER PORT COUNT SEED COUNT ordinary TCP sessions to PORT, 200-500 ms apart; exits
+ *   rflood SERVER PORT COUNT PARALLEL
+ *                                   a request flood: COUNT connections, PARALLEL at a time, each one
+ *                                   small request answered and closed, as fast as they go; exits
+ *   bulk SERVER PORT MBYTES MBITS   one connection sending MBYTES megabytes, paced at MBITS Mbit/s;
+ *                                   exits
  * Requests ask for replies of at most MAX_REPLY bytes, written in one piece, so every normal frame
  * is a single segment no larger than a 1500-byte MTU allows (the kernel's segmentation offload
  * would otherwise show larger frames to a capture on the sending host).
@@ -65,8 +73,16 @@ function serveTcp(sock: TcpSocket): void {
   sock.on('end', () => sock.end());
 }
 
-async function serve(tcpPorts: number[], udpPort: number): Promise<void> {
+/** Read and drop (the bulk transfer's receiver). */
+function sink(sock: TcpSocket): void {
+  sock.on('error', () => sock.destroy());
+  sock.resume();
+  sock.on('end', () => sock.end());
+}
+
+async function serve(tcpPorts: number[], udpPort: number, sinkPort: number): Promise<void> {
   const servers = tcpPorts.map((port) => createServer(serveTcp).listen(port, '0.0.0.0'));
+  servers.push(createServer(sink).listen(sinkPort, '0.0.0.0'));
   await Promise.all(servers.map((s) => once(s, 'listening')));
   const udp = createSocket('udp4');
   udp.on('message', (msg, rinfo) => {
@@ -157,13 +173,70 @@ async function jumbo(server: string, port: number, count: number, seed: number):
   process.stdout.write('done\n');
 }
 
+async function sessions(server: string, port: number, count: number, seed: number): Promise<void> {
+  const rng = mulberry32(seed);
+  for (let i = 0; i < count; i++) {
+    await tcpSession(rng, server, port);
+    await pause(between(rng, 200, 500));
+  }
+  process.stdout.write('done\n');
+}
+
+/** One connection of the request flood: connect, one request, its reply, close. */
+async function oneRequest(server: string, port: number): Promise<void> {
+  const sock = createConnection({ host: server, port });
+  sock.setNoDelay(true);
+  try {
+    await deadline(once(sock, 'connect'), 'flood connect');
+    const answered = once(sock, 'data');
+    sock.write('200 GET / HTTP/1.1\n');
+    await deadline(answered, 'flood reply');
+    sock.end();
+    await deadline(once(sock, 'close'), 'flood close');
+  } finally {
+    sock.destroy();
+  }
+}
+
+async function requestFlood(server: string, port: number, count: number, parallel: number): Promise<void> {
+  let next = 0;
+  let failed = 0;
+  const lane = async (): Promise<void> => {
+    while (next < count) {
+      next++;
+      await oneRequest(server, port).catch(() => failed++);
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, lane));
+  process.stdout.write(`done ${failed} failed\n`);
+}
+
+async function bulk(server: string, port: number, mbytes: number, mbits: number): Promise<void> {
+  const sock = createConnection({ host: server, port });
+  await deadline(once(sock, 'connect'), 'bulk connect');
+  const chunk = Buffer.alloc(64 * 1024, 0x42);
+  const total = mbytes * 1e6;
+  const started = Date.now();
+  for (let sent = 0; sent < total; sent += chunk.length) {
+    if (!sock.write(chunk)) await deadline(once(sock, 'drain'), 'bulk drain');
+    const ahead = (sent * 8) / (mbits * 1e3) - (Date.now() - started); // ms sent ahead of the pace
+    if (ahead > 0) await pause(ahead);
+  }
+  sock.end();
+  await deadline(once(sock, 'close'), 'bulk close');
+  process.stdout.write('done\n');
+}
+
 async function main(): Promise<void> {
   const [mode, ...args] = process.argv.slice(2);
   const ports = (text: string | undefined): number[] => (text ?? '').split(',').map(Number);
-  if (mode === 'serve') return serve(ports(args[0]), Number(args[1]));
+  if (mode === 'serve') return serve(ports(args[0]), Number(args[1]), Number(args[2]));
+  if (mode === 'sessions') return sessions(args[0]!, Number(args[1]), Number(args[2]), Number(args[3]));
+  if (mode === 'rflood') return requestFlood(args[0]!, Number(args[1]), Number(args[2]), Number(args[3]));
+  if (mode === 'bulk') return bulk(args[0]!, Number(args[1]), Number(args[2]), Number(args[3]));
   if (mode === 'client') return client(args[0]!, ports(args[1]), Number(args[2]), Number(args[3]));
   if (mode === 'jumbo') return jumbo(args[0]!, Number(args[1]), Number(args[2]), Number(args[3]));
-  throw new Error(`usage: anomaly-traffic serve|client|jumbo ... (got ${mode})`);
+  throw new Error(`usage: anomaly-traffic serve|client|jumbo|sessions|rflood|bulk ... (got ${mode})`);
 }
 
 main().catch((err: unknown) => {

@@ -4,25 +4,48 @@
  * baseline, by the detector's own rules), and recall / false-positive tallies from the anomalies that
  * `wirelab analyze --anomalies --json` reported.
  *
- * Labels: `jumbo` frames over 1514 bytes (the largest untagged Ethernet frame of a 1500-byte MTU),
- * whoever sent them (a client, in the test); `scan` TCP from the attacker; `flood` TCP from spoofed
- * sources (no lab host); `reply` what the server sends back to the attacker or to spoofed sources
- * (reported, but neither an attack item nor normal traffic, as in the synthetic evaluation);
- * `normal` the rest (clients and server, ARP included). A flow takes the label of its attack
- * packets, if any.
+ * Labels, from who sent a packet and what it is (the attacker runs one attack at a time, each to its
+ * own port or protocol): from the attacker, `reqflood` TCP to the request-flood port, `bulk` TCP to
+ * the sink port, `udpflood` UDP, `icmpflood` ICMP, `scan` any other TCP; `flood` TCP from spoofed
+ * sources (no lab host); `jumbo` frames over 1514 bytes (the largest untagged Ethernet frame of a
+ * 1500-byte MTU) from a client; `reply` what the server sends back to the attacker or to spoofed
+ * sources (reported, but neither an attack item nor normal traffic, as in the synthetic
+ * evaluation); `newcomer` the packets from and to the client that starts after the baseline;
+ * `newservice` TCP to and from the port first used after the baseline; `arp` ARP (not scored by
+ * the detector, watched for new MACs); `normal` the rest. A flow takes the label of its packets'
+ * attack, if any.
  */
 import { decodePacket, readCaptureFile, type PacketSummary } from '../../../src/capture/index.js';
 import { FlowTable, flowKey, type FlowRecord } from '../../../src/analysis/index.js';
 
-export type Label = 'normal' | 'scan' | 'flood' | 'jumbo' | 'reply';
+export type Label =
+  | 'normal'
+  | 'scan'
+  | 'flood'
+  | 'jumbo'
+  | 'udpflood'
+  | 'icmpflood'
+  | 'reqflood'
+  | 'bulk'
+  | 'newcomer'
+  | 'newservice'
+  | 'reply'
+  | 'arp';
+
+/** Labels that are no attack: their flows keep the label of their packets. */
+const BENIGN: ReadonlySet<Label> = new Set(['normal', 'reply', 'arp']);
 
 /** Bytes: the largest frame of a 1500-byte MTU (Ethernet header included); larger is oversized. */
 export const LARGEST_NORMAL_FRAME = 1514;
 
 export interface Hosts {
   attacker: string;
+  /** the client that starts after the baseline */
+  newcomer: string;
   /** every address of the lab (server, clients, attacker) */
   lab: ReadonlySet<string>;
+  /** TCP ports: the request flood's, the bulk transfer's, the new service's */
+  ports: { reqflood: number; bulk: number; newservice: number };
 }
 
 export interface Tally {
@@ -48,17 +71,28 @@ export interface Truth {
   /** items learnt into the baselines, by label (attacks must have come after them) */
   learntPackets: Map<Label, number>;
   learntFlows: Map<Label, number>;
-  /** senders of frames over LARGEST_NORMAL_FRAME, and how many each */
+  /** senders of frames over LARGEST_NORMAL_FRAME (but the attacker), and how many each */
   oversizedFrom: Map<string, number>;
+  /** index of the first packet from the newcomer */
+  newcomerFirst: number;
+}
+
+function fromAttacker(p: PacketSummary, hosts: Hosts): Label {
+  if (p.ipProto === 17) return 'udpflood';
+  if (p.ipProto === 1) return 'icmpflood';
+  if (p.dport === hosts.ports.reqflood) return 'reqflood';
+  return p.dport === hosts.ports.bulk ? 'bulk' : 'scan';
 }
 
 export function labelPacket(p: PacketSummary, hosts: Hosts): Label {
   const fromLab = p.src !== undefined && hosts.lab.has(p.src);
-  if (p.type === 'ARP') return 'normal';
-  if (p.length > LARGEST_NORMAL_FRAME) return 'jumbo';
-  if (p.src === hosts.attacker) return 'scan';
+  if (p.ipProto < 0) return 'arp';
+  if (p.src === hosts.attacker) return fromAttacker(p, hosts);
   if (p.dst === hosts.attacker || (p.dst !== undefined && !hosts.lab.has(p.dst))) return 'reply';
   if (!fromLab && p.ipProto === 6) return 'flood';
+  if (p.length > LARGEST_NORMAL_FRAME) return 'jumbo';
+  if (p.src === hosts.newcomer || p.dst === hosts.newcomer) return 'newcomer';
+  if (p.ipProto === 6 && (p.sport === hosts.ports.newservice || p.dport === hosts.ports.newservice)) return 'newservice';
   return 'normal';
 }
 
@@ -76,6 +110,7 @@ export async function groundTruth(file: string, hosts: Hosts, schedule: Detector
   const scoredPackets: number[] = [];
   let learnt = 0;
   const oversizedFrom = new Map<string, number>();
+  let newcomerFirst = 0;
   const learntPackets = new Map<Label, number>();
   const learntFlows = new Map<Label, number>();
   const table = new FlowTable();
@@ -84,9 +119,11 @@ export async function groundTruth(file: string, hosts: Hosts, schedule: Detector
   for (const p of packets) {
     const label = labelPacket(p, hosts);
     packetLabel.set(p.index, label);
-    if (label !== 'normal' && label !== 'reply') flowLabel.set(flowKey(p), label);
-    if (label === 'jumbo') oversizedFrom.set(p.src ?? '', (oversizedFrom.get(p.src ?? '') ?? 0) + 1);
-    if (time(p) >= warmUntil) {
+    if (!BENIGN.has(label) && !flowLabel.has(flowKey(p))) flowLabel.set(flowKey(p), label);
+    if (p.length > LARGEST_NORMAL_FRAME && p.src !== hosts.attacker) oversizedFrom.set(p.src ?? '', (oversizedFrom.get(p.src ?? '') ?? 0) + 1);
+    if (p.src === hosts.newcomer && newcomerFirst === 0) newcomerFirst = p.index;
+    // the detector scores IP packets only (ARP is watched for new MACs)
+    if (time(p) >= warmUntil && p.ipProto >= 0) {
       if (learnt < schedule.baselinePackets) {
         learnt++;
         learntPackets.set(label, (learntPackets.get(label) ?? 0) + 1);
@@ -100,7 +137,7 @@ export async function groundTruth(file: string, hosts: Hosts, schedule: Detector
   const scoredFlows = new Map<string, Label>();
   let flowsLearnt = 0;
   for (const f of ended) {
-    if (f.start < warmUntil) continue;
+    if (f.start < warmUntil || f.ipProto < 0) continue;
     const label = flowLabel.get(f.key) ?? 'normal';
     if (flowsLearnt < schedule.baselineFlows) {
       flowsLearnt++;
@@ -109,14 +146,14 @@ export async function groundTruth(file: string, hosts: Hosts, schedule: Detector
       scoredFlows.set(flowId(f.key, f.start), label);
     }
   }
-  return { packets, packetLabel, scoredPackets, scoredFlows, learntPackets, learntFlows, oversizedFrom };
+  return { packets, packetLabel, scoredPackets, scoredFlows, learntPackets, learntFlows, oversizedFrom, newcomerFirst };
 }
 
 /** An `anomaly` event of `wirelab analyze --json`, the fields used here. */
 export interface AnomalyEvent {
   kind: 'packet' | 'flow';
   index: number;
-  flow?: { key: string; start: number };
+  flow?: { key: string; start: number; dport: number; endReason: string };
 }
 
 /** Per label: items scored and items flagged. */
