@@ -1,0 +1,460 @@
+/**
+ * The chat server: one event loop for every client, speaking the seed's protocol byte for byte to a
+ * seed client and our extension to a client that negotiates it. Accounts in SQLite, messages, files,
+ * quizzes, and an operator console (see console.ts).
+ */
+import { EventEmitter } from 'node:events';
+import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
+import { AccountStore } from './accounts.js';
+import { Connection } from './connection.js';
+import { FileStore } from './files.js';
+import { encodeRecord, type Frame } from './framing.js';
+import { CAPABILITY, Texts, isValidUserName, parseClientRecord, payloadText, type ClientRequest } from './protocol.js';
+import { QuizSession } from './quiz.js';
+import { formatLeaderboard } from './quiz-format.js';
+import { Transfers, type FileEvent } from './transfers.js';
+import { fromSystemError } from '../common/errors.js';
+import {
+  DEFAULT_PORT,
+  LOGIN_TIMEOUT_MS,
+  MAX_CONNECTIONS,
+  MAX_FILE_BYTES,
+  MAX_PASSWORD_BYTES,
+  MAX_QUEUED_BYTES,
+  MAX_TEXT_BYTES,
+  QUIZ_MS,
+  SHUTDOWN_GRACE_MS,
+} from './constants.js';
+
+export interface ChatServerOptions {
+  host?: string;
+  /** 0: any free port */
+  port?: number;
+  /** where accounts, files and quiz scores live */
+  dataDir: string;
+  /** PEM certificate and key: TLS instead of plain TCP */
+  tls?: { cert: Buffer; key: Buffer };
+  /** ms */
+  loginTimeoutMs?: number;
+  /** ms given to answer a quiz */
+  quizMs?: number;
+  maxFileBytes?: number;
+  maxQueuedBytes?: number;
+  maxConnections?: number;
+}
+
+type Fields = Record<string, unknown>;
+
+/** Everything that happens, for --json and for tests. */
+export interface ChatServerEvents {
+  listening: [{ host: string; port: number; tls: boolean }];
+  connected: [{ id: number; address: string }];
+  registered: [{ name: string; address: string }];
+  joined: [{ name: string; address: string; extended: boolean }];
+  'login-failed': [{ name: string; address: string; reason: string }];
+  left: [{ id: number; name: string | null; address: string; reason: string }];
+  message: [{ from: string; to: string | null; text: string }];
+  announcement: [{ text: string }];
+  file: [FileEvent];
+  'file-refused': [{ from: string | null; name: string; reason: string }];
+  'protocol-error': [{ id: number; address: string; name: string | null; reason: string }];
+  'quiz-started': [{ questions: number; participants: string[] }];
+  'quiz-answer': [{ name: string; score: number; total: number }];
+  'quiz-ended': [{ scores: Array<{ user: string; score: number }>; total: number }];
+  kicked: [{ name: string }];
+  'slow-client': [{ id: number; name: string | null }];
+  shutdown: [Fields];
+}
+
+export class ChatServer extends EventEmitter<ChatServerEvents> {
+  readonly store: FileStore;
+  readonly transfers: Transfers;
+  private accounts: AccountStore | null = null;
+  private server: Server | null = null;
+  private readonly connections = new Set<Connection>();
+  private readonly users = new Map<string, Connection>();
+  private readonly registering = new Set<string>();
+  private readonly loginTimers = new Map<Connection, NodeJS.Timeout>();
+  private quiz: QuizSession | null = null;
+  private quizTimer: NodeJS.Timeout | undefined;
+  private nextId = 1;
+  private closing: Promise<void> | null = null;
+  private counters = { messages: 0, privateMessages: 0, files: 0, protocolErrors: 0, logins: 0, failedLogins: 0 };
+
+  constructor(readonly options: ChatServerOptions) {
+    super();
+    this.store = new FileStore(options.dataDir);
+    this.transfers = new Transfers({
+      store: this.store,
+      maxFileBytes: options.maxFileBytes ?? MAX_FILE_BYTES,
+      online: (name) => this.users.get(name),
+      onlineAll: () => [...this.users.values()],
+      onFile: (event) => {
+        this.counters.files++;
+        this.emit('file', event);
+      },
+      onRefused: (conn, name, reason) => this.emit('file-refused', { from: conn.name, name, reason }),
+    });
+  }
+
+  /** Open the database and folders, then listen. Resolves with the bound port. */
+  async start(): Promise<number> {
+    await this.store.prepare();
+    this.accounts = new AccountStore(this.options.dataDir);
+    const onSocket = (socket: Socket): void => this.accept(socket);
+    this.server = this.options.tls ? createTlsServer({ cert: this.options.tls.cert, key: this.options.tls.key }, onSocket) : createServer(onSocket);
+    this.server.maxConnections = this.options.maxConnections ?? MAX_CONNECTIONS;
+    const host = this.options.host ?? '127.0.0.1';
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', (err) => reject(fromSystemError(err, `listen on ${host}:${this.options.port ?? DEFAULT_PORT}`)));
+      this.server!.listen(this.options.port ?? DEFAULT_PORT, host, () => resolve());
+    });
+    this.server.on('error', () => undefined);
+    const port = this.port;
+    this.emit('listening', { host, port, tls: this.options.tls !== undefined });
+    return port;
+  }
+
+  get port(): number {
+    const address = this.server?.address();
+    return typeof address === 'object' && address !== null ? address.port : 0;
+  }
+
+  /** Names of the users logged in. */
+  onlineNames(): string[] {
+    return [...this.users.keys()];
+  }
+
+  user(name: string): Connection | undefined {
+    return this.users.get(name);
+  }
+
+  stats(): Fields {
+    return { connections: this.connections.size, online: this.users.size, ...this.counters };
+  }
+
+  private accept(socket: Socket): void {
+    if (this.closing) {
+      socket.destroy();
+      return;
+    }
+    const conn = new Connection(this.nextId++, socket, {
+      onFrame: (c, frame) => this.onFrame(c, frame),
+      onClose: (c, reason) => this.onClose(c, reason),
+      onSlow: (c) => this.emit('slow-client', { id: c.id, name: c.name }),
+    }, { maxQueuedBytes: this.options.maxQueuedBytes ?? MAX_QUEUED_BYTES });
+    this.connections.add(conn);
+    const timer = setTimeout(() => {
+      conn.send('error', Texts.loginTimeout);
+      void conn.close('login timeout');
+    }, this.options.loginTimeoutMs ?? LOGIN_TIMEOUT_MS);
+    this.loginTimers.set(conn, timer);
+    this.emit('connected', { id: conn.id, address: conn.address });
+    conn.send('info', Texts.prompt);
+  }
+
+  private onClose(conn: Connection, reason: string): void {
+    this.connections.delete(conn);
+    clearTimeout(this.loginTimers.get(conn));
+    this.loginTimers.delete(conn);
+    this.transfers.disconnected(conn);
+    if (conn.name !== null && this.users.get(conn.name) === conn) {
+      this.users.delete(conn.name);
+      if (!this.closing) this.broadcast('info', Texts.left(conn.name));
+    }
+    this.emit('left', { id: conn.id, name: conn.name, address: conn.address, reason });
+    if (this.quiz?.complete) void this.endQuiz();
+  }
+
+  /** One record to every logged-in client (but `except`), framed once. */
+  broadcast(header: string, text: string, except?: Connection): void {
+    const bytes = encodeRecord(header, text);
+    for (const conn of this.users.values()) if (conn !== except) conn.sendBytes(bytes);
+  }
+
+  private protocolError(conn: Connection, reason: string, fatal: boolean): void {
+    this.counters.protocolErrors++;
+    this.emit('protocol-error', { id: conn.id, address: conn.address, name: conn.name, reason });
+    conn.send('error', Texts.invalidFormat);
+    if (fatal) void conn.close(reason);
+  }
+
+  private onFrame(conn: Connection, frame: Frame): void | Promise<void> {
+    switch (frame.kind) {
+      case 'error':
+        return this.protocolError(conn, frame.message, frame.fatal);
+      case 'raw':
+        return conn.rawSink?.write(frame.data);
+      case 'raw-end':
+        return this.transfers.endRaw(conn);
+      case 'record':
+        return conn.auth === 'done' ? this.onRecord(conn, frame.header, frame.payload) : this.onAuthRecord(conn, frame.header, frame.payload);
+    }
+  }
+
+  // ---- login and registration: the seed's dialogue ----------------------------------------------
+
+  private onAuthRecord(conn: Connection, header: string, payload: Buffer): void | Promise<void> {
+    const text = payloadText(payload);
+    if (header === 'file_transfer') {
+      conn.rawSink = { write: () => undefined, end: async () => undefined, abort: () => undefined };
+    }
+    if (header !== 'info' || text === null || conn.auth === 'busy') return this.protocolError(conn, 'record before login', false);
+    switch (conn.auth) {
+      case 'answer': {
+        const answer = text.trim().toLowerCase();
+        if (answer === 'yes') conn.auth = 'login-name';
+        else if (answer === 'no') conn.auth = 'new-name';
+        else conn.send('info', Texts.prompt);
+        return;
+      }
+      case 'login-name':
+        conn.pendingName = text.trim();
+        conn.auth = 'login-password';
+        return;
+      case 'login-password':
+        return this.login(conn, text);
+      case 'new-name':
+        return this.chooseName(conn, text.trim());
+      case 'new-password':
+        return this.register(conn, text);
+      case 'done':
+        return;
+    }
+  }
+
+  private chooseName(conn: Connection, name: string): void {
+    if (!isValidUserName(name)) {
+      conn.send('error', Texts.badName);
+      conn.send('info', Texts.nameTaken);
+      return;
+    }
+    if (this.registering.has(name) || this.accounts!.exists(name)) {
+      conn.send('info', Texts.nameTaken);
+      return;
+    }
+    this.registering.add(name);
+    conn.pendingName = name;
+    conn.auth = 'new-password';
+    conn.send('info', Texts.registered);
+  }
+
+  private async register(conn: Connection, password: string): Promise<void> {
+    const name = conn.pendingName;
+    conn.auth = 'busy';
+    try {
+      const ok = Buffer.byteLength(password) <= MAX_PASSWORD_BYTES && (await this.accounts!.register(name, password));
+      if (conn.isClosed || this.closing) return;
+      if (!ok) {
+        conn.auth = 'new-name';
+        conn.send('info', Texts.nameTaken);
+        return;
+      }
+      this.emit('registered', { name, address: conn.address });
+      this.join(conn, name);
+    } finally {
+      this.registering.delete(name);
+    }
+  }
+
+  private async login(conn: Connection, password: string): Promise<void> {
+    const name = conn.pendingName;
+    conn.auth = 'busy';
+    const result = Buffer.byteLength(password) > MAX_PASSWORD_BYTES ? 'invalid' : await this.accounts!.login(name, password, conn.address);
+    if (conn.isClosed || this.closing) return;
+    if (result === 'ok' && this.users.has(name)) {
+      conn.send('info', Texts.alreadyOnline(name));
+      this.emit('login-failed', { name, address: conn.address, reason: 'already logged in' });
+      return conn.close('already logged in');
+    }
+    if (result !== 'ok') {
+      this.counters.failedLogins++;
+      if (result === 'throttled') conn.send('error', Texts.throttled);
+      conn.send('info', Texts.invalidLogin);
+      this.emit('login-failed', { name, address: conn.address, reason: result });
+      return conn.close('login failed');
+    }
+    this.join(conn, name);
+  }
+
+  private join(conn: Connection, name: string): void {
+    clearTimeout(this.loginTimers.get(conn));
+    this.loginTimers.delete(conn);
+    conn.name = name;
+    conn.auth = 'done';
+    this.users.set(name, conn);
+    this.counters.logins++;
+    conn.send('info', Texts.joined);
+    this.broadcast('info', Texts.joinedOther(name), conn);
+    this.emit('joined', { name, address: conn.address, extended: conn.extended });
+  }
+
+  // ---- after login ---------------------------------------------------------------------------
+
+  private onRecord(conn: Connection, header: string, payload: Buffer): void | Promise<void> {
+    if (header !== 'file_chunk') {
+      const verdict = conn.allowRecord(Date.now());
+      if (verdict === 'flood') {
+        conn.send('error', Texts.flooded);
+        return conn.close('flooding');
+      }
+      if (verdict === 'drop') {
+        if (header === 'file_transfer') conn.rawSink = { write: () => undefined, end: async () => undefined, abort: () => undefined };
+        conn.send('error', Texts.tooFast);
+        return;
+      }
+    }
+    return this.handle(conn, parseClientRecord(header, payload));
+  }
+
+  private handle(conn: Connection, request: ClientRequest): void | Promise<void> {
+    const name = conn.name!;
+    switch (request.type) {
+      case 'group':
+        if (!this.textOk(conn, request.text)) return;
+        this.counters.messages++;
+        this.broadcast('msg', Texts.group(name, request.text), conn);
+        this.emit('message', { from: name, to: null, text: request.text });
+        return;
+      case 'private':
+        return this.privateMessage(conn, request.to, request.text);
+      case 'command':
+        return this.command(conn, request.command);
+      case 'info':
+        return;
+      case 'upload':
+        return this.transfers.startRaw(conn, request.name, null);
+      case 'relay':
+        return this.transfers.startRaw(conn, request.name, request.to);
+      case 'quiz-answer':
+        return this.quizAnswer(conn, request.answers);
+      case 'caps':
+        conn.extended = true;
+        conn.send('caps', CAPABILITY);
+        return;
+      case 'file-offer':
+        return this.transfers.offer(conn, request.offer);
+      case 'file-chunk':
+        return this.transfers.chunk(conn, request.id, request.data);
+      case 'file-end':
+        return this.transfers.end(conn, request.id);
+      case 'invalid':
+        if (request.reason === 'text') {
+          conn.send('error', Texts.badText);
+          return;
+        }
+        return this.protocolError(conn, `invalid ${request.reason}`, false);
+    }
+  }
+
+  private textOk(conn: Connection, text: string): boolean {
+    if (Buffer.byteLength(text) <= MAX_TEXT_BYTES) return true;
+    conn.send('error', Texts.tooLong);
+    return false;
+  }
+
+  private privateMessage(conn: Connection, to: string, text: string): void {
+    if (!this.textOk(conn, text)) return;
+    const target = this.users.get(to);
+    if (!target) {
+      conn.send('error', Texts.noSuchUser(to));
+      return;
+    }
+    this.counters.privateMessages++;
+    target.send('info', Texts.private(conn.name!, text));
+    this.emit('message', { from: conn.name!, to, text });
+  }
+
+  private command(conn: Connection, command: string): void | Promise<void> {
+    if (command === 'disconnect') return conn.close('disconnect');
+    if (command === 'users') {
+      conn.send('info', `Server: Online: ${this.onlineNames().sort().join(', ')}\n`);
+      return;
+    }
+    return this.protocolError(conn, `unknown command '${command}'`, false);
+  }
+
+  // ---- quiz ---------------------------------------------------------------------------------
+
+  /** Send the questions to every logged-in client; ends after `quizMs` or when all have answered. */
+  startQuiz(session: QuizSession, payload: string): void {
+    if (this.quiz) throw new Error('a quiz is already running');
+    this.quiz = session;
+    this.broadcast('quiz_question', payload);
+    this.quizTimer = setTimeout(() => void this.endQuiz(), this.options.quizMs ?? QUIZ_MS);
+    this.emit('quiz-started', { questions: session.quiz.questions.length, participants: [...session.participants] });
+  }
+
+  get quizRunning(): boolean {
+    return this.quiz !== null;
+  }
+
+  private quizAnswer(conn: Connection, answers: string[]): void {
+    const quiz = this.quiz;
+    if (!quiz || !quiz.participants.has(conn.name!)) {
+      conn.send('error', Texts.noQuiz);
+      return;
+    }
+    if (quiz.hasAnswered(conn.name!)) {
+      conn.send('error', Texts.answered);
+      return;
+    }
+    const score = quiz.answer(conn.name!, answers);
+    conn.send('info', Texts.quizOver);
+    this.emit('quiz-answer', { name: conn.name!, score, total: quiz.quiz.answers.length });
+    if (quiz.complete) void this.endQuiz();
+  }
+
+  /** End the quiz: the leaderboard to everybody, once the CSV is written. */
+  async endQuiz(): Promise<void> {
+    const quiz = this.quiz;
+    if (!quiz) return;
+    this.quiz = null;
+    clearTimeout(this.quizTimer);
+    await quiz.settled();
+    const total = quiz.quiz.answers.length;
+    this.broadcast('info', formatLeaderboard(quiz.scores, total));
+    this.emit('quiz-ended', { scores: quiz.scores, total });
+  }
+
+  // ---- operator -------------------------------------------------------------------------------
+
+  /** A line from the operator: to every client as `Server: LINE`. */
+  announce(line: string): void {
+    this.broadcast('info', Texts.announce(line));
+    this.emit('announcement', { text: line });
+  }
+
+  /** Disconnect a user; false when nobody of that name is online. */
+  kick(name: string): boolean {
+    const conn = this.users.get(name);
+    if (!conn) return false;
+    conn.send('info', Texts.kicked);
+    void conn.close('kicked');
+    this.emit('kicked', { name });
+    return true;
+  }
+
+  /** Tell every client, let queued writes finish (up to a grace period), close sockets and the database. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    clearTimeout(this.quizTimer);
+    for (const timer of this.loginTimers.values()) clearTimeout(timer);
+    this.loginTimers.clear();
+    const closed = new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    const notice = encodeRecord('info', Texts.shuttingDown);
+    await Promise.all([...this.connections].map((conn) => {
+      conn.sendBytes(notice);
+      return conn.close('shutdown', SHUTDOWN_GRACE_MS);
+    }));
+    await closed;
+    await this.quiz?.settled();
+    this.accounts?.close();
+    this.emit('shutdown', this.stats());
+  }
+}
