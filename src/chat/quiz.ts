@@ -92,9 +92,9 @@ export class QuizSession {
     return score;
   }
 
-  /** Everybody who got the questions has answered. */
-  get complete(): boolean {
-    for (const user of this.participants) if (!this.answered.has(user)) return false;
+  /** Everybody who got the questions and is still online (`isOnline`) has answered. */
+  complete(isOnline: (user: string) => boolean): boolean {
+    for (const user of this.participants) if (isOnline(user) && !this.answered.has(user)) return false;
     return true;
   }
 

@@ -164,7 +164,7 @@ export class ChatServer extends EventEmitter<ChatServerEvents> {
       if (!this.closing) this.broadcast('info', Texts.left(conn.name));
     }
     this.emit('left', { id: conn.id, name: conn.name, address: conn.address, reason });
-    if (this.quiz?.complete) void this.endQuiz();
+    if (this.quiz?.complete((u) => this.users.has(u))) void this.endQuiz();
   }
 
   /** One record to every logged-in client (but `except`), framed once. */
@@ -403,7 +403,7 @@ export class ChatServer extends EventEmitter<ChatServerEvents> {
     const score = quiz.answer(conn.name!, answers);
     conn.send('info', Texts.quizOver);
     this.emit('quiz-answer', { name: conn.name!, score, total: quiz.quiz.answers.length });
-    if (quiz.complete) void this.endQuiz();
+    if (quiz.complete((u) => this.users.has(u))) void this.endQuiz();
   }
 
   /** End the quiz: the leaderboard to everybody, once the CSV is written. */
