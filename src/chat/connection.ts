@@ -149,7 +149,10 @@ export class Connection {
     if (this.closed) return Promise.resolve();
     return new Promise((resolve) => {
       this.socket.once('close', () => resolve());
-      this.sendJob(async () => resolve());
+      this.sendJob(() => {
+        resolve();
+        return Promise.resolve();
+      });
     });
   }
 

@@ -11,7 +11,7 @@ import { Connection } from './connection.js';
 import { FileStore } from './files.js';
 import { encodeRecord, type Frame } from './framing.js';
 import { CAPABILITY, Texts, isValidUserName, parseClientRecord, payloadText, type ClientRequest } from './protocol.js';
-import { QuizSession } from './quiz.js';
+import type { QuizSession } from './quiz.js';
 import { formatLeaderboard } from './quiz-format.js';
 import { Transfers, type FileEvent } from './transfers.js';
 import { fromSystemError } from '../common/errors.js';
@@ -198,7 +198,7 @@ export class ChatServer extends EventEmitter<ChatServerEvents> {
   private onAuthRecord(conn: Connection, header: string, payload: Buffer): void | Promise<void> {
     const text = payloadText(payload);
     if (header === 'file_transfer') {
-      conn.rawSink = { write: () => undefined, end: async () => undefined, abort: () => undefined };
+      conn.rawSink = { write: () => undefined, end: () => Promise.resolve(), abort: () => undefined };
     }
     if (header !== 'info' || text === null || conn.auth === 'busy') return this.protocolError(conn, 'record before login', false);
     switch (conn.auth) {
@@ -300,7 +300,7 @@ export class ChatServer extends EventEmitter<ChatServerEvents> {
         return conn.close('flooding');
       }
       if (verdict === 'drop') {
-        if (header === 'file_transfer') conn.rawSink = { write: () => undefined, end: async () => undefined, abort: () => undefined };
+        if (header === 'file_transfer') conn.rawSink = { write: () => undefined, end: () => Promise.resolve(), abort: () => undefined };
         conn.send('error', Texts.tooFast);
         return;
       }

@@ -7,7 +7,7 @@
 import { rm, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Connection } from './connection.js';
-import { chunkedFileJob, FileStore, hashFile, IncomingFile, seedFileJob } from './files.js';
+import { chunkedFileJob, hashFile, IncomingFile, seedFileJob, type FileStore } from './files.js';
 import { encodeRecord } from './framing.js';
 import { Texts, safeFileName, type FileOffer } from './protocol.js';
 
@@ -52,7 +52,7 @@ export class Transfers {
     if (reason === null && to !== null && !this.host.online(to)) reason = `no user named '${to}' is online`;
     if (reason !== null || name === null) {
       const why = reason ?? 'refused';
-      conn.rawSink = { write: () => undefined, end: async () => this.refuse(conn, rawName, why), abort: () => undefined };
+      conn.rawSink = { write: () => undefined, end: () => Promise.resolve(this.refuse(conn, rawName, why)), abort: () => undefined };
       return;
     }
     const file = await IncomingFile.open(this.host.store.tmpPath(), this.host.maxFileBytes, false);

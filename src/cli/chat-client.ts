@@ -96,7 +96,7 @@ async function login(client: ChatClient, term: Terminal): Promise<void> {
 }
 
 /** One typed line. Returns false to quit. */
-async function onLine(client: ChatClient, term: Terminal, line: string): Promise<boolean> {
+function onLine(client: ChatClient, term: Terminal, line: string): boolean {
   const text = line.trim();
   if (text === '') return true;
   const [command, ...args] = text.split(/\s+/);
@@ -108,6 +108,8 @@ async function onLine(client: ChatClient, term: Terminal, line: string): Promise
     );
   };
   switch (command) {
+    case undefined:
+      return true;
     case '/quit':
       return false;
     case '/help':
@@ -174,7 +176,7 @@ async function runClient(flags: ClientFlags): Promise<void> {
   term.rl.setPrompt('> ');
   term.rl.prompt();
   for await (const line of term.rl) {
-    if (!(await onLine(client, term, line))) break;
+    if (!onLine(client, term, line)) break;
     term.rl.prompt();
   }
   quitting = true;

@@ -75,11 +75,14 @@ async function runServer(flags: ServerFlags): Promise<void> {
   const tls = flags.tlsCert && flags.tlsKey ? { cert: await readPem(flags.tlsCert, '--tls-cert'), key: await readPem(flags.tlsKey, '--tls-key') } : undefined;
   const out = new Output(flags);
   const server = new ChatServer({ host: flags.host, port: flags.port, dataDir: flags.data, tls, quizMs: flags.quizTime, loginTimeoutMs: flags.loginTimeout });
+  // every event of the server becomes one output line (the typed map above says how it reads)
+  const events = server as unknown as NodeJS.EventEmitter;
   for (const name of Object.keys(human) as Array<keyof ChatServerEvents>) {
-    server.on(name, ((fields: Record<string, unknown>) => {
+    const describe = human[name] as (f: Record<string, unknown>) => string;
+    events.on(name, (fields: Record<string, unknown>) => {
       const now = new Date();
-      out.event(name, { time: now.getTime() / 1000, ...fields }, `${clock(now, flags.utc)} ${(human[name] as (f: unknown) => string)(fields)}`);
-    }) as never);
+      out.event(name, { time: now.getTime() / 1000, ...fields }, `${clock(now, flags.utc)} ${describe(fields)}`);
+    });
   }
   const stopped = untilStopped();
   await server.start();
