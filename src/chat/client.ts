@@ -251,13 +251,16 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
   }
 
   /** Send a file to the server (`to` null) or to a user; resolves when the server confirmed it (our mode) or the bytes are sent (seed mode). */
-  sendFile(path: string, to: string | null): Promise<void> {
+  sendFile(path: string, to: string | null): Promise<{ offset: number; size: number }> {
     const job = this.sending.then(() => (this.extended ? this.sendChunked(path, to) : this.sendRaw(path, to)));
-    this.sending = job.catch(() => undefined);
+    this.sending = job.then(
+      () => undefined,
+      () => undefined,
+    );
     return job;
   }
 
-  private async sendRaw(path: string, to: string | null): Promise<void> {
+  private async sendRaw(path: string, to: string | null): Promise<{ offset: number; size: number }> {
     const name = basename(path);
     const size = (await stat(path)).size;
     await this.writeNow(encodeRecord('file_transfer', to === null ? `file_to_server:${name}` : `file_to:${to}:${name}`));
@@ -268,9 +271,11 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
       this.emit('file-progress', { direction: 'up', name, bytes: sent, size });
     }
     await this.writeNow(Buffer.from('EOF', 'latin1'));
+    return { offset: 0, size };
   }
 
-  private async sendChunked(path: string, to: string | null): Promise<void> {
+  /** Our mode; resolves with the offset the server resumed from. */
+  private async sendChunked(path: string, to: string | null): Promise<{ offset: number; size: number }> {
     const name = basename(path);
     const digest = createHash('sha256');
     for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) digest.update(chunk as Buffer);
@@ -301,6 +306,7 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     await this.writeNow(encodeRecord('file_end', JSON.stringify({ id })));
     const result = await done;
     if (result.header === 'file_error') throw new WirelabError('E_FILE', parseFileError(result.text)?.reason ?? 'refused');
+    return { offset, size };
   }
 
   /** Say goodbye (`cmd:disconnect`) and close. */

@@ -83,18 +83,19 @@ export class Transfers {
   }
 
   /** A complete, verified file: store it (to the server) or hand it to its recipient. */
-  private async complete(conn: Connection, path: string, event: FileEvent): Promise<void> {
+  private async complete(conn: Connection, path: string, event: FileEvent): Promise<boolean> {
     if (event.to === null) {
       await this.host.store.commit(path, this.host.store.userDir(event.from), event.name);
       const notice = encodeRecord('info', Texts.uploaded(event.name, event.from));
       for (const other of this.host.onlineAll()) other.sendBytes(notice);
       this.host.onFile(event);
-      return;
+      return true;
     }
     const recipient = this.host.online(event.to);
     if (!recipient) {
       await rm(path, { force: true });
-      return this.refuse(conn, event.name, `no user named '${event.to}' is online`);
+      this.refuse(conn, event.name, `no user named '${event.to}' is online`);
+      return false;
     }
     const job = recipient.extended
       ? chunkedFileJob(path, { id: this.nextOutgoingId++, from: event.from, name: event.name, size: event.size, sha256: event.sha256 })
@@ -108,6 +109,7 @@ export class Transfers {
         await rm(path, { force: true });
       }
     });
+    return true;
   }
 
   /** Our mode: an offer. Answered with file_accept (and the offset to resume from) or file_error. */
@@ -162,8 +164,9 @@ export class Transfers {
       return;
     }
     const to = upload.offer.to ?? null;
-    conn.send('file_done', JSON.stringify({ id, name: upload.name, size, sha256 }));
-    await this.complete(conn, upload.file.path, { from: conn.name!, to, name: upload.name, size, sha256, mode: 'chunked' });
+    const done = await this.complete(conn, upload.file.path, { from: conn.name!, to, name: upload.name, size, sha256, mode: 'chunked' });
+    if (done) conn.send('file_done', JSON.stringify({ id, name: upload.name, size, sha256 }));
+    else conn.send('file_error', JSON.stringify({ id, reason: `no user named '${to}' is online` }));
   }
 
   private drop(conn: Connection, id: number, remove: boolean): void {
