@@ -115,8 +115,13 @@ export class IncomingFile {
     if (this.hashing) this.digest.update(data);
     if (this.stream.write(data)) return;
     return new Promise((resolve) => {
-      this.stream.once('drain', resolve);
-      this.stream.once('close', resolve);
+      const done = (): void => {
+        this.stream.off('drain', done);
+        this.stream.off('close', done);
+        resolve();
+      };
+      this.stream.once('drain', done);
+      this.stream.once('close', done);
     });
   }
 
@@ -142,7 +147,8 @@ export class IncomingFile {
   }
 }
 
-async function streamFile(path: string, write: JobWriter, onBytes: (data: Buffer) => Promise<void> | void): Promise<void> {
+/** Read a file in chunks, handing each (a fresh buffer) to `onBytes` and waiting for it. */
+async function streamFile(path: string, onBytes: (data: Buffer) => Promise<void> | void): Promise<void> {
   const handle = await open(path, 'r');
   try {
     const buffer = Buffer.allocUnsafe(FILE_CHUNK_BYTES);
@@ -154,7 +160,6 @@ async function streamFile(path: string, write: JobWriter, onBytes: (data: Buffer
   } finally {
     await handle.close();
   }
-  void write;
 }
 
 /**
@@ -164,7 +169,7 @@ async function streamFile(path: string, write: JobWriter, onBytes: (data: Buffer
 export function seedFileJob(path: string, announce: string, after?: Buffer): (write: JobWriter) => Promise<void> {
   return async (write) => {
     await write(encodeRecord('file_transfer', announce));
-    await streamFile(path, write, (data) => write(data));
+    await streamFile(path, (data) => write(data));
     await write(Buffer.from('EOF', 'latin1'));
     await new Promise((resolve) => setTimeout(resolve, SEED_EOF_GAP_MS));
     if (after) await write(after);
@@ -175,7 +180,7 @@ export function seedFileJob(path: string, announce: string, after?: Buffer): (wr
 export function chunkedFileJob(path: string, offer: { id: number; from: string; name: string; size: number; sha256: string }, after?: Buffer): (write: JobWriter) => Promise<void> {
   return async (write) => {
     await write(encodeRecord('file_offer', JSON.stringify(offer)));
-    await streamFile(path, write, (data) => write(encodeRecord('file_chunk', chunkPayload(offer.id, data))));
+    await streamFile(path, (data) => write(encodeRecord('file_chunk', chunkPayload(offer.id, data))));
     await write(encodeRecord('file_end', JSON.stringify({ id: offer.id })));
     if (after) await write(after);
   };

@@ -8,4 +8,4 @@ export { runConsoleLine, type ConsoleResult } from './console.js';
 export { FrameDecoder, encodeRecord, type Frame, type DecoderOptions } from './framing.js';
 export { Texts, CAPABILITY, escapeControl, safeFileName, csvCell } from './protocol.js';
 export { formatQuestions, parseQuestions, parseAnswers, scoreAnswers } from './quiz-format.js';
-export { DEFAULT_PORT } from './constants.js';
+export { DEFAULT_PORT, MAX_QUEUED_BYTES } from './constants.js';

@@ -7,9 +7,9 @@ import { readFile, stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { Option, type Command } from 'commander';
 import { WirelabError } from '../common/errors.js';
-import { ChatServer, DEFAULT_PORT, escapeControl, runConsoleLine, type ChatServerEvents } from '../chat/index.js';
+import { ChatServer, DEFAULT_PORT, MAX_QUEUED_BYTES, escapeControl, runConsoleLine, type ChatServerEvents } from '../chat/index.js';
 import { parseDuration } from './duration.js';
-import { Output, addOutputOptions, portOption, untilStopped, type OutputOptions } from './shared.js';
+import { Output, addOutputOptions, portOption, positiveInt, untilStopped, type OutputOptions } from './shared.js';
 import { registerClient } from './chat-client.js';
 
 interface ServerFlags extends OutputOptions {
@@ -20,6 +20,7 @@ interface ServerFlags extends OutputOptions {
   tlsKey?: string;
   quizTime: number;
   loginTimeout: number;
+  maxQueued: number;
   utc?: boolean;
 }
 
@@ -74,7 +75,7 @@ async function runServer(flags: ServerFlags): Promise<void> {
   await checkDataDir(flags.data);
   const tls = flags.tlsCert && flags.tlsKey ? { cert: await readPem(flags.tlsCert, '--tls-cert'), key: await readPem(flags.tlsKey, '--tls-key') } : undefined;
   const out = new Output(flags);
-  const server = new ChatServer({ host: flags.host, port: flags.port, dataDir: flags.data, tls, quizMs: flags.quizTime, loginTimeoutMs: flags.loginTimeout });
+  const server = new ChatServer({ host: flags.host, port: flags.port, dataDir: flags.data, tls, quizMs: flags.quizTime, loginTimeoutMs: flags.loginTimeout, maxQueuedBytes: flags.maxQueued });
   // every event of the server becomes one output line (the typed map above says how it reads)
   const events = server as unknown as NodeJS.EventEmitter;
   for (const name of Object.keys(human) as Array<keyof ChatServerEvents>) {
@@ -120,6 +121,7 @@ export function register(program: Command): void {
     .option('--tls-key <file>', 'PEM private key for --tls-cert')
     .addOption(new Option('--quiz-time <duration>', 'time to answer a quiz').default(60_000, '60s').argParser(parseDuration))
     .addOption(new Option('--login-timeout <duration>', 'disconnect a client not logged in by then').default(30_000, '30s').argParser(parseDuration))
+    .option('--max-queued <bytes>', 'bytes queued for one client before it is disconnected as not reading', positiveInt('--max-queued'), MAX_QUEUED_BYTES)
     .option('--utc', 'print times in UTC');
   addOutputOptions(server)
     .addHelpText('after', `
