@@ -72,6 +72,7 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
   private nextId = 1;
   private closed = false;
   private closeReason = 'server closed the connection';
+  private prompted: Promise<unknown> | null = null;
 
   constructor(readonly options: ChatClientOptions) {
     super();
@@ -91,6 +92,9 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     });
     socket.setNoDelay(true);
     this.socket = socket;
+    // the server speaks first: catch its prompt whenever login() is called
+    this.prompted = this.expect((h, t) => h === 'info' && t === Texts.prompt, 30_000, 'login prompt');
+    this.prompted.catch(() => undefined);
     socket.on('data', (chunk: Buffer) => {
       for (const frame of this.decoder.push(chunk)) this.inbox.push(frame);
       this.drain();
@@ -184,13 +188,19 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     });
   }
 
+  /** Resolves once the server has asked its first question (`Are you already registered?`). */
+  async waitPrompt(): Promise<void> {
+    if (!this.prompted) throw new WirelabError('E_CLOSED', 'not connected');
+    await this.prompted;
+  }
+
   /**
    * The seed's dialogue. `anotherName` is asked for a new name when the one chosen is taken.
    * Resolves once joined; rejects with the server's refusal.
    */
   async login(credentials: Credentials, anotherName: (serverText: string) => Promise<string>, timeoutMs = 30_000): Promise<void> {
     const any = (h: string): boolean => h === 'info' || h === 'error';
-    await this.expect((h, t) => h === 'info' && t === Texts.prompt, timeoutMs, 'login prompt');
+    await this.waitPrompt();
     this.write('info', credentials.register ? 'no' : 'yes');
     let name = credentials.name;
     this.write('info', name);
@@ -209,6 +219,7 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
       throw new WirelabError('E_PERMISSION', refusal.trim());
     }
     this.name = name;
+    this.emit('text', reply);
     if (this.options.extended !== false) await this.negotiate(timeoutMs);
   }
 

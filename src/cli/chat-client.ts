@@ -88,6 +88,7 @@ function progress(term: Terminal): (e: { direction: 'up' | 'down'; name: string;
 }
 
 async function login(client: ChatClient, term: Terminal): Promise<void> {
+  await client.waitPrompt();
   const answer = (await term.ask('Are you already registered? (yes/no): ')).toLowerCase();
   const register = answer !== 'yes' && answer !== 'y';
   const name = await term.ask(register ? 'Enter a username: ' : 'Enter your username: ');
@@ -160,6 +161,7 @@ async function runClient(flags: ClientFlags): Promise<void> {
     term.rl.close();
     process.exit(1);
   });
+  client.on('text', (e) => term.print(escapeControl(e.text)));
   try {
     await login(client, term);
   } catch (err) {
@@ -168,7 +170,6 @@ async function runClient(flags: ClientFlags): Promise<void> {
     term.rl.close();
     throw err;
   }
-  client.on('text', (e) => term.print(escapeControl(e.text)));
   client.on('file-progress', progress(term));
   client.on('file-saved', (e) => term.print(`saved ${escapeControl(e.name)} (${e.size.toLocaleString('en-US')} bytes${e.verified ? ', SHA-256 checked' : ''}) to ${e.path}`));
   client.on('file-failed', (e) => term.print(`file ${escapeControl(e.name)} failed: ${e.reason}`));
