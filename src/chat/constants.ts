@@ -22,8 +22,6 @@ export const MAX_PASSWORD_BYTES = 1024;
 export const MAX_FILE_BYTES = 4 * 1024 * 1024 * 1024;
 /** Bytes of file data in one framed chunk (our own mode). */
 export const FILE_CHUNK_BYTES = 64 * 1024;
-/** Raw block size of the seed's file transfers. */
-export const SEED_BLOCK_BYTES = 1024;
 /** Longest file name (bytes of UTF-8). */
 export const MAX_FILE_NAME_BYTES = 200;
 /** After the seed's `EOF` the server waits this long before its next record to that client, so the seed client's recv(1024) does not read them together. */
@@ -41,12 +39,11 @@ export const MAX_FAILED_LOGINS = 5;
 export const FAILED_LOGIN_WINDOW_MS = 60_000;
 /** Entries kept in the failed-login table (oldest dropped). */
 export const FAILED_LOGIN_ENTRIES = 10_000;
-/** Logins (argon2 hashes) computed at once; more wait their turn. */
-export const MAX_CONCURRENT_HASHES = 4;
 
-/** Most connections held at once, and from one address. */
+/** Most connections held at once. */
 export const MAX_CONNECTIONS = 20_000;
-export const MAX_CONNECTIONS_PER_ADDRESS = 20_000;
+/** Most connections from one address that have not logged in yet (more are refused at once). */
+export const MAX_PENDING_PER_ADDRESS = 256;
 
 /** Quiz: default time to answer (ms). */
 export const QUIZ_MS = 60_000;

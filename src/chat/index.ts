@@ -3,6 +3,7 @@
  * (framed, hashed, resumable files), the server, the client library and the operator console.
  */
 export { ChatServer, type ChatServerOptions, type ChatServerEvents } from './server.js';
+export { AccountStore, type HashCost } from './accounts.js';
 export { ChatClient, type ChatClientOptions, type ChatClientEvents, type Credentials } from './client.js';
 export { runConsoleLine, type ConsoleResult } from './console.js';
 export { FrameDecoder, encodeRecord, type Frame, type DecoderOptions } from './framing.js';

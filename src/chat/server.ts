@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
-import { AccountStore } from './accounts.js';
+import { AccountStore, type HashCost } from './accounts.js';
 import { Connection } from './connection.js';
 import { FileStore } from './files.js';
 import { encodeRecord, type Frame } from './framing.js';
@@ -19,6 +19,7 @@ import {
   DEFAULT_PORT,
   LOGIN_TIMEOUT_MS,
   MAX_CONNECTIONS,
+  MAX_PENDING_PER_ADDRESS,
   MAX_FILE_BYTES,
   MAX_PASSWORD_BYTES,
   MAX_QUEUED_BYTES,
@@ -42,6 +43,8 @@ export interface ChatServerOptions {
   maxFileBytes?: number;
   maxQueuedBytes?: number;
   maxConnections?: number;
+  /** argon2id cost (default OWASP's); benchmarks of other things may lower it */
+  hashCost?: HashCost;
 }
 
 type Fields = Record<string, unknown>;
@@ -76,6 +79,8 @@ export class ChatServer extends EventEmitter<ChatServerEvents> {
   private readonly users = new Map<string, Connection>();
   private readonly registering = new Set<string>();
   private readonly loginTimers = new Map<Connection, NodeJS.Timeout>();
+  /** connections not logged in yet, per address */
+  private readonly pendingByAddress = new Map<string, number>();
   private quiz: QuizSession | null = null;
   private quizTimer: NodeJS.Timeout | undefined;
   private nextId = 1;
@@ -101,7 +106,7 @@ export class ChatServer extends EventEmitter<ChatServerEvents> {
   /** Open the database and folders, then listen. Resolves with the bound port. */
   async start(): Promise<number> {
     await this.store.prepare();
-    this.accounts = new AccountStore(this.options.dataDir);
+    this.accounts = new AccountStore(this.options.dataDir, Date.now, this.options.hashCost);
     const onSocket = (socket: Socket): void => this.accept(socket);
     this.server = this.options.tls ? createTlsServer({ cert: this.options.tls.cert, key: this.options.tls.key }, onSocket) : createServer(onSocket);
     this.server.maxConnections = this.options.maxConnections ?? MAX_CONNECTIONS;
@@ -135,10 +140,13 @@ export class ChatServer extends EventEmitter<ChatServerEvents> {
   }
 
   private accept(socket: Socket): void {
-    if (this.closing) {
+    const address = socket.remoteAddress ?? 'unknown';
+    const pending = this.pendingByAddress.get(address) ?? 0;
+    if (this.closing || pending >= MAX_PENDING_PER_ADDRESS) {
       socket.destroy();
       return;
     }
+    this.pendingByAddress.set(address, pending + 1);
     const conn = new Connection(this.nextId++, socket, {
       onFrame: (c, frame) => this.onFrame(c, frame),
       onClose: (c, reason) => this.onClose(c, reason),
@@ -154,10 +162,18 @@ export class ChatServer extends EventEmitter<ChatServerEvents> {
     conn.send('info', Texts.prompt);
   }
 
-  private onClose(conn: Connection, reason: string): void {
-    this.connections.delete(conn);
+  private notPending(conn: Connection): void {
+    if (!this.loginTimers.has(conn)) return;
     clearTimeout(this.loginTimers.get(conn));
     this.loginTimers.delete(conn);
+    const left = (this.pendingByAddress.get(conn.address) ?? 1) - 1;
+    if (left > 0) this.pendingByAddress.set(conn.address, left);
+    else this.pendingByAddress.delete(conn.address);
+  }
+
+  private onClose(conn: Connection, reason: string): void {
+    this.notPending(conn);
+    this.connections.delete(conn);
     this.transfers.disconnected(conn);
     if (conn.name !== null && this.users.get(conn.name) === conn) {
       this.users.delete(conn.name);
@@ -279,8 +295,7 @@ export class ChatServer extends EventEmitter<ChatServerEvents> {
   }
 
   private join(conn: Connection, name: string): void {
-    clearTimeout(this.loginTimers.get(conn));
-    this.loginTimers.delete(conn);
+    this.notPending(conn);
     conn.name = name;
     conn.auth = 'done';
     this.users.set(name, conn);
@@ -444,8 +459,7 @@ export class ChatServer extends EventEmitter<ChatServerEvents> {
 
   private async shutdown(): Promise<void> {
     clearTimeout(this.quizTimer);
-    for (const timer of this.loginTimers.values()) clearTimeout(timer);
-    this.loginTimers.clear();
+    for (const conn of [...this.loginTimers.keys()]) this.notPending(conn);
     const closed = new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     const notice = encodeRecord('info', Texts.shuttingDown);
     await Promise.all([...this.connections].map((conn) => {
