@@ -17,13 +17,15 @@ import {
   CAPABILITY,
   SERVER_HEADERS,
   Texts,
-  chunkPayload,
+  CHUNK_RECORD_PREFIX,
+  allocChunkRecord,
+  setChunkLength,
   parseFileAccept,
   parseFileDone,
   parseFileError,
   payloadText,
 } from './protocol.js';
-import { FILE_CHUNK_BYTES } from './constants.js';
+import { FILE_CHUNK_BYTES, SEND_WINDOW_BYTES } from './constants.js';
 
 export interface ChatClientOptions {
   host?: string;
@@ -246,7 +248,9 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
   private writeNow(bytes: Buffer): Promise<void> {
     const socket = this.socket;
     if (!socket || this.closed) return Promise.reject(new WirelabError('E_CLOSED', 'not connected'));
-    if (socket.write(bytes)) return Promise.resolve();
+    socket.write(bytes);
+    // keep up to a send window in flight: waiting for 'drain' after every chunk would stall the pipe
+    if (socket.writableLength <= SEND_WINDOW_BYTES) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const onDrain = (): void => {
         socket.off('close', onClose);
@@ -302,11 +306,11 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     const handle = await open(path, 'r');
     let sent = offset;
     try {
-      const buffer = Buffer.allocUnsafe(FILE_CHUNK_BYTES);
       for (;;) {
-        const { bytesRead } = await handle.read(buffer, 0, buffer.length, sent);
+        const record = allocChunkRecord(id, FILE_CHUNK_BYTES);
+        const { bytesRead } = await handle.read(record, CHUNK_RECORD_PREFIX, FILE_CHUNK_BYTES, sent);
         if (bytesRead === 0) break;
-        await this.writeNow(encodeRecord('file_chunk', chunkPayload(id, buffer.subarray(0, bytesRead))));
+        await this.writeNow(setChunkLength(record, bytesRead));
         sent += bytesRead;
         this.emit('file-progress', { direction: 'up', name, bytes: sent, size });
       }

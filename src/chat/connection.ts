@@ -8,7 +8,7 @@
 import type { Socket } from 'node:net';
 import { FrameDecoder, encodeRecord, type Frame } from './framing.js';
 import { CLIENT_HEADERS, isRawTransfer } from './protocol.js';
-import { MAX_QUEUED_BYTES, RECORD_BURST, RECORDS_PER_SECOND } from './constants.js';
+import { MAX_QUEUED_BYTES, RECORD_BURST, RECORDS_PER_SECOND, SEND_WINDOW_BYTES } from './constants.js';
 
 /** Writes raw bytes during a job, resolving when the socket can take more. */
 export type JobWriter = (bytes: Buffer) => Promise<void>;
@@ -174,9 +174,11 @@ export class Connection {
     this.jobRunning = false;
   }
 
+  /** Write; wait for 'drain' only when more than a send window is buffered (keeps the pipe full). */
   private writeAsync(bytes: Buffer): Promise<void> {
     if (this.closed) return Promise.reject(new Error('connection closed'));
-    if (this.socket.write(bytes)) return Promise.resolve();
+    this.socket.write(bytes);
+    if (this.socket.writableLength <= SEND_WINDOW_BYTES) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const done = (err?: Error): void => {
         clearTimeout(timer);

@@ -8,8 +8,8 @@ export const DEFAULT_PORT = 10_000;
 
 /** Longest record header we accept (bytes); the seed's longest is `quiz_question` (13). */
 export const MAX_HEADER_BYTES = 64;
-/** Longest record payload we accept from a client (bytes); checked before allocation. */
-export const MAX_PAYLOAD_BYTES = 256 * 1024;
+/** Longest record payload we accept from a client (bytes); checked before allocation. A file chunk fits. */
+export const MAX_PAYLOAD_BYTES = 256 * 1024 + 64;
 /** A payload over the limit but at most this long is skipped (the connection survives); longer closes it. */
 export const MAX_SKIP_BYTES = 16 * 1024 * 1024;
 /** Longest chat text (bytes of UTF-8) in a msg or to record. */
@@ -21,7 +21,9 @@ export const MAX_PASSWORD_BYTES = 1024;
 /** Largest file a client may upload or relay (bytes). */
 export const MAX_FILE_BYTES = 4 * 1024 * 1024 * 1024;
 /** Bytes of file data in one framed chunk (our own mode). */
-export const FILE_CHUNK_BYTES = 64 * 1024;
+export const FILE_CHUNK_BYTES = 256 * 1024;
+/** A sender keeps writing until this many bytes wait in the socket's buffer, then waits for 'drain'. */
+export const SEND_WINDOW_BYTES = 2 * 1024 * 1024;
 /** Longest file name (bytes of UTF-8). */
 export const MAX_FILE_NAME_BYTES = 200;
 /** After the seed's `EOF` the server waits this long before its next record to that client, so the seed client's recv(1024) does not read them together. */
@@ -40,6 +42,12 @@ export const FAILED_LOGIN_WINDOW_MS = 60_000;
 /** Entries kept in the failed-login table (oldest dropped). */
 export const FAILED_LOGIN_ENTRIES = 10_000;
 
+/**
+ * Join and leave notices go to everybody (the seed's behaviour) while at most this many users are
+ * online; above it they are left out, as large IRC channels do, since every join would otherwise cost
+ * one record per online user (quadratic in the crowd).
+ */
+export const MAX_PRESENCE_USERS = 500;
 /** Most connections held at once. */
 export const MAX_CONNECTIONS = 20_000;
 /** Most connections from one address that have not logged in yet (more are refused at once). */

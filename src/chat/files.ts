@@ -9,7 +9,7 @@ import { mkdir, open, rename, rm, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { JobWriter } from './connection.js';
 import { encodeRecord } from './framing.js';
-import { chunkPayload } from './protocol.js';
+import { CHUNK_RECORD_PREFIX, allocChunkRecord, setChunkLength } from './protocol.js';
 import { FILE_CHUNK_BYTES, SEED_EOF_GAP_MS } from './constants.js';
 
 /** SHA-256 of a file, streamed. */
@@ -180,7 +180,17 @@ export function seedFileJob(path: string, announce: string, after?: Buffer): (wr
 export function chunkedFileJob(path: string, offer: { id: number; from: string; name: string; size: number; sha256: string }, after?: Buffer): (write: JobWriter) => Promise<void> {
   return async (write) => {
     await write(encodeRecord('file_offer', JSON.stringify(offer)));
-    await streamFile(path, (data) => write(encodeRecord('file_chunk', chunkPayload(offer.id, data))));
+    const handle = await open(path, 'r');
+    try {
+      for (;;) {
+        const record = allocChunkRecord(offer.id, FILE_CHUNK_BYTES);
+        const { bytesRead } = await handle.read(record, CHUNK_RECORD_PREFIX, FILE_CHUNK_BYTES, null);
+        if (bytesRead === 0) break;
+        await write(setChunkLength(record, bytesRead));
+      }
+    } finally {
+      await handle.close();
+    }
     await write(encodeRecord('file_end', JSON.stringify({ id: offer.id })));
     if (after) await write(after);
   };

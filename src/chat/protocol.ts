@@ -221,3 +221,26 @@ export function chunkPayload(id: number, data: Uint8Array): Buffer {
   out.set(data, 4);
   return out;
 }
+
+/** Bytes of a file_chunk record before the file bytes: u16 10, "file_chunk", u32 length, u32 id. */
+export const CHUNK_RECORD_PREFIX = 2 + 10 + 4 + 4;
+
+/**
+ * A whole file_chunk record with room for `dataLength` file bytes at CHUNK_RECORD_PREFIX, so that a
+ * file can be read straight into it (one buffer, no copy). `setChunkLength` fixes the length when
+ * fewer bytes came.
+ */
+export function allocChunkRecord(id: number, dataLength: number): Buffer {
+  const out = Buffer.allocUnsafe(CHUNK_RECORD_PREFIX + dataLength);
+  out.writeUInt16BE(10, 0);
+  out.write('file_chunk', 2, 'latin1');
+  out.writeUInt32BE(4 + dataLength, 12);
+  out.writeUInt32BE(id, 16);
+  return out;
+}
+
+/** The record cut to `dataLength` file bytes. */
+export function setChunkLength(record: Buffer, dataLength: number): Buffer {
+  record.writeUInt32BE(4 + dataLength, 12);
+  return record.subarray(0, CHUNK_RECORD_PREFIX + dataLength);
+}

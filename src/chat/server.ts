@@ -10,7 +10,8 @@ import { AccountStore, type HashCost } from './accounts.js';
 import { Connection } from './connection.js';
 import { FileStore } from './files.js';
 import { encodeRecord, type Frame } from './framing.js';
-import { CAPABILITY, Texts, isValidUserName, parseClientRecord, payloadText, type ClientRequest } from './protocol.js';
+import { LoginDialogue } from './login.js';
+import { CAPABILITY, Texts, parseClientRecord, type ClientRequest } from './protocol.js';
 import type { QuizSession } from './quiz.js';
 import { formatLeaderboard } from './quiz-format.js';
 import { Transfers, type FileEvent } from './transfers.js';
@@ -20,8 +21,8 @@ import {
   LOGIN_TIMEOUT_MS,
   MAX_CONNECTIONS,
   MAX_PENDING_PER_ADDRESS,
+  MAX_PRESENCE_USERS,
   MAX_FILE_BYTES,
-  MAX_PASSWORD_BYTES,
   MAX_QUEUED_BYTES,
   MAX_TEXT_BYTES,
   QUIZ_MS,
@@ -77,13 +78,13 @@ export class ChatServer extends EventEmitter<ChatServerEvents> {
   private server: Server | null = null;
   private readonly connections = new Set<Connection>();
   private readonly users = new Map<string, Connection>();
-  private readonly registering = new Set<string>();
   private readonly loginTimers = new Map<Connection, NodeJS.Timeout>();
   /** connections not logged in yet, per address */
   private readonly pendingByAddress = new Map<string, number>();
   private quiz: QuizSession | null = null;
   private quizTimer: NodeJS.Timeout | undefined;
   private nextId = 1;
+  private readonly login: LoginDialogue;
   private closing: Promise<void> | null = null;
   private counters = { messages: 0, privateMessages: 0, files: 0, protocolErrors: 0, logins: 0, failedLogins: 0 };
 
@@ -100,6 +101,18 @@ export class ChatServer extends EventEmitter<ChatServerEvents> {
         this.emit('file', event);
       },
       onRefused: (conn, name, reason) => this.emit('file-refused', { from: conn.name, name, reason }),
+    });
+    this.login = new LoginDialogue({
+      accounts: () => this.accounts!,
+      isOnline: (name) => this.users.has(name),
+      isClosing: () => this.closing !== null,
+      join: (conn, name) => this.join(conn, name),
+      protocolError: (conn, reason) => this.protocolError(conn, reason, false),
+      registered: (conn, name) => this.emit('registered', { name, address: conn.address }),
+      failed: (conn, name, reason) => {
+        this.counters.failedLogins++;
+        this.emit('login-failed', { name, address: conn.address, reason });
+      },
     });
   }
 
@@ -177,7 +190,7 @@ export class ChatServer extends EventEmitter<ChatServerEvents> {
     this.transfers.disconnected(conn);
     if (conn.name !== null && this.users.get(conn.name) === conn) {
       this.users.delete(conn.name);
-      if (!this.closing) this.broadcast('info', Texts.left(conn.name));
+      if (!this.closing && this.users.size < MAX_PRESENCE_USERS) this.broadcast('info', Texts.left(conn.name));
     }
     this.emit('left', { id: conn.id, name: conn.name, address: conn.address, reason });
     if (this.quiz?.complete((u) => this.users.has(u))) void this.endQuiz();
@@ -205,95 +218,11 @@ export class ChatServer extends EventEmitter<ChatServerEvents> {
       case 'raw-end':
         return this.transfers.endRaw(conn);
       case 'record':
-        return conn.auth === 'done' ? this.onRecord(conn, frame.header, frame.payload) : this.onAuthRecord(conn, frame.header, frame.payload);
+        return conn.auth === 'done' ? this.onRecord(conn, frame.header, frame.payload) : this.login.onRecord(conn, frame.header, frame.payload);
     }
   }
 
-  // ---- login and registration: the seed's dialogue ----------------------------------------------
-
-  private onAuthRecord(conn: Connection, header: string, payload: Buffer): void | Promise<void> {
-    const text = payloadText(payload);
-    if (header === 'file_transfer') {
-      conn.rawSink = { write: () => undefined, end: () => Promise.resolve(), abort: () => undefined };
-    }
-    if (header !== 'info' || text === null || conn.auth === 'busy') return this.protocolError(conn, 'record before login', false);
-    switch (conn.auth) {
-      case 'answer': {
-        const answer = text.trim().toLowerCase();
-        if (answer === 'yes') conn.auth = 'login-name';
-        else if (answer === 'no') conn.auth = 'new-name';
-        else conn.send('info', Texts.prompt);
-        return;
-      }
-      case 'login-name':
-        conn.pendingName = text.trim();
-        conn.auth = 'login-password';
-        return;
-      case 'login-password':
-        return this.login(conn, text);
-      case 'new-name':
-        return this.chooseName(conn, text.trim());
-      case 'new-password':
-        return this.register(conn, text);
-      case 'done':
-        return;
-    }
-  }
-
-  private chooseName(conn: Connection, name: string): void {
-    if (!isValidUserName(name)) {
-      conn.send('error', Texts.badName);
-      conn.send('info', Texts.nameTaken);
-      return;
-    }
-    if (this.registering.has(name) || this.accounts!.exists(name)) {
-      conn.send('info', Texts.nameTaken);
-      return;
-    }
-    this.registering.add(name);
-    conn.pendingName = name;
-    conn.auth = 'new-password';
-    conn.send('info', Texts.registered);
-  }
-
-  private async register(conn: Connection, password: string): Promise<void> {
-    const name = conn.pendingName;
-    conn.auth = 'busy';
-    try {
-      const ok = Buffer.byteLength(password) <= MAX_PASSWORD_BYTES && (await this.accounts!.register(name, password));
-      if (conn.isClosed || this.closing) return;
-      if (!ok) {
-        conn.auth = 'new-name';
-        conn.send('info', Texts.nameTaken);
-        return;
-      }
-      this.emit('registered', { name, address: conn.address });
-      this.join(conn, name);
-    } finally {
-      this.registering.delete(name);
-    }
-  }
-
-  private async login(conn: Connection, password: string): Promise<void> {
-    const name = conn.pendingName;
-    conn.auth = 'busy';
-    const result = Buffer.byteLength(password) > MAX_PASSWORD_BYTES ? 'invalid' : await this.accounts!.login(name, password, conn.address);
-    if (conn.isClosed || this.closing) return;
-    if (result === 'ok' && this.users.has(name)) {
-      conn.send('info', Texts.alreadyOnline(name));
-      this.emit('login-failed', { name, address: conn.address, reason: 'already logged in' });
-      return conn.close('already logged in');
-    }
-    if (result !== 'ok') {
-      this.counters.failedLogins++;
-      if (result === 'throttled') conn.send('error', Texts.throttled);
-      conn.send('info', Texts.invalidLogin);
-      this.emit('login-failed', { name, address: conn.address, reason: result });
-      return conn.close('login failed');
-    }
-    this.join(conn, name);
-  }
-
+  /** The login dialogue is over: `conn` is NAME from now on. */
   private join(conn: Connection, name: string): void {
     this.notPending(conn);
     conn.name = name;
@@ -301,7 +230,7 @@ export class ChatServer extends EventEmitter<ChatServerEvents> {
     this.users.set(name, conn);
     this.counters.logins++;
     conn.send('info', Texts.joined);
-    this.broadcast('info', Texts.joinedOther(name), conn);
+    if (this.users.size <= MAX_PRESENCE_USERS) this.broadcast('info', Texts.joinedOther(name), conn);
     this.emit('joined', { name, address: conn.address, extended: conn.extended });
   }
 
