@@ -14,6 +14,8 @@ import { MAX_QUEUED_BYTES, RECORD_BURST, RECORDS_PER_SECOND, SEND_WINDOW_BYTES }
 export type JobWriter = (bytes: Buffer) => Promise<void>;
 export type Job = (write: JobWriter) => Promise<void>;
 
+/** Idle time before TCP keepalive probes start (ms). */
+const KEEPALIVE_MS = 60_000;
 /** A write that waits for 'drain' this long is given up and the client disconnected (ms). */
 const DRAIN_TIMEOUT_MS = 60_000;
 
@@ -58,6 +60,8 @@ export class Connection {
     this.address = socket.remoteAddress ?? 'unknown';
     this.maxQueued = options.maxQueuedBytes ?? MAX_QUEUED_BYTES;
     socket.setNoDelay(true);
+    // a peer that vanished without a FIN (power cut, cable) is found by TCP keepalive
+    socket.setKeepAlive(true, KEEPALIVE_MS);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => undefined); // 'close' follows
     socket.on('end', () => socket.end());

@@ -50,6 +50,9 @@ export interface ChatServerOptions {
 
 type Fields = Record<string, unknown>;
 
+/** A TLS handshake must be done in this long (ms). */
+const TLS_HANDSHAKE_MS = 10_000;
+
 /** Everything that happens, for --json and for tests. */
 export interface ChatServerEvents {
   listening: [{ host: string; port: number; tls: boolean }];
@@ -121,7 +124,7 @@ export class ChatServer extends EventEmitter<ChatServerEvents> {
     await this.store.prepare();
     this.accounts = new AccountStore(this.options.dataDir, Date.now, this.options.hashCost);
     const onSocket = (socket: Socket): void => this.accept(socket);
-    this.server = this.options.tls ? createTlsServer({ cert: this.options.tls.cert, key: this.options.tls.key }, onSocket) : createServer(onSocket);
+    this.server = this.options.tls ? createTlsServer({ cert: this.options.tls.cert, key: this.options.tls.key, handshakeTimeout: TLS_HANDSHAKE_MS }, onSocket) : createServer(onSocket);
     this.server.maxConnections = this.options.maxConnections ?? MAX_CONNECTIONS;
     const host = this.options.host ?? '127.0.0.1';
     await new Promise<void>((resolve, reject) => {
