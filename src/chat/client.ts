@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { connect as connectTcp, type Socket } from 'node:net';
 import { basename } from 'node:path';
 import { connect as connectTls } from 'node:tls';
@@ -83,7 +83,6 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
 
   /** Open the connection (TCP or TLS). */
   async connect(): Promise<void> {
-    await mkdir(this.options.downloadsDir, { recursive: true });
     const host = this.options.host ?? '127.0.0.1';
     const where = `connect to ${host}:${this.options.port}`;
     const socket = await new Promise<Socket>((resolve, reject) => {

@@ -5,7 +5,7 @@
  */
 import type { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import { access, rename, rm } from 'node:fs/promises';
+import { access, mkdir, rename, rm } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import type { ChatClientEvents } from './client.js';
 import { IncomingFile } from './files.js';
@@ -44,6 +44,7 @@ export class Downloads {
       this.events.emit('file-failed', { name: rawName, reason: 'unsafe file name; discarded' });
       return { name: rawName, from, file: null, size, sha256 };
     }
+    await mkdir(this.dir, { recursive: true });
     const file = await IncomingFile.open(join(this.dir, `.${randomBytes(6).toString('hex')}.part`), MAX_FILE_BYTES, false);
     this.events.emit('file-incoming', { name, from, size });
     return { name, from, file, size, sha256 };

@@ -51,8 +51,16 @@ const human: { [K in keyof ChatServerEvents]: (e: ChatServerEvents[K][0]) => str
   'quiz-ended': (e) => `quiz over: ${e.scores.map((s) => `${s.user} ${s.score}/${e.total}`).join(', ') || 'nobody answered'}`,
   kicked: (e) => `kicked ${e.name}`,
   'slow-client': (e) => `disconnected ${e.name ?? `connection ${e.id}`}: not reading`,
-  shutdown: (e) => `server closed (${JSON.stringify(e)})`,
+  shutdown: (e) => `server closed: ${String(e.logins)} logins, ${String(e.messages)} messages, ${String(e.privateMessages)} private, ${String(e.files)} files`,
 };
+
+/** A duration with its unit (docs/cli.md): a bare number is refused with a hint. */
+function durationWithUnit(flag: string) {
+  return (value: string): number => {
+    if (/^\d+(\.\d+)?$/.test(value.trim())) throw new WirelabError('E_USAGE', `${flag}: '${value}' has no unit; write ${value}s or ${value}ms`);
+    return parseDuration(value);
+  };
+}
 
 async function readPem(path: string, what: string): Promise<Buffer> {
   try {
@@ -119,8 +127,8 @@ export function register(program: Command): void {
     .option('--data <dir>', 'state directory: accounts.db, files/, all_quiz_scores/', 'chat-data')
     .option('--tls-cert <file>', 'PEM certificate: serve TLS instead of plain TCP (with --tls-key)')
     .option('--tls-key <file>', 'PEM private key for --tls-cert')
-    .addOption(new Option('--quiz-time <duration>', 'time to answer a quiz').default(60_000, '60s').argParser(parseDuration))
-    .addOption(new Option('--login-timeout <duration>', 'disconnect a client not logged in by then').default(30_000, '30s').argParser(parseDuration))
+    .addOption(new Option('--quiz-time <duration>', 'time to answer a quiz').default(60_000, '60s').argParser(durationWithUnit('--quiz-time')))
+    .addOption(new Option('--login-timeout <duration>', 'disconnect a client not logged in by then').default(30_000, '30s').argParser(durationWithUnit('--login-timeout')))
     .option('--max-queued <bytes>', 'bytes queued for one client before it is disconnected as not reading', positiveInt('--max-queued'), MAX_QUEUED_BYTES)
     .option('--utc', 'print times in UTC');
   addOutputOptions(server)
