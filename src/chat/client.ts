@@ -216,8 +216,13 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     this.write('info', credentials.password);
     const reply = await this.expect(any, timeoutMs, 'answer to the login');
     if (reply.text !== Texts.joined) {
-      const refusal = reply.header === 'error' ? (await this.expect(any, timeoutMs, 'login answer').catch(() => reply)).text : reply.text;
-      throw new WirelabError('E_PERMISSION', refusal.trim());
+      // an `error` (the reason, e.g. throttling) may come before the seed's `info` refusal: keep both
+      let refusal = reply.text.trim();
+      if (reply.header === 'error') {
+        const next = await this.expect(any, timeoutMs, 'login answer').catch(() => null);
+        if (next) refusal = `${refusal} ${next.text.trim()}`;
+      }
+      throw new WirelabError('E_PERMISSION', refusal);
     }
     this.name = name;
     this.emit('text', reply);
