@@ -60,6 +60,15 @@ test('messages reach exactly the right people; files in both modes; path tricks 
   assert.deepEqual(shown(carol), ['Client alice: to everyone\n', 'Server: marker 1\n']);
   assert.deepEqual(await seedUntil(dave, 'Server: marker 1\n'), ['msg:Client alice: to everyone\n', 'info:alice (private): just for dave\n']);
 
+  // the operator's users and kick
+  server.type('users');
+  await server.waitFor((e) => e.event === 'console' && e.text === '4 online: alice, bob, carol, dave');
+  server.type('kick carol');
+  await carol.waitText((e) => e.text === 'Server: You were disconnected by the operator.\n');
+  await alice.waitText((e) => e.text === 'Server: Client carol left the server.\n');
+  assert.deepEqual((await seedUntil(dave, 'Server: Client carol left the server.\n')), []);
+  await server.waitFor((e) => e.event === 'kicked' && e.name === 'carol');
+
   // our mode: to the server (stored under files/alice), to bob (verified), to the seed client dave (raw + EOF)
   const payload = Buffer.alloc(300_000, 0);
   for (let i = 0; i < payload.length; i++) payload[i] = (i * 7919) & 0xff;
@@ -78,7 +87,7 @@ test('messages reach exactly the right people; files in both modes; path tricks 
   // operator to all: each in its own mode
   server.type('send_file:all:sample_dir:sample_file.txt');
   const sample = readFileSync(join(work.dir, 'sample_dir', 'sample_file.txt'));
-  for (const u of [alice, carol]) {
+  for (const u of [alice, bob]) {
     await u.waitText((e) => e.text === `Server: File 'sample_file.txt' sent to ${u.client.name}\n`);
     assert.deepEqual(readFileSync(join(downloads, u.client.name!, 'sample_file.txt')), sample);
   }
