@@ -149,7 +149,6 @@ export class SeedClient {
   /** The seed's file send: 1024-byte writes, then `EOF` in a write of its own. */
   async sendFile(content: Buffer): Promise<void> {
     for (let at = 0; at < content.length; at += 1024) await this.sendRaw(content.subarray(at, at + 1024));
-    await new Promise((r) => setTimeout(r, 20)); // the original's separate sendall(b'EOF')
     await this.sendRaw(Buffer.from('EOF'));
   }
 
