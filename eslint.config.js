@@ -46,6 +46,7 @@ export default tseslint.config(
       'src/gossip/whispernet/splitter.ts',
       'src/chat/framing.ts',
       'src/chat/protocol.ts',
+      'src/chat/quiz-format.ts',
       'src/firewall/rules.ts',
     ],
     // the anomaly detector's thread and its main-thread handle are IO around the pure detector

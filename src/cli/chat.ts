@@ -1,6 +1,143 @@
-import type { Command } from 'commander';
-import { notBuiltGroup } from './shared.js';
+/**
+ * `wirelab chat server` and `wirelab chat client` (seed 003): thin shell around src/chat. The server
+ * reads operator commands on stdin (a terminal or a pipe) and prints one line (or NDJSON event) per
+ * thing that happens; the client is an interactive readline program (chat-client.ts).
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { Option, type Command } from 'commander';
+import { WirelabError } from '../common/errors.js';
+import { ChatServer, DEFAULT_PORT, MAX_QUEUED_BYTES, escapeControl, runConsoleLine, type ChatServerEvents } from '../chat/index.js';
+import { parseDuration } from './duration.js';
+import { Output, addOutputOptions, portOption, positiveInt, untilStopped, type OutputOptions } from './shared.js';
+import { registerClient } from './chat-client.js';
+
+interface ServerFlags extends OutputOptions {
+  host: string;
+  port: number;
+  data: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  quizTime: number;
+  loginTimeout: number;
+  maxQueued: number;
+  utc?: boolean;
+}
+
+/** `HH:MM:SS.mmm`, local time (or UTC). */
+export function clock(date: Date, utc = false): string {
+  const parts = utc
+    ? [date.getUTCHours(), date.getUTCMinutes(), date.getUTCSeconds()]
+    : [date.getHours(), date.getMinutes(), date.getSeconds()];
+  const ms = utc ? date.getUTCMilliseconds() : date.getMilliseconds();
+  return `${parts.map((n) => String(n).padStart(2, '0')).join(':')}.${String(ms).padStart(3, '0')}`;
+}
+
+/** How each server event reads to a person (wire text escaped). */
+const human: { [K in keyof ChatServerEvents]: (e: ChatServerEvents[K][0]) => string } = {
+  listening: (e) => `listening on ${e.host}:${e.port}${e.tls ? ' (TLS)' : ''}`,
+  connected: (e) => `connection ${e.id} from ${e.address}`,
+  registered: (e) => `registered ${e.name} from ${e.address}`,
+  joined: (e) => `${e.name} joined from ${e.address}`,
+  'login-failed': (e) => `login failed for '${escapeControl(e.name)}' from ${e.address}: ${e.reason}`,
+  left: (e) => `${e.name ?? `connection ${e.id}`} left (${e.reason})`,
+  message: (e) => (e.to === null ? `Client ${e.from}: ${escapeControl(e.text)}` : `${e.from} -> ${e.to} (private): ${escapeControl(e.text)}`),
+  announcement: (e) => `Server: ${escapeControl(e.text)}`,
+  file: (e) => `file '${escapeControl(e.name)}' (${e.size} bytes, sha256 ${e.sha256.slice(0, 12)}) from ${e.from} to ${e.to ?? 'the server'}`,
+  'file-refused': (e) => `file '${escapeControl(e.name)}' from ${e.from ?? '?'} refused: ${e.reason}`,
+  'protocol-error': (e) => `protocol error from ${e.name ?? e.address}: ${escapeControl(e.reason)}`,
+  'quiz-started': (e) => `quiz of ${e.questions} questions sent to ${e.participants.join(', ')}`,
+  'quiz-answer': (e) => `quiz: ${e.name} scored ${e.score}/${e.total}`,
+  'quiz-ended': (e) => `quiz over: ${e.scores.map((s) => `${s.user} ${s.score}/${e.total}`).join(', ') || 'nobody answered'}`,
+  kicked: (e) => `kicked ${e.name}`,
+  'slow-client': (e) => `disconnected ${e.name ?? `connection ${e.id}`}: not reading`,
+  shutdown: (e) => `server closed: ${String(e.logins)} logins, ${String(e.messages)} messages, ${String(e.privateMessages)} private, ${String(e.files)} files`,
+};
+
+/** A duration with its unit (docs/cli.md): a bare number is refused with a hint. */
+function durationWithUnit(flag: string) {
+  return (value: string): number => {
+    if (/^\d+(\.\d+)?$/.test(value.trim())) throw new WirelabError('E_USAGE', `${flag}: '${value}' has no unit; write ${value}s or ${value}ms`);
+    return parseDuration(value);
+  };
+}
+
+async function readPem(path: string, what: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch {
+    throw new WirelabError('E_USAGE', `${what}: cannot read ${path}`);
+  }
+}
+
+async function checkDataDir(dir: string): Promise<void> {
+  try {
+    if (!(await stat(dir)).isDirectory()) throw new WirelabError('E_USAGE', `--data: ${dir} is not a directory`);
+  } catch (err) {
+    if (err instanceof WirelabError) throw err;
+  }
+}
+
+async function runServer(flags: ServerFlags): Promise<void> {
+  if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) throw new WirelabError('E_USAGE', '--tls-cert and --tls-key go together');
+  await checkDataDir(flags.data);
+  const tls = flags.tlsCert && flags.tlsKey ? { cert: await readPem(flags.tlsCert, '--tls-cert'), key: await readPem(flags.tlsKey, '--tls-key') } : undefined;
+  const out = new Output(flags);
+  const server = new ChatServer({ host: flags.host, port: flags.port, dataDir: flags.data, tls, quizMs: flags.quizTime, loginTimeoutMs: flags.loginTimeout, maxQueuedBytes: flags.maxQueued });
+  // every event of the server becomes one output line (the typed map above says how it reads)
+  const events = server as unknown as NodeJS.EventEmitter;
+  for (const name of Object.keys(human) as Array<keyof ChatServerEvents>) {
+    const describe = human[name] as (f: Record<string, unknown>) => string;
+    events.on(name, (fields: Record<string, unknown>) => {
+      const now = new Date();
+      out.event(name, { time: now.getTime() / 1000, ...fields }, `${clock(now, flags.utc)} ${describe(fields)}`);
+    });
+  }
+  const stopped = untilStopped();
+  await server.start();
+  const operatorShutdown = new Promise<string>((resolve) => {
+    const rl = createInterface({ input: process.stdin, terminal: false });
+    let chain = Promise.resolve();
+    rl.on('line', (line) => {
+      chain = chain.then(async () => {
+        const result = await runConsoleLine(server, line);
+        const now = new Date();
+        if (result.kind === 'shutdown') resolve('shutdown');
+        else if (result.kind === 'error') out.event('console-error', { time: now.getTime() / 1000, text: result.text }, `${clock(now, flags.utc)} console: ${result.text}`);
+        else if (result.text) out.event('console', { time: now.getTime() / 1000, text: result.text }, `${clock(now, flags.utc)} ${result.text}`);
+      });
+    });
+  });
+  const why = await Promise.race([stopped, operatorShutdown]);
+  await server.close();
+  out.flush();
+  // main() would report 0; a signal's clean stop exits 128+N (docs/cli.md)
+  if (why === 'SIGINT') process.exit(130);
+  if (why === 'SIGTERM') process.exit(143);
+  process.exit(0);
+}
 
 export function register(program: Command): void {
-  notBuiltGroup(program, 'chat', 'a TCP chat server and client with file transfer and quizzes');
+  const chat = program.command('chat').description('a TCP chat server and client with file transfer and quizzes (seed 003)');
+  const server = chat
+    .command('server')
+    .description("run the chat server; type operator commands on stdin: a line to announce, 'users', 'kick NAME', 'send_file:NAME|all:DIR:FILE', 'Quiz:DIR:QUESTIONS:ANSWERS:SCORES.csv', 'shutdown'")
+    .option('--host <ip>', 'address to listen on', '127.0.0.1')
+    .addOption(portOption('--port <port>', 'TCP port (0: any free port)', DEFAULT_PORT))
+    .option('--data <dir>', 'state directory: accounts.db, files/, all_quiz_scores/', 'chat-data')
+    .option('--tls-cert <file>', 'PEM certificate: serve TLS instead of plain TCP (with --tls-key)')
+    .option('--tls-key <file>', 'PEM private key for --tls-cert')
+    .addOption(new Option('--quiz-time <duration>', 'time to answer a quiz').default(60_000, '60s').argParser(durationWithUnit('--quiz-time')))
+    .addOption(new Option('--login-timeout <duration>', 'disconnect a client not logged in by then').default(30_000, '30s').argParser(durationWithUnit('--login-timeout')))
+    .option('--max-queued <bytes>', 'bytes queued for one client before it is disconnected as not reading', positiveInt('--max-queued'), MAX_QUEUED_BYTES)
+    .option('--utc', 'print times in UTC');
+  addOutputOptions(server)
+    .addHelpText('after', `
+Examples:
+  wirelab chat server
+  wirelab chat server --port 0 --data /tmp/chat --json
+  wirelab chat server --tls-cert cert.pem --tls-key key.pem --quiz-time 2m
+  printf 'hello everyone\\nshutdown\\n' | wirelab chat server --port 10001`)
+    .action((flags: ServerFlags) => runServer(flags));
+  registerClient(chat);
 }
