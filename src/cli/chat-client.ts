@@ -8,8 +8,8 @@ import { createInterface, type Interface } from 'node:readline';
 import type { Command } from 'commander';
 import { WirelabError } from '../common/errors.js';
 import { ChatClient, DEFAULT_PORT, escapeControl } from '../chat/index.js';
-import { clock } from './chat.js';
-import { portOption } from './shared.js';
+import { epochSeconds, formatClock } from '../common/format.js';
+import { addExamples, portOption } from './shared.js';
 
 interface ClientFlags {
   host: string;
@@ -66,7 +66,7 @@ class Terminal {
 
   /** Print a line above what the user is typing. */
   print(text: string): void {
-    const stamp = clock(new Date(), this.utc);
+    const stamp = formatClock(epochSeconds(), { utc: this.utc });
     const lines = text.replace(/\n+$/, '').split('\n').map((l) => `${stamp} ${l}`).join('\n');
     process.stdout.write(`\r\x1b[K${lines}\n`);
     this.rl.prompt(true);
@@ -187,7 +187,7 @@ async function runClient(flags: ClientFlags): Promise<void> {
 }
 
 export function registerClient(chat: Command): void {
-  chat
+  const client = chat
     .command('client')
     .description('connect to a chat server (ours or the seed\'s) and chat interactively')
     .option('--host <host>', 'server address', '127.0.0.1')
@@ -196,13 +196,12 @@ export function registerClient(chat: Command): void {
     .option('--ca <file>', 'PEM certificate authority to trust (with --tls)')
     .option('--downloads <dir>', 'where received files are saved', 'downloads')
     .option('--no-extensions', "speak only the seed's protocol (no SHA-256 checked, resumable files)")
-    .option('--utc', 'print times in UTC')
-    .addHelpText('after', `
-${HELP}
-
-Examples:
-  wirelab chat client
-  wirelab chat client --host 127.0.0.1 --port 10000 --downloads ~/chat-files
-  wirelab chat client --tls --ca ca.pem --port 10443`)
+    .option('--utc', 'print times in UTC instead of local time')
+    .addHelpText('after', `\n${HELP}`)
     .action((flags: ClientFlags) => runClient(flags));
+  addExamples(client, [
+    ['chat client', 'connect to 127.0.0.1:10000, log in or register'],
+    ['chat client --host 127.0.0.1 --port 10000 --downloads ~/chat-files', 'received files saved under ~/chat-files'],
+    ['chat client --tls --ca ca.pem --port 10443', 'a TLS server whose certificate ca.pem signed'],
+  ]);
 }

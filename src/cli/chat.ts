@@ -5,11 +5,10 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { WirelabError } from '../common/errors.js';
 import { ChatServer, DEFAULT_PORT, MAX_QUEUED_BYTES, escapeControl, runConsoleLine, type ChatServerEvents } from '../chat/index.js';
-import { parseDuration } from './duration.js';
-import { Output, addOutputOptions, portOption, positiveInt, untilStopped, type OutputOptions } from './shared.js';
+import { Output, addExamples, addOutputOptions, durationOption, portOption, positiveInt, signalExitCode, untilStopped, type OutputOptions } from './shared.js';
 import { registerClient } from './chat-client.js';
 
 interface ServerFlags extends OutputOptions {
@@ -21,16 +20,6 @@ interface ServerFlags extends OutputOptions {
   quizTime: number;
   loginTimeout: number;
   maxQueued: number;
-  utc?: boolean;
-}
-
-/** `HH:MM:SS.mmm`, local time (or UTC). */
-export function clock(date: Date, utc = false): string {
-  const parts = utc
-    ? [date.getUTCHours(), date.getUTCMinutes(), date.getUTCSeconds()]
-    : [date.getHours(), date.getMinutes(), date.getSeconds()];
-  const ms = utc ? date.getUTCMilliseconds() : date.getMilliseconds();
-  return `${parts.map((n) => String(n).padStart(2, '0')).join(':')}.${String(ms).padStart(3, '0')}`;
 }
 
 /** How each server event reads to a person (wire text escaped). */
@@ -53,14 +42,6 @@ const human: { [K in keyof ChatServerEvents]: (e: ChatServerEvents[K][0]) => str
   'slow-client': (e) => `disconnected ${e.name ?? `connection ${e.id}`}: not reading`,
   shutdown: (e) => `server closed: ${String(e.logins)} logins, ${String(e.messages)} messages, ${String(e.privateMessages)} private, ${String(e.files)} files`,
 };
-
-/** A duration with its unit (docs/cli.md): a bare number is refused with a hint. */
-function durationWithUnit(flag: string) {
-  return (value: string): number => {
-    if (/^\d+(\.\d+)?$/.test(value.trim())) throw new WirelabError('E_USAGE', `${flag}: '${value}' has no unit; write ${value}s or ${value}ms`);
-    return parseDuration(value);
-  };
-}
 
 async function readPem(path: string, what: string): Promise<Buffer> {
   try {
@@ -88,10 +69,7 @@ async function runServer(flags: ServerFlags): Promise<void> {
   const events = server as unknown as NodeJS.EventEmitter;
   for (const name of Object.keys(human) as Array<keyof ChatServerEvents>) {
     const describe = human[name] as (f: Record<string, unknown>) => string;
-    events.on(name, (fields: Record<string, unknown>) => {
-      const now = new Date();
-      out.event(name, { time: now.getTime() / 1000, ...fields }, `${clock(now, flags.utc)} ${describe(fields)}`);
-    });
+    events.on(name, (fields: Record<string, unknown>) => out.event(name, fields, describe(fields)));
   }
   const stopped = untilStopped();
   await server.start();
@@ -101,24 +79,26 @@ async function runServer(flags: ServerFlags): Promise<void> {
     rl.on('line', (line) => {
       chain = chain.then(async () => {
         const result = await runConsoleLine(server, line);
-        const now = new Date();
         if (result.kind === 'shutdown') resolve('shutdown');
-        else if (result.kind === 'error') out.event('console-error', { time: now.getTime() / 1000, text: result.text }, `${clock(now, flags.utc)} console: ${result.text}`);
-        else if (result.text) out.event('console', { time: now.getTime() / 1000, text: result.text }, `${clock(now, flags.utc)} ${result.text}`);
+        else if (result.kind === 'error') out.event('console-error', { text: result.text }, `console: ${result.text}`);
+        else if (result.text) out.event('console', { text: result.text }, result.text);
       });
     });
   });
   const why = await Promise.race([stopped, operatorShutdown]);
   await server.close();
   out.flush();
-  // main() would report 0; a signal's clean stop exits 128+N (docs/cli.md)
-  if (why === 'SIGINT') process.exit(130);
-  if (why === 'SIGTERM') process.exit(143);
-  process.exit(0);
+  // stdin stays open (the operator console), so leave explicitly: 128+N after a signal's clean stop, 0
+  // after `shutdown` (docs/cli.md)
+  process.exit(why === 'shutdown' ? 0 : signalExitCode(why as NodeJS.Signals));
 }
 
 export function register(program: Command): void {
   const chat = program.command('chat').description('a TCP chat server and client with file transfer and quizzes (seed 003)');
+  addExamples(chat, [
+    ['chat server', 'the server on 127.0.0.1:10000; operator commands on stdin'],
+    ['chat client', 'log in or register, then chat (/help lists the commands)'],
+  ]);
   const server = chat
     .command('server')
     .description("run the chat server; type operator commands on stdin: a line to announce, 'users', 'kick NAME', 'send_file:NAME|all:DIR:FILE', 'Quiz:DIR:QUESTIONS:ANSWERS:SCORES.csv', 'shutdown'")
@@ -127,17 +107,15 @@ export function register(program: Command): void {
     .option('--data <dir>', 'state directory: accounts.db, files/, all_quiz_scores/', 'chat-data')
     .option('--tls-cert <file>', 'PEM certificate: serve TLS instead of plain TCP (with --tls-key)')
     .option('--tls-key <file>', 'PEM private key for --tls-cert')
-    .addOption(new Option('--quiz-time <duration>', 'time to answer a quiz').default(60_000, '60s').argParser(durationWithUnit('--quiz-time')))
-    .addOption(new Option('--login-timeout <duration>', 'disconnect a client not logged in by then').default(30_000, '30s').argParser(durationWithUnit('--login-timeout')))
-    .option('--max-queued <bytes>', 'bytes queued for one client before it is disconnected as not reading', positiveInt('--max-queued'), MAX_QUEUED_BYTES)
-    .option('--utc', 'print times in UTC');
-  addOutputOptions(server)
-    .addHelpText('after', `
-Examples:
-  wirelab chat server
-  wirelab chat server --port 0 --data /tmp/chat --json
-  wirelab chat server --tls-cert cert.pem --tls-key key.pem --quiz-time 2m
-  printf 'hello everyone\\nshutdown\\n' | wirelab chat server --port 10001`)
-    .action((flags: ServerFlags) => runServer(flags));
+    .addOption(durationOption('--quiz-time <duration>', 'time to answer a quiz', 60_000))
+    .addOption(durationOption('--login-timeout <duration>', 'disconnect a client not logged in by then', 30_000))
+    .option('--max-queued <bytes>', 'bytes queued for one client before it is disconnected as not reading', positiveInt('--max-queued'), MAX_QUEUED_BYTES);
+  addOutputOptions(server).action((flags: ServerFlags) => runServer(flags));
+  addExamples(server, [
+    ['chat server', 'listen on 127.0.0.1:10000, accounts and files under ./chat-data'],
+    ['chat server --port 0 --data /tmp/chat --json', 'any free port, events as NDJSON'],
+    ['chat server --tls-cert cert.pem --tls-key key.pem --quiz-time 2m', 'TLS, two minutes per quiz'],
+    ["chat server --port 10001 < commands.txt", 'operator commands from a file (a line to announce, then shutdown)'],
+  ]);
   registerClient(chat);
 }
