@@ -289,20 +289,24 @@ export interface ReadFileOptions {
   onProgress?: (progress: ReadProgress) => void;
 }
 
+/** The path that names stdin, as tcpdump's `-r -`. */
+export const STDIN_PATH = '-';
+
 /**
  * Stream a capture file as batches of packets (one batch per chunk read, so memory stays constant
  * and the consumer's pace is the reader's pace). A damaged file yields every good packet, then throws
  * the DecodeError; a missing or unreadable file throws E_FILE.
  */
 export async function* readCaptureFile(path: string, options: ReadFileOptions = {}): AsyncGenerator<RawPacket[]> {
-  const totalBytes = await fileSize(path);
+  const stdin = path === STDIN_PATH;
+  const totalBytes = stdin ? 0 : await fileSize(path);
   const reader = new CaptureReader(options.limits ?? defaultLimits);
-  const stream = createReadStream(path, { highWaterMark: options.chunkBytes ?? READ_CHUNK_BYTES });
+  const stream = stdin ? process.stdin : createReadStream(path, { highWaterMark: options.chunkBytes ?? READ_CHUNK_BYTES });
   let bytesRead = 0;
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       bytesRead += chunk.length;
-      options.onProgress?.({ bytesRead, totalBytes });
+      if (!stdin) options.onProgress?.({ bytesRead, totalBytes });
       const packets = reader.push(chunk);
       if (packets.length > 0) yield packets;
     }
@@ -310,7 +314,7 @@ export async function* readCaptureFile(path: string, options: ReadFileOptions = 
     if (err instanceof WirelabError) throw withFile(err, path);
     throw fromSystemError(err, `read ${path}`);
   } finally {
-    stream.destroy();
+    if (!stdin) stream.destroy();
   }
   try {
     reader.end();
@@ -332,6 +336,7 @@ export interface ReadIntoOptions extends ReadFileOptions {
  * Errors as {@link readCaptureFile}: the good packets first, then the DecodeError.
  */
 export async function readCaptureFileInto(path: string, sink: PacketSink, options: ReadIntoOptions = {}): Promise<void> {
+  if (path === STDIN_PATH) return readStdinInto(sink, options);
   const totalBytes = await fileSize(path);
   const reader = new CaptureReader(options.limits ?? defaultLimits);
   let handle: FileHandle | undefined;
@@ -354,6 +359,21 @@ export async function readCaptureFileInto(path: string, sink: PacketSink, option
     throw fromSystemError(err, `read ${path}`);
   } finally {
     await handle?.close();
+  }
+}
+
+/** `-r -`: the capture arrives on stdin (tcpdump's habit). Each chunk is the stream's own: no reuse. */
+async function readStdinInto(sink: PacketSink, options: ReadIntoOptions): Promise<void> {
+  const reader = new CaptureReader(options.limits ?? defaultLimits);
+  try {
+    for await (const chunk of process.stdin as AsyncIterable<Buffer>) {
+      reader.pushTo(chunk, sink);
+      if (options.stop?.()) return;
+    }
+    reader.end();
+  } catch (err) {
+    if (err instanceof WirelabError) throw withFile(err, 'stdin');
+    throw fromSystemError(err, 'read stdin');
   }
 }
 

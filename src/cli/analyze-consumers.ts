@@ -3,15 +3,17 @@
  * the capture file writer. (--anomalies lives in analyze-anomalies.ts.)
  */
 import {
-  formatSummary,
+  packetJsonLine,
+  PacketLineFormatter,
   StatsFieldsDecoder,
-  summaryToJson,
   type CaptureWriter,
+  type PacketFilter,
   type PacketSink,
   type PacketSummary,
   type RawPacket,
 } from '../capture/index.js';
 import { TrafficStats, formatStats } from '../analysis/index.js';
+import { clockText } from './analyze-text.js';
 
 /** stdout is written in blocks of about this many characters (one write per block, not per line) */
 const OUTPUT_BLOCK_CHARS = 64 * 1024;
@@ -28,24 +30,42 @@ export interface PacketConsumer {
   finish(): Promise<void>;
 }
 
+/** Options of {@link PacketPrinter}. */
+export interface PrinterOptions {
+  json: boolean;
+  /** write every line at once (live capture) instead of in blocks */
+  eager: boolean;
+  /** packet times and event stamps in UTC */
+  utc: boolean;
+  /** where lines go: stdout, or stderr when stdout carries a capture (`-w -`) */
+  stream?: NodeJS.WriteStream;
+}
+
 /** Lines (or NDJSON) to stdout in large blocks, honouring stdout's backpressure. */
 export class PacketPrinter implements PacketConsumer {
   private pending = '';
   /** the reader of stdout went away (EPIPE, e.g. `| head`): stop printing, and stop the run */
   closed = false;
+  readonly json: boolean;
+  readonly utc: boolean;
+  private readonly eager: boolean;
+  private readonly stream: NodeJS.WriteStream;
+  private readonly lines: PacketLineFormatter;
 
-  constructor(
-    private readonly json: boolean,
-    private readonly eager: boolean,
-  ) {
-    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  constructor(options: PrinterOptions) {
+    this.json = options.json;
+    this.utc = options.utc;
+    this.eager = options.eager;
+    this.stream = options.stream ?? process.stdout;
+    this.lines = new PacketLineFormatter({ utc: options.utc });
+    this.stream.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code !== 'EPIPE') throw err;
       this.closed = true;
     });
   }
 
   accept(_raw: RawPacket, summary: PacketSummary): boolean {
-    this.pending += this.json ? JSON.stringify({ event: 'packet', ...summaryToJson(summary) }) + '\n' : formatSummary(summary) + '\n';
+    this.pending += (this.json ? packetJsonLine(summary) : this.lines.format(summary)) + '\n';
     return this.eager || this.pending.length >= OUTPUT_BLOCK_CHARS ? this.flush() : true;
   }
 
@@ -55,24 +75,40 @@ export class PacketPrinter implements PacketConsumer {
     this.flush();
   }
 
+  /**
+   * One event that is not a packet: NDJSON with `event` and `time` (now, epoch seconds) first, or
+   * the human text after the local time of day (`hh:mm:ss.mmm`).
+   */
+  event(event: string, fields: object, human: string): void {
+    if (this.json) this.print(JSON.stringify({ event, time: Date.now() / 1000, ...fields }));
+    else this.print(clockText(Date.now(), this.utc) + ' ' + human);
+  }
+
+  /** "hh:mm:ss.uuuuuu" of a capture time in seconds (an anomaly's packet), as packet lines print it. */
+  timeText(ts: number): string {
+    const sec = Math.floor(ts);
+    return this.lines.time(sec, Math.min(999_999, Math.round((ts - sec) * 1e6)) * 1000);
+  }
+
   flush(): boolean {
     if (this.closed) this.pending = '';
-    if (this.pending.length === 0) return !process.stdout.writableNeedDrain;
-    const ok = process.stdout.write(this.pending);
+    if (this.pending.length === 0) return !this.stream.writableNeedDrain;
+    const ok = this.stream.write(this.pending);
     this.pending = '';
     return ok;
   }
 
   async drained(): Promise<void> {
-    if (!process.stdout.writableNeedDrain) return;
+    const stream = this.stream;
+    if (!stream.writableNeedDrain) return;
     await new Promise<void>((resolve) => {
       const done = (): void => {
-        process.stdout.off('drain', done);
-        process.stdout.off('close', done);
+        stream.off('drain', done);
+        stream.off('close', done);
         resolve();
       };
-      process.stdout.once('drain', done);
-      process.stdout.once('close', done);
+      stream.once('drain', done);
+      stream.once('close', done);
     });
   }
 
@@ -99,9 +135,12 @@ export class StatsConsumer implements PacketConsumer {
     return Promise.resolve();
   }
 
-  report(printer: PacketPrinter, json: boolean, final: boolean): void {
+  /** --top N: talkers listed in the human report */
+  top = 5;
+
+  report(printer: PacketPrinter, final: boolean): void {
     const snapshot = this.stats.snapshot();
-    printer.print(json ? JSON.stringify({ event: 'stats', final, ...snapshot }) : formatStats(snapshot));
+    printer.event('stats', { final, ...snapshot }, (final ? 'Statistics:\n' : 'Statistics so far:\n') + formatStats(snapshot, this.top));
   }
 }
 
@@ -118,6 +157,7 @@ export class StatsSink implements PacketSink {
   constructor(
     private readonly stats: StatsConsumer,
     private readonly limit: number | undefined,
+    private readonly filter: PacketFilter | undefined,
   ) {}
 
   /** --count reached */
@@ -127,6 +167,7 @@ export class StatsSink implements PacketSink {
 
   packet(buf: Buffer, at: number, capturedLength: number, originalLength: number, tsSec: number, tsNsec: number, linkType: number): void {
     if (this.done) return;
+    if (this.filter !== undefined && !this.filter.matches(linkType, buf, at, capturedLength, originalLength)) return;
     this.packets++;
     this.bytes += originalLength;
     const decoder = this.decoder;

@@ -5,7 +5,7 @@
 import type { PacketSummary, RawPacket } from '../types.js';
 import { decodeToSummary, newSummary, walkPacket, type DecodedLayer, type DecodeOptions } from './packet.js';
 
-export { formatSummary, summaryToJson, timeText } from './summary.js';
+export { escapeControl, formatSummary, hasTime, jsonTime, packetJsonLine, PacketLineFormatter, summaryToJson, timeOfDay, timeText, type LineFormatOptions } from './summary.js';
 export { createDecodeCounters, type DecodeCounters, type DecodedLayer, type DecodeOptions } from './packet.js';
 export { DEFAULT_DECODE_LIMITS, type DecodeLimits } from './constants.js';
 export { StatsFieldsDecoder } from './stats-fields.js';
