@@ -44,6 +44,11 @@ const DEFAULT_BASELINE_FLOWS = 500;
 /** s: the detector's own default warm-up (3 x its 5 s flow-rate time constant) */
 const DEFAULT_WARMUP_S = 15;
 
+/** A duration (parseDuration: units required), where zero is allowed too ("0s", "0"). */
+function durationOrZero(value: string): number {
+  return /^0+(\.0+)?(ms|s|m|h)?$/.test(value.trim()) ? 0 : parseDuration(value);
+}
+
 /** The filter: -f or the positional expression (as tcpdump takes it), not both. */
 function filterExpression(flags: AnalyzeFlags, words: string[]): string | undefined {
   const positional = words.join(' ').trim();
@@ -180,7 +185,7 @@ export function register(program: Command): void {
     .addOption(new Option('--baseline <n>', `--anomalies: learn from only N packets and no warm-up, to fit a short capture (with a caveat; default ${DEFAULT_BASELINE_PACKETS})`).argParser(positiveInt('--baseline')).conflicts('baselinePackets'))
     .addOption(new Option('--baseline-packets <n>', 'packets learnt as normal before scoring').default(undefined, String(DEFAULT_BASELINE_PACKETS)).argParser(positiveInt('--baseline-packets')))
     .addOption(new Option('--baseline-flows <n>', 'finished flows learnt as normal before scoring').default(undefined, String(DEFAULT_BASELINE_FLOWS)).argParser(positiveInt('--baseline-flows')))
-    .addOption(new Option('--warmup <duration>', 'traffic ignored before learning (e.g. 15s, 500ms)').default(undefined, `${DEFAULT_WARMUP_S}s`).argParser((v) => parseDuration(v)))
+    .addOption(new Option('--warmup <duration>', 'traffic ignored before learning (e.g. 15s, 500ms; 0s for none)').default(undefined, `${DEFAULT_WARMUP_S}s`).argParser(durationOrZero))
     .option('--immediate', 'live: show each packet the moment it arrives (tcpdump engine; drops sooner at high rates; default: blocks at most 1 s old)')
     .addOption(new Option('--engine <tool>', 'live capture tool: tcpdump, dumpcap, or auto (tcpdump when installed, else dumpcap)').choices(['tcpdump', 'dumpcap', 'auto']).default('auto'));
   addOutputOptions(command);

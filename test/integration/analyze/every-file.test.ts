@@ -35,7 +35,8 @@ test('every fixture capture: one human line (UTC and local) and one JSON line pe
           assert.doesNotMatch(line, /\n|undefined|NaN/, file);
         }
         const json = JSON.parse(packetJsonLine(s)) as Record<string, unknown>;
-        assert.deepEqual(json, { event: 'packet', ...summaryToJson(s) });
+        const expected: Record<string, unknown> = { event: 'packet', ...summaryToJson(s) };
+        assert.deepEqual(json, expected);
         assert.equal(json.frame, raw.index);
         if (Number.isNaN(raw.tsSec)) {
           spb++;

@@ -65,7 +65,7 @@ test('-r - reads stdin, -w - writes a capture to stdout, -nn is accepted', { tim
   child.stderr.on('data', (b: Buffer) => (err += String(b)));
   child.stdin.on('error', () => undefined);
   child.stdin.end(await readFile(example));
-  const [code] = (await new Promise((done) => child.once('close', (...a) => done(a)))) as [number];
+  const code = await new Promise<number | null>((done) => child.once('close', (c) => done(c)));
   assert.equal(code, 0, err);
   const reader = new CaptureReader();
   const packets = reader.push(Buffer.concat(out));
