@@ -48,6 +48,7 @@ import { decodeSll2 } from './sll2.js';
 import { decodeTcp, TCP_FLAG_TEXT, tcpOptions } from './tcp.js';
 import { decodeUdp } from './udp.js';
 import { matchWirelab } from './wirelab.js';
+import { matchTcpApp, matchUdpApp } from './app.js';
 
 /** Counts of what the decoder met but could not decode; keys are 16-bit numbers, so bounded. */
 export interface DecodeCounters {
@@ -232,7 +233,24 @@ function decodeNetwork(w: Walk, etherType: number, offset: number, end: number):
     default:
       nonIp(w, etherType);
       countEtherType(w, etherType);
+      if (etherType <= ETHERTYPE_MAX_LENGTH) nameLlc(w, offset, end);
   }
+}
+
+/** Cisco's SNAP OUI (00:00:0c) */
+const OUI_CISCO = 0x00000c;
+const SNAP_NAMES: ReadonlyMap<number, string> = new Map([[0x2000, 'CDP'], [0x2004, 'DTP'], [0x010b, 'STP'], [0x2003, 'VTP']]);
+
+/** 802.2 LLC frames named by their SAPs or SNAP header: spanning tree, CDP and its Cisco siblings. */
+function nameLlc(w: Walk, offset: number, end: number): void {
+  const buf = w.buf;
+  if (offset + 3 > end) return;
+  let name: string | undefined;
+  if (buf[offset] === 0x42 && buf[offset + 1] === 0x42) name = 'STP';
+  else if (buf[offset] === 0xaa && buf[offset + 1] === 0xaa && offset + 8 <= end && ((buf[offset + 3]! << 16) | (buf[offset + 4]! << 8) | buf[offset + 5]!) === OUI_CISCO) {
+    name = SNAP_NAMES.get(u16(buf, offset + 6));
+  }
+  if (name !== undefined) w.s.protocol = name;
 }
 
 /** A frame whose network layer is not IP: named by EtherType, addressed by MAC. */
@@ -402,10 +420,18 @@ function decodeApplication(w: Walk, transport: 'udp' | 'tcp', sport: number, dpo
     return;
   }
   const proto = matchWirelab(transport, sport, dport, w.buf, offset, end);
-  if (proto === undefined) return;
-  w.s.protocol = proto.name;
-  w.s.info = proto.describe(w.buf, offset, end);
-  if (w.tree) record(w, proto.name, offset, { length: end - offset });
+  if (proto !== undefined) {
+    w.s.protocol = proto.name;
+    w.s.info = proto.describe(w.buf, offset, end);
+    if (w.tree) record(w, proto.name, offset, { length: end - offset });
+    return;
+  }
+  const app = transport === 'tcp' ? matchTcpApp(sport, dport, w.buf, offset, end) : matchUdpApp(sport, dport, w.buf, offset, end);
+  if (app === undefined) return;
+  w.s.protocol = app.name;
+  w.s.info = app.info;
+  if (app.fields !== undefined) w.s.app = app.fields;
+  if (w.tree) record(w, app.name, offset, { length: end - offset, ...app.fields });
 }
 
 function dnsPortName(sport: number, dport: number): string | undefined {
