@@ -327,6 +327,8 @@ export async function* readCaptureFile(path: string, options: ReadFileOptions = 
 export interface ReadIntoOptions extends ReadFileOptions {
   /** asked after every chunk: true ends the read early (e.g. --count reached, Ctrl-C) */
   stop?: () => boolean;
+  /** asked after every chunk: a promise holds the next read until it settles (the sink's backpressure) */
+  pause?: () => Promise<void> | undefined;
 }
 
 /**
@@ -352,6 +354,8 @@ export async function readCaptureFileInto(path: string, sink: PacketSink, option
       reader.pushTo(n === chunk.length ? chunk : chunk.subarray(0, n), sink);
       reader.detach();
       if (options.stop?.()) return;
+      const wait = options.pause?.();
+      if (wait) await wait;
     }
     reader.end();
   } catch (err) {
@@ -369,6 +373,8 @@ async function readStdinInto(sink: PacketSink, options: ReadIntoOptions): Promis
     for await (const chunk of process.stdin as AsyncIterable<Buffer>) {
       reader.pushTo(chunk, sink);
       if (options.stop?.()) return;
+      const wait = options.pause?.();
+      if (wait) await wait;
     }
     reader.end();
   } catch (err) {

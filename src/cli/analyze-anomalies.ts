@@ -7,7 +7,7 @@ import { hasTime, type PacketSummary, type RawPacket } from '../capture/index.js
 import { AnomalyWorker, formatAnomaly, type Anomaly, type AnomalyDetectorStats } from '../analysis/index.js';
 import type { WirelabError } from '../common/errors.js';
 import type { PacketConsumer, PacketPrinter } from './analyze-consumers.js';
-import { count } from './analyze-text.js';
+import { count, grouped } from './analyze-text.js';
 
 /** What the detector is asked to learn; every field given (the CLI states the defaults). */
 export interface BaselinePlan {
@@ -24,13 +24,13 @@ export function anomalySummary(found: number, skipped: number, s: AnomalyDetecto
   const packetsReady = s.packetThreshold !== null;
   const flowsReady = s.flowThreshold !== null;
   const missing: string[] = [];
-  if (!packetsReady) missing.push(`${count(s.packetBaseline, 'packet')} of ${plan.baselinePackets.toLocaleString('en-US')} learnt`);
-  if (!flowsReady) missing.push(`${count(s.flowBaseline, 'flow')} of ${plan.baselineFlows.toLocaleString('en-US')} learnt`);
+  if (!packetsReady) missing.push(`${count(s.packetBaseline, 'packet')} of ${grouped(plan.baselinePackets)} learnt`);
+  if (!flowsReady) missing.push(`${count(s.flowBaseline, 'flow')} of ${grouped(plan.baselineFlows)} learnt`);
   let text: string;
   if (!packetsReady && !flowsReady) {
     text = `Anomalies: nothing scored: baseline incomplete (${missing.join(', ')}; ${count(s.packets, 'packet')} read, the first ${plan.warmup} s a warm-up); a short capture can be fitted with --baseline N`;
   } else {
-    text = `Anomalies: ${found === 0 ? 'none' : found.toLocaleString('en-US')} found in ${count(s.packetsScored, 'packet')} and ${count(s.flowsScored, 'flow')} scored`;
+    text = `Anomalies: ${found === 0 ? 'none' : grouped(found)} found in ${count(s.packetsScored, 'packet')} and ${count(s.flowsScored, 'flow')} scored`;
     if (missing.length > 0) text += ` (baseline incomplete: ${missing.join(', ')}; those not scored)`;
   }
   if (plan.short) text += ` [baseline of only ${count(plan.baselinePackets, 'packet')}: a rough fit, expect false alarms]`;

@@ -5,14 +5,10 @@
 import {
   packetJsonLine,
   PacketLineFormatter,
-  StatsFieldsDecoder,
   type CaptureWriter,
-  type PacketFilter,
-  type PacketSink,
   type PacketSummary,
   type RawPacket,
 } from '../capture/index.js';
-import { TrafficStats, formatStats } from '../analysis/index.js';
 import { clockText } from './analyze-text.js';
 
 /** stdout is written in blocks of about this many characters (one write per block, not per line) */
@@ -37,6 +33,8 @@ export interface PrinterOptions {
   eager: boolean;
   /** packet times and event stamps in UTC */
   utc: boolean;
+  /** TCP lines carry seq/ack/window (-v) */
+  verbose?: boolean;
   /** where lines go: stdout, or stderr when stdout carries a capture (`-w -`) */
   stream?: NodeJS.WriteStream;
 }
@@ -57,7 +55,7 @@ export class PacketPrinter implements PacketConsumer {
     this.utc = options.utc;
     this.eager = options.eager;
     this.stream = options.stream ?? process.stdout;
-    this.lines = new PacketLineFormatter({ utc: options.utc });
+    this.lines = new PacketLineFormatter({ utc: options.utc, verbose: options.verbose });
     this.stream.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code !== 'EPIPE') throw err;
       this.closed = true;
@@ -115,64 +113,6 @@ export class PacketPrinter implements PacketConsumer {
   finish(): Promise<void> {
     this.flush();
     return Promise.resolve();
-  }
-}
-
-/** --stats: traffic statistics over the whole run, printed at the end (and every few seconds live). */
-export class StatsConsumer implements PacketConsumer {
-  readonly stats = new TrafficStats();
-
-  accept(_raw: RawPacket, summary: PacketSummary): boolean {
-    this.stats.add(summary);
-    return true;
-  }
-
-  drained(): Promise<void> {
-    return Promise.resolve();
-  }
-
-  finish(): Promise<void> {
-    return Promise.resolve();
-  }
-
-  /** --top N: talkers listed in the human report */
-  top = 5;
-
-  report(printer: PacketPrinter, final: boolean): void {
-    const snapshot = this.stats.snapshot();
-    printer.event('stats', { final, ...snapshot }, (final ? 'Statistics:\n' : 'Statistics so far:\n') + formatStats(snapshot, this.top));
-  }
-}
-
-/**
- * --stats alone on a file: packets go straight from the reader into the statistics through the lean
- * field decoder, with no RawPacket or summary object per packet (the fast path; see PERFORMANCE.md).
- */
-export class StatsSink implements PacketSink {
-  packets = 0;
-  /** bytes on the wire */
-  bytes = 0;
-  private readonly decoder = new StatsFieldsDecoder();
-
-  constructor(
-    private readonly stats: StatsConsumer,
-    private readonly limit: number | undefined,
-    private readonly filter: PacketFilter | undefined,
-  ) {}
-
-  /** --count reached */
-  get done(): boolean {
-    return this.limit !== undefined && this.packets >= this.limit;
-  }
-
-  packet(buf: Buffer, at: number, capturedLength: number, originalLength: number, tsSec: number, tsNsec: number, linkType: number): void {
-    if (this.done) return;
-    if (this.filter !== undefined && !this.filter.matches(linkType, buf, at, capturedLength, originalLength)) return;
-    this.packets++;
-    this.bytes += originalLength;
-    const decoder = this.decoder;
-    const summary = decoder.decode(buf, at, capturedLength, originalLength, tsSec, tsNsec, linkType, this.packets);
-    this.stats.stats.add(summary, decoder.srcV4, decoder.dstV4);
   }
 }
 

@@ -3,15 +3,13 @@
  * and filtered by our own BPF interpreter, or a live interface through tcpdump/dumpcap (whose kernel
  * filter applies the expression). Also the interface list of `-D`.
  */
-import { SingleBar } from 'cli-progress';
 import { readdirSync, readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
-import { readCaptureFile, readCaptureFileInto, type LiveCapture, type PacketFilter, type PacketSummary, type RawPacket, type ReadProgress } from '../capture/index.js';
+import { readCaptureFileInto, type LiveCapture, type PacketFilter, type PacketSummary, type RawPacket, type ReadProgress } from '../capture/index.js';
 import { WirelabError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
 import { untilStopped } from './shared.js';
 import type { PacketConsumer, PacketPrinter } from './analyze-consumers.js';
-import { StatsSink, type StatsConsumer } from './analyze-consumers.js';
 
 /** Decodes each packet that passes the filter once, hands it to every consumer, counts, and stops at --count. */
 export class Pipeline {
@@ -34,15 +32,20 @@ export class Pipeline {
 
   /** Feed a batch; it stops at the count. */
   feed(batch: readonly RawPacket[]): void {
-    const filter = this.filter;
     for (const raw of batch) {
       if (this.done) return;
-      if (filter !== undefined && !filter.matches(raw.linkType, raw.data, 0, raw.data.length, raw.originalLength)) continue;
-      const summary = this.decode(raw);
-      this.packets++;
-      this.bytes += raw.originalLength;
-      for (const consumer of this.consumers) if (!consumer.accept(raw, summary)) this.full = true;
+      this.feedOne(raw);
     }
+  }
+
+  /** One packet (the caller checks `done` first); no consumer keeps `raw` past the call. */
+  feedOne(raw: RawPacket): void {
+    if (this.filter !== undefined && !this.filter.matches(raw.linkType, raw.data, 0, raw.data.length, raw.originalLength)) return;
+    const summary = this.decode(raw);
+    this.packets++;
+    this.bytes += raw.originalLength;
+    const consumers = this.consumers;
+    for (let i = 0; i < consumers.length; i++) if (!consumers[i]!.accept(raw, summary)) this.full = true;
   }
 
   async drained(): Promise<void> {
@@ -118,10 +121,11 @@ export function interfaceLine(i: InterfaceInfo): string {
   return `${i.number}.${i.name} [${states.join(', ')}]${note === '' ? '' : ' ' + note}`;
 }
 
-/** A progress bar on stderr, only when stderr is a terminal and the packet lines go elsewhere. */
-function progressBar(json: boolean): ((p: ReadProgress) => void) & { stop(): void } {
+/** A progress bar on stderr, only when stderr is a terminal and the packet lines go elsewhere (cli-progress loaded only then). */
+export async function progressBar(json: boolean): Promise<((p: ReadProgress) => void) & { stop(): void }> {
   const show = process.stderr.isTTY === true && process.stdout.isTTY !== true && !json;
   if (!show) return Object.assign(() => undefined, { stop: () => undefined });
+  const { SingleBar } = await import('cli-progress');
   const bar = new SingleBar({ stream: process.stderr, format: 'reading {bar} {percentage}% | {value}/{total} bytes', hideCursor: true });
   let started = false;
   const update = (p: ReadProgress): void => {
@@ -132,34 +136,39 @@ function progressBar(json: boolean): ((p: ReadProgress) => void) & { stop(): voi
   return Object.assign(update, { stop: () => (started ? bar.stop() : undefined) });
 }
 
-/** A file (or stdin) in batches through the pipeline, honouring the consumers' backpressure. */
+/**
+ * A file (or stdin) through the pipeline, honouring the consumers' backpressure. The reader's buffer
+ * is read into again and again and one RawPacket object is reused: the consumers copy what they keep
+ * (the printer and the statistics keep text and numbers, the file writer copies the bytes at once).
+ */
 export async function readFile(path: string, pipeline: Pipeline, json: boolean): Promise<void> {
   let stopped = false;
   void untilStopped().then(() => (stopped = true));
-  const progress = progressBar(json);
+  const progress = await progressBar(json);
+  const raw: RawPacket = { index: 0, linkType: 0, tsSec: 0, tsNsec: 0, originalLength: 0, data: Buffer.alloc(0), interfaceId: 0 };
+  let index = 0;
+  const sink = {
+    packet(buf: Buffer, at: number, capturedLength: number, originalLength: number, tsSec: number, tsNsec: number, linkType: number, interfaceId: number): void {
+      index++;
+      if (pipeline.done) return;
+      raw.index = index;
+      raw.linkType = linkType;
+      raw.tsSec = tsSec;
+      raw.tsNsec = tsNsec;
+      raw.originalLength = originalLength;
+      raw.data = buf.subarray(at, at + capturedLength);
+      raw.interfaceId = interfaceId;
+      pipeline.feedOne(raw);
+    },
+  };
   try {
-    for await (const batch of readCaptureFile(path, { onProgress: progress })) {
-      pipeline.feed(batch);
-      if (pipeline.full) await pipeline.drained();
-      if (pipeline.done || stopped) break;
-    }
+    await readCaptureFileInto(path, sink, {
+      onProgress: progress,
+      stop: () => pipeline.done || stopped,
+      pause: () => (pipeline.full ? pipeline.drained() : undefined),
+    });
   } finally {
     progress.stop();
-  }
-}
-
-/** --stats alone on a file: the callback reader and the lean field decoder, no per-packet objects. */
-export async function readFileForStats(path: string, stats: StatsConsumer, pipeline: Pipeline, count: number | undefined, filter: PacketFilter | undefined, json: boolean): Promise<void> {
-  let stopped = false;
-  void untilStopped().then(() => (stopped = true));
-  const progress = progressBar(json);
-  const sink = new StatsSink(stats, count, filter);
-  try {
-    await readCaptureFileInto(path, sink, { onProgress: progress, stop: () => sink.done || stopped });
-  } finally {
-    progress.stop();
-    pipeline.packets = sink.packets;
-    pipeline.bytes = sink.bytes;
   }
 }
 

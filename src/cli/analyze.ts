@@ -9,11 +9,12 @@ import { CaptureWriter, LiveCapture, PacketFilter, chooseEngine, decodePacket, t
 import { WirelabError } from '../common/errors.js';
 import { addOutputOptions, commandLogger, positiveInt, type OutputOptions } from './shared.js';
 import { parseDuration } from './duration.js';
-import { FileConsumer, PacketPrinter, StatsConsumer, type PacketConsumer } from './analyze-consumers.js';
-import { AnomalyConsumer, type BaselinePlan } from './analyze-anomalies.js';
-import { FlowConsumer } from './analyze-flows.js';
-import { Pipeline, defaultInterface, interfaceLine, listInterfaces, readFile, readFileForStats, readLive } from './analyze-sources.js';
-import { count } from './analyze-text.js';
+import { FileConsumer, PacketPrinter, type PacketConsumer } from './analyze-consumers.js';
+import type { BaselinePlan } from './analyze-anomalies.js';
+import type { FlowConsumer } from './analyze-flows.js';
+import type { StatsConsumer } from './analyze-stats.js';
+import { Pipeline, defaultInterface, interfaceLine, listInterfaces, readFile, readLive } from './analyze-sources.js';
+import { count, grouped } from './analyze-text.js';
 import { PeriodicTask } from '../common/lifecycle.js';
 
 interface AnalyzeFlags extends OutputOptions {
@@ -36,6 +37,7 @@ interface AnalyzeFlags extends OutputOptions {
   immediate?: boolean;
   listInterfaces?: boolean;
   utc?: boolean;
+  verbose?: boolean;
   n?: boolean;
 }
 
@@ -69,23 +71,27 @@ function baselinePlan(flags: AnalyzeFlags): BaselinePlan {
   };
 }
 
-/** The consumers a run feeds, in order: lines, statistics, flows, anomalies, the capture file. */
-function buildConsumers(flags: AnalyzeFlags, printer: PacketPrinter, writer: CaptureWriter | undefined): { consumers: PacketConsumer[]; stats?: StatsConsumer; flows?: FlowConsumer } {
+/**
+ * The consumers a run feeds, in order: lines, statistics, flows, anomalies, the capture file. Each
+ * view's module (and the analysis code under it) is loaded only when its flag asks for it: start-up
+ * counts when a file of a few packets is read.
+ */
+async function buildConsumers(flags: AnalyzeFlags, printer: PacketPrinter, writer: CaptureWriter | undefined): Promise<{ consumers: PacketConsumer[]; stats?: StatsConsumer; flows?: FlowConsumer }> {
   const analysing = flags.stats === true || flags.anomalies === true || flags.flows === true;
   // With --stats, --flows or --anomalies the packet lines are off unless --packets asks; -w - carries the capture on stdout
   const lines = flags.packets === true || (!analysing && flags.write === undefined);
   const consumers: PacketConsumer[] = lines ? [printer] : [];
-  const stats = flags.stats ? new StatsConsumer() : undefined;
+  const stats = flags.stats ? new (await import('./analyze-stats.js')).StatsConsumer() : undefined;
   if (stats) {
     stats.top = flags.top;
     consumers.push(stats);
   }
-  const flows = flags.flows ? new FlowConsumer(printer) : undefined;
+  const flows = flags.flows ? new (await import('./analyze-flows.js')).FlowConsumer(printer) : undefined;
   if (flows) consumers.push(flows);
   if (flags.anomalies) {
     const plan = baselinePlan(flags);
-    if (plan.short) process.stderr.write(`wirelab: warning: a baseline of ${count(plan.baselinePackets, 'packet')} (default ${DEFAULT_BASELINE_PACKETS.toLocaleString('en-US')}) is a rough fit: expect false alarms\n`);
-    consumers.push(new AnomalyConsumer(printer, plan));
+    if (plan.short) process.stderr.write(`wirelab: warning: a baseline of ${count(plan.baselinePackets, 'packet')} (default ${grouped(DEFAULT_BASELINE_PACKETS)}) is a rough fit: expect false alarms\n`);
+    consumers.push(new (await import('./analyze-anomalies.js')).AnomalyConsumer(printer, plan));
   }
   if (writer) consumers.push(new FileConsumer(writer));
   return { consumers, stats, flows };
@@ -103,20 +109,20 @@ async function runAnalyze(words: string[], flags: AnalyzeFlags): Promise<void> {
   const filter = expression !== undefined && !live ? new PacketFilter(expression, (lt, why) => process.stderr.write(`wirelab: warning: the filter cannot apply to link type ${lt} (${why}): its packets are left out\n`)) : undefined;
   filter?.check();
   // -w -: stdout carries the capture, so anything printed goes to stderr
-  const printer = new PacketPrinter({ json: flags.json === true, eager: live, utc: flags.utc === true, stream: flags.write === '-' ? process.stderr : process.stdout });
+  const printer = new PacketPrinter({ json: flags.json === true, eager: live, utc: flags.utc === true, verbose: flags.verbose === true, stream: flags.write === '-' ? process.stderr : process.stdout });
   let writer: CaptureWriter | undefined;
   if (flags.write !== undefined) {
     writer = new CaptureWriter({ path: flags.write });
     await writer.start();
   }
-  const { consumers, stats, flows } = buildConsumers(flags, printer, writer);
+  const { consumers, stats, flows } = await buildConsumers(flags, printer, writer);
   const pipeline = new Pipeline(printer, consumers, flags.count, filter, (raw) => decodePacket(raw));
   const periodic = stats && live ? new PeriodicTask(flags.statsInterval, () => stats.report(printer, false), (err) => logger.error({ err }, 'stats')) : undefined;
   periodic?.start();
   let capture: LiveCapture | undefined;
   let failure: Error | undefined;
   try {
-    if (!live && stats && consumers.length === 1) await readFileForStats(flags.read!, stats, pipeline, flags.count, filter, flags.json === true);
+    if (!live && stats && consumers.length === 1) await (await import('./analyze-stats.js')).readFileForStats(flags.read!, stats, pipeline, flags.count, filter, flags.json === true);
     else if (!live) await readFile(flags.read!, pipeline, flags.json === true);
     else {
       const source = { interface: flags.interface ?? defaultInterface(), filter: expression, engine: chooseEngine(flags.engine), immediate: flags.immediate === true };
@@ -145,7 +151,7 @@ function printSummary(printer: PacketPrinter, pipeline: Pipeline, capture: LiveC
     const stats = capture.stats();
     fields.droppedByKernel = stats.droppedByKernel ?? null;
     fields.receivedByFilter = stats.receivedByFilter ?? null;
-    human += `, ${stats.droppedByKernel === undefined ? 'unknown' : stats.droppedByKernel.toLocaleString('en-US')} dropped by kernel`;
+    human += `, ${stats.droppedByKernel === undefined ? 'unknown' : grouped(stats.droppedByKernel)} dropped by kernel`;
   }
   printer.event('summary', fields, human);
 }
@@ -189,7 +195,8 @@ export function register(program: Command): void {
     .option('--immediate', 'live: show each packet the moment it arrives (tcpdump engine; drops sooner at high rates; default: blocks at most 1 s old)')
     .addOption(new Option('--engine <tool>', 'live capture tool: tcpdump, dumpcap, or auto (tcpdump when installed, else dumpcap)').choices(['tcpdump', 'dumpcap', 'auto']).default('auto'));
   addOutputOptions(command);
-  // --utc may come with the shared output options; add it here only if it did not
+  // --utc and -v may come with the shared output options; add them here only if they did not
   if (!command.options.some((o) => o.long === '--utc')) command.option('--utc', 'print times in UTC (default: local time, TZ honoured)');
+  if (!command.options.some((o) => o.long === '--verbose')) command.option('-v, --verbose', 'TCP lines also show sequence, acknowledgement and window (as tcpdump -v)');
   command.addHelpText('after', EXAMPLES).action(runAnalyze);
 }

@@ -80,11 +80,13 @@ function httpMethod(buf: Buffer, offset: number, end: number): string | undefine
 /** An HTTP/1.x request line or status line starting the segment. */
 function http(buf: Buffer, offset: number, end: number): AppMatch | undefined {
   const eol = lineEnd(buf, offset, end);
-  const line = text(buf, offset, eol);
   const method = httpMethod(buf, offset, end);
+  // a segment that starts neither a request nor a response ("HTTP/") is a continuation: not named
+  if (method === undefined && !startsWithAscii(buf, offset, end, 'HTTP/')) return undefined;
+  const line = text(buf, offset, eol);
   if (method !== undefined) {
     const uri = line.slice(method.length).replace(/ HTTP\/\d(\.\d)?$/, '');
-    const host = headerValue(buf, eol, end, 'host');
+    const host = hostHeader(buf, eol, end);
     const fields: Record<string, string | number> = { method: method.trim(), uri };
     if (host !== undefined) fields.host = host;
     return { name: 'HTTP', info: line, fields };
@@ -101,9 +103,12 @@ function httpRequestAnywhere(buf: Buffer, offset: number, end: number): AppMatch
 }
 
 /** The value of header `name` (lower case) among the header lines after `from`, within this segment. */
-function headerValue(buf: Buffer, from: number, end: number, name: string): string | undefined {
-  const head = text(buf, from, Math.min(end, from + 2048));
-  const match = new RegExp(`\\r?\\n${name}:[ \\t]*([^\\r\\n]*)`, 'i').exec(head);
+const HOST_HEADER = /\r?\nhost:[ \t]*([^\r\n]*)/i;
+
+/** The Host header's value among the header lines after `from`, within this segment. */
+function hostHeader(buf: Buffer, from: number, end: number): string | undefined {
+  const head = buf.toString('latin1', from, Math.min(end, from + 2048));
+  const match = HOST_HEADER.exec(head);
   return match ? match[1]!.slice(0, MAX_TEXT) : undefined;
 }
 

@@ -65,6 +65,8 @@ export function escapeControl(text: string): string {
 export interface LineFormatOptions {
   /** times in UTC instead of local time (TZ) */
   utc?: boolean;
+  /** TCP lines also carry `seq N ack N win N` (tcpdump's -v habit) */
+  verbose?: boolean;
 }
 
 /** Width of the time column: "hh:mm:ss.uuuuuu". */
@@ -81,6 +83,7 @@ const NO_TIME = SPACES[TIME_WIDTH]!;
  */
 export class PacketLineFormatter {
   private readonly utc: boolean;
+  private readonly verbose: boolean;
   private cachedSecond = Number.NaN;
   private cachedText = '';
   /** IPv6 widths of the source and destination columns (they grow); other lines keep 21 ("255.255.255.255:65535") */
@@ -90,6 +93,7 @@ export class PacketLineFormatter {
 
   constructor(options: LineFormatOptions = {}) {
     this.utc = options.utc === true;
+    this.verbose = options.verbose === true;
   }
 
   /** "hh:mm:ss.uuuuuu", the second's text computed once per distinct second. */
@@ -122,6 +126,7 @@ export class PacketLineFormatter {
       padEnd(s.protocol, this.protoWidth) + ' ' + padStart(decimal(s.length), 5);
     if (s.flags !== '') line += ' [' + s.flags + ']';
     if (s.info !== '') line += ' ' + escapeControl(s.info);
+    if (this.verbose && s.seq !== undefined) line += ' seq ' + s.seq + ' ack ' + s.ack + ' win ' + s.window;
     return s.error === undefined ? line : line + ' [error: ' + escapeControl(s.error) + ']';
   }
 }
