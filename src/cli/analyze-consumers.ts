@@ -3,6 +3,8 @@
  * the capture file writer. (--anomalies lives in analyze-anomalies.ts.)
  */
 import {
+  FAST_LINE_MAX_BYTES,
+  FastLineWriter,
   packetJsonLine,
   PacketLineFormatter,
   type CaptureWriter,
@@ -11,8 +13,8 @@ import {
 } from '../capture/index.js';
 import { clockText } from './analyze-text.js';
 
-/** stdout is written in blocks of about this many characters (one write per block, not per line) */
-const OUTPUT_BLOCK_CHARS = 64 * 1024;
+/** stdout is written in blocks of about this many bytes (one write per block, not per line) */
+const OUTPUT_BLOCK_BYTES = 64 * 1024;
 
 /**
  * Something that sees every packet of a run: the printer and the file writer now; --stats and
@@ -39,9 +41,14 @@ export interface PrinterOptions {
   stream?: NodeJS.WriteStream;
 }
 
-/** Lines (or NDJSON) to stdout in large blocks, honouring stdout's backpressure. */
+/**
+ * Lines (or NDJSON) to stdout in large blocks, honouring stdout's backpressure. Lines are encoded
+ * into one output buffer as they come (the fast line writer writes its bytes there directly); a full
+ * block is handed to the stream and a fresh one taken.
+ */
 export class PacketPrinter implements PacketConsumer {
-  private pending = '';
+  private block = Buffer.allocUnsafe(OUTPUT_BLOCK_BYTES + FAST_LINE_MAX_BYTES);
+  private used = 0;
   /** the reader of stdout went away (EPIPE, e.g. `| head`): stop printing, and stop the run */
   closed = false;
   readonly json: boolean;
@@ -49,6 +56,7 @@ export class PacketPrinter implements PacketConsumer {
   private readonly eager: boolean;
   private readonly stream: NodeJS.WriteStream;
   private readonly lines: PacketLineFormatter;
+  private readonly fast: FastLineWriter;
 
   constructor(options: PrinterOptions) {
     this.json = options.json;
@@ -56,6 +64,7 @@ export class PacketPrinter implements PacketConsumer {
     this.eager = options.eager;
     this.stream = options.stream ?? process.stdout;
     this.lines = new PacketLineFormatter({ utc: options.utc, verbose: options.verbose });
+    this.fast = new FastLineWriter(this.lines);
     this.stream.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code !== 'EPIPE') throw err;
       this.closed = true;
@@ -63,14 +72,43 @@ export class PacketPrinter implements PacketConsumer {
   }
 
   accept(_raw: RawPacket, summary: PacketSummary): boolean {
-    this.pending += (this.json ? packetJsonLine(summary) : this.lines.format(summary)) + '\n';
-    return this.eager || this.pending.length >= OUTPUT_BLOCK_CHARS ? this.flush() : true;
+    this.append(this.json ? packetJsonLine(summary) : this.lines.format(summary));
+    return this.eager || this.used >= OUTPUT_BLOCK_BYTES ? this.flush() : true;
   }
 
-  /** Print one whole line (after flushing what is pending, to keep the order). */
+  /**
+   * The human line of a packet straight from its bytes, when the fast writer takes it (see
+   * fast-line.ts); false: decode it and hand it to accept(). `full` tells whether to wait for drained().
+   */
+  tryFast(buf: Buffer, at: number, capLen: number, wireLen: number, tsSec: number, tsNsec: number, linkType: number, index: number): boolean {
+    if (this.json || this.closed) return false;
+    const end = this.fast.write(this.block, this.used, buf, at, capLen, wireLen, tsSec, tsNsec, linkType, index);
+    if (end < 0) return false;
+    this.used = end;
+    if (this.eager || this.used >= OUTPUT_BLOCK_BYTES) this.full = !this.flush();
+    return true;
+  }
+
+  /** set by tryFast when stdout asked to wait */
+  full = false;
+
+  /** Print one whole line (after what is pending, to keep the order), at once. */
   print(line: string): void {
-    this.pending += line + '\n';
+    this.append(line);
     this.flush();
+  }
+
+  /** Encode `line` and a newline into the block (a line larger than a block goes out on its own). */
+  private append(line: string): void {
+    if (this.closed) return;
+    const most = line.length * 3 + 1;
+    if (this.used + most > this.block.length) this.flush();
+    if (most > this.block.length) {
+      this.stream.write(line + '\n');
+      return;
+    }
+    this.used += this.block.write(line, this.used, 'utf8');
+    this.block[this.used++] = 0x0a;
   }
 
   /**
@@ -89,14 +127,17 @@ export class PacketPrinter implements PacketConsumer {
   }
 
   flush(): boolean {
-    if (this.closed) this.pending = '';
-    if (this.pending.length === 0) return !this.stream.writableNeedDrain;
-    const ok = this.stream.write(this.pending);
-    this.pending = '';
+    if (this.closed) this.used = 0;
+    if (this.used === 0) return !this.stream.writableNeedDrain;
+    // the stream keeps the block until written: hand it over and take a fresh one
+    const ok = this.stream.write(this.block.subarray(0, this.used));
+    this.block = Buffer.allocUnsafe(OUTPUT_BLOCK_BYTES + FAST_LINE_MAX_BYTES);
+    this.used = 0;
     return ok;
   }
 
   async drained(): Promise<void> {
+    this.full = false;
     const stream = this.stream;
     if (!stream.writableNeedDrain) return;
     await new Promise<void>((resolve) => {

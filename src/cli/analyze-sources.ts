@@ -24,7 +24,12 @@ export class Pipeline {
     private readonly limit: number | undefined,
     private readonly filter: PacketFilter | undefined,
     private readonly decode: (raw: RawPacket) => PacketSummary,
-  ) {}
+  ) {
+    this.printerOnly = consumers.length === 1 && consumers[0] === printer;
+  }
+
+  /** the printer is the only consumer: packet lines may come from the fast writer */
+  private readonly printerOnly: boolean;
 
   get done(): boolean {
     return (this.limit !== undefined && this.packets >= this.limit) || this.printer.closed;
@@ -38,9 +43,35 @@ export class Pipeline {
     }
   }
 
+  /**
+   * One packet from the reader's buffer: filtered, then printed by the fast line writer when the
+   * printer is the only consumer and takes it, else decoded into `raw` (one object, reused) and fed.
+   */
+  feedBytes(raw: RawPacket, buf: Buffer, at: number, capturedLength: number, originalLength: number, tsSec: number, tsNsec: number, linkType: number, interfaceId: number, index: number): void {
+    if (this.filter !== undefined && !this.filter.matches(linkType, buf, at, capturedLength, originalLength)) return;
+    if (this.printerOnly && this.printer.tryFast(buf, at, capturedLength, originalLength, tsSec, tsNsec, linkType, index)) {
+      this.packets++;
+      this.bytes += originalLength;
+      if (this.printer.full) this.full = true;
+      return;
+    }
+    raw.index = index;
+    raw.linkType = linkType;
+    raw.tsSec = tsSec;
+    raw.tsNsec = tsNsec;
+    raw.originalLength = originalLength;
+    raw.data = buf.subarray(at, at + capturedLength);
+    raw.interfaceId = interfaceId;
+    this.decodeAndFeed(raw);
+  }
+
   /** One packet (the caller checks `done` first); no consumer keeps `raw` past the call. */
   feedOne(raw: RawPacket): void {
     if (this.filter !== undefined && !this.filter.matches(raw.linkType, raw.data, 0, raw.data.length, raw.originalLength)) return;
+    this.decodeAndFeed(raw);
+  }
+
+  private decodeAndFeed(raw: RawPacket): void {
     const summary = this.decode(raw);
     this.packets++;
     this.bytes += raw.originalLength;
@@ -150,15 +181,7 @@ export async function readFile(path: string, pipeline: Pipeline, json: boolean):
   const sink = {
     packet(buf: Buffer, at: number, capturedLength: number, originalLength: number, tsSec: number, tsNsec: number, linkType: number, interfaceId: number): void {
       index++;
-      if (pipeline.done) return;
-      raw.index = index;
-      raw.linkType = linkType;
-      raw.tsSec = tsSec;
-      raw.tsNsec = tsNsec;
-      raw.originalLength = originalLength;
-      raw.data = buf.subarray(at, at + capturedLength);
-      raw.interfaceId = interfaceId;
-      pipeline.feedOne(raw);
+      if (!pipeline.done) pipeline.feedBytes(raw, buf, at, capturedLength, originalLength, tsSec, tsNsec, linkType, interfaceId, index);
     },
   };
   try {

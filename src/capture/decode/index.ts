@@ -9,6 +9,7 @@ export { escapeControl, formatSummary, hasTime, jsonTime, packetJsonLine, Packet
 export { createDecodeCounters, type DecodeCounters, type DecodedLayer, type DecodeOptions } from './packet.js';
 export { DEFAULT_DECODE_LIMITS, type DecodeLimits } from './constants.js';
 export { StatsFieldsDecoder } from './stats-fields.js';
+export { FastLineWriter, FAST_LINE_MAX_BYTES } from './fast-line.js';
 
 const NO_OPTIONS: DecodeOptions = {};
 

@@ -83,7 +83,8 @@ const NO_TIME = SPACES[TIME_WIDTH]!;
  */
 export class PacketLineFormatter {
   private readonly utc: boolean;
-  private readonly verbose: boolean;
+  /** TCP lines carry seq/ack/window */
+  readonly verbose: boolean;
   private cachedSecond = Number.NaN;
   private cachedText = '';
   /** IPv6 widths of the source and destination columns (they grow); other lines keep 21 ("255.255.255.255:65535") */
@@ -107,6 +108,12 @@ export class PacketLineFormatter {
     return this.cachedText + DIGITS3[Math.floor(micros / 1000)]! + DIGITS3[micros % 1000]!;
   }
 
+  /** The protocol column's width once `name` has been seen (it grows, never shrinks). */
+  protocolWidth(name: string): number {
+    if (name.length > this.protoWidth) this.protoWidth = Math.min(name.length, 32);
+    return this.protoWidth;
+  }
+
   format(s: PacketSummary): string {
     const v6 = s.type === 'IPv6';
     const src = endpoint(s.src, s.sport, v6);
@@ -119,7 +126,7 @@ export class PacketLineFormatter {
       srcWidth = this.srcWidth;
       dstWidth = this.dstWidth;
     }
-    if (s.protocol.length > this.protoWidth) this.protoWidth = Math.min(s.protocol.length, 32);
+    this.protocolWidth(s.protocol);
     let line =
       padStart(decimal(s.index), 6) + ' ' + this.time(s.tsSec, s.tsNsec) + ' ' +
       padEnd(src, srcWidth) + ' -> ' + padEnd(dst, dstWidth) + ' ' +
