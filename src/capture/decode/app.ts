@@ -29,16 +29,24 @@ const PORT_QUIC = 443;
 /** longest text taken from a payload for a line (characters) */
 const MAX_TEXT = 160;
 
-/** The application protocol of a TCP payload, if one is recognised. */
-export function matchTcpApp(sport: number, dport: number, buf: Buffer, offset: number, end: number): AppMatch | undefined {
+/**
+ * The application protocol of a TCP payload, if one is recognised. `detail` false: only the name
+ * matters (statistics, the fast line writer), so the costly text (HTTP lines and headers, the TLS
+ * server name) is not made and `info` may be empty.
+ */
+export function matchTcpApp(sport: number, dport: number, buf: Buffer, offset: number, end: number, detail = true): AppMatch | undefined {
   if (end <= offset) return undefined;
-  if (HTTP_PORTS.has(dport) || HTTP_PORTS.has(sport)) return http(buf, offset, end);
-  if (TLS_PORTS.has(dport) || TLS_PORTS.has(sport)) return tls(buf, offset, end, true);
+  if (HTTP_PORTS.has(dport) || HTTP_PORTS.has(sport)) return http(buf, offset, end, detail);
+  if (TLS_PORTS.has(dport) || TLS_PORTS.has(sport)) return tls(buf, offset, end, true, detail);
   if (dport === PORT_SSH || sport === PORT_SSH) return ssh(buf, offset, end);
   if (dport === PORT_CHAT || sport === PORT_CHAT) return chat(buf, offset, end) ?? gossip(buf, offset, end);
   // any other port: only payloads whose first bytes leave little doubt
-  return gossip(buf, offset, end) ?? tls(buf, offset, end, false) ?? httpRequestAnywhere(buf, offset, end);
+  return gossip(buf, offset, end) ?? tls(buf, offset, end, false, detail) ?? httpRequestAnywhere(buf, offset, end, detail);
 }
+
+/** Shared results for `detail` false: a name and nothing to make. */
+const HTTP_NAME: AppMatch = { name: 'HTTP', info: '' };
+const TLS_NAME: AppMatch = { name: 'TLS', info: '' };
 
 /** The application protocol of a UDP payload, if one is recognised. */
 export function matchUdpApp(sport: number, dport: number, buf: Buffer, offset: number, end: number): AppMatch | undefined {
@@ -78,11 +86,13 @@ function httpMethod(buf: Buffer, offset: number, end: number): string | undefine
 }
 
 /** An HTTP/1.x request line or status line starting the segment. */
-function http(buf: Buffer, offset: number, end: number): AppMatch | undefined {
-  const eol = lineEnd(buf, offset, end);
+function http(buf: Buffer, offset: number, end: number, detail: boolean): AppMatch | undefined {
   const method = httpMethod(buf, offset, end);
   // a segment that starts neither a request nor a response ("HTTP/") is a continuation: not named
   if (method === undefined && !startsWithAscii(buf, offset, end, 'HTTP/')) return undefined;
+  if (!detail && (method !== undefined || statusLine(buf, offset, end))) return HTTP_NAME;
+  // the first line ends within MAX_TEXT characters for the line, or the header search covers it
+  const eol = lineEnd(buf, offset, Math.min(end, offset + 8192));
   const line = text(buf, offset, eol);
   if (method !== undefined) {
     const uri = line.slice(method.length).replace(/ HTTP\/\d(\.\d)?$/, '');
@@ -96,10 +106,20 @@ function http(buf: Buffer, offset: number, end: number): AppMatch | undefined {
   return undefined;
 }
 
-function httpRequestAnywhere(buf: Buffer, offset: number, end: number): AppMatch | undefined {
+/** "HTTP/d.d ddd" or "HTTP/d ddd" at offset, by bytes. */
+function statusLine(buf: Buffer, offset: number, end: number): boolean {
+  const isDigit = (i: number): boolean => i < end && buf[i]! >= 0x30 && buf[i]! <= 0x39;
+  let p = offset + 5;
+  if (!isDigit(p)) return false;
+  p++;
+  if (p < end && buf[p] === 0x2e) p += isDigit(p + 1) ? 2 : 0;
+  return p < end && buf[p] === 0x20 && isDigit(p + 1) && isDigit(p + 2) && isDigit(p + 3);
+}
+
+function httpRequestAnywhere(buf: Buffer, offset: number, end: number, detail: boolean): AppMatch | undefined {
   if (httpMethod(buf, offset, end) === undefined) return undefined;
-  const line = text(buf, offset, lineEnd(buf, offset, end));
-  return / HTTP\/1\.[01]$/.test(line) ? http(buf, offset, end) : undefined;
+  const line = text(buf, offset, lineEnd(buf, offset, Math.min(end, offset + 8192)));
+  return / HTTP\/1\.[01]$/.test(line) ? http(buf, offset, end, detail) : undefined;
 }
 
 /** The value of header `name` (lower case) among the header lines after `from`, within this segment. */
@@ -120,7 +140,7 @@ const TLS_HANDSHAKE: Record<number, string> = {
 };
 
 /** A TLS record header (RFC 8446 5.1): type 20..24, version 3.0..3.4, length up to 2^14 + 2048. */
-function tls(buf: Buffer, offset: number, end: number, onPort: boolean): AppMatch | undefined {
+function tls(buf: Buffer, offset: number, end: number, onPort: boolean, detail: boolean): AppMatch | undefined {
   if (end - offset < 5) return undefined;
   const type = buf[offset]!;
   const major = buf[offset + 1]!;
@@ -129,11 +149,12 @@ function tls(buf: Buffer, offset: number, end: number, onPort: boolean): AppMatc
   if (TLS_CONTENT[type] === undefined || major !== 3 || minor > 4 || length > 18432) return undefined;
   // off its ports, only a handshake record is taken for TLS
   if (!onPort && type !== 22) return undefined;
+  if (!detail && onPort) return TLS_NAME;
   if (type !== 22 || end - offset < 6) return { name: 'TLS', info: TLS_CONTENT[type] };
   const hsType = buf[offset + 5]!;
   const what = TLS_HANDSHAKE[hsType] ?? (onPort ? 'Encrypted Handshake Message' : undefined);
   if (what === undefined) return undefined;
-  if (hsType !== 1) return { name: 'TLS', info: what };
+  if (hsType !== 1 || !detail) return { name: 'TLS', info: what };
   const sni = serverName(buf, offset + 5, Math.min(end, offset + 5 + length));
   return sni === undefined ? { name: 'TLS', info: what } : { name: 'TLS', info: `${what} (SNI=${sni})`, fields: { sni } };
 }

@@ -101,7 +101,7 @@ export class FastLineWriter {
       const headerLength = (buf[p + 12]! >>> 4) * 4;
       if (headerLength < 20 || p + headerLength > ipEnd) return -1;
       const payload = p + headerLength;
-      if (payload < ipEnd && (isDnsPort(sport) || isDnsPort(dport) || hasWirelabPort('tcp', sport, dport) || matchTcpApp(sport, dport, buf, payload, ipEnd) !== undefined)) return -1;
+      if (payload < ipEnd && (isDnsPort(sport) || isDnsPort(dport) || hasWirelabPort('tcp', sport, dport) || matchTcpApp(sport, dport, buf, payload, ipEnd, false) !== undefined)) return -1;
       info = ipEnd - payload;
       flags = TCP_FLAG_TEXT[buf[p + 13]!]!;
       tcpHeader = p;
