@@ -77,12 +77,14 @@ export class PacketPrinter implements PacketConsumer {
   }
 
   /**
-   * The human line of a packet straight from its bytes, when the fast writer takes it (see
+   * The line (human or NDJSON) of a packet straight from its bytes, when the fast writer takes it (see
    * fast-line.ts); false: decode it and hand it to accept(). `full` tells whether to wait for drained().
    */
   tryFast(buf: Buffer, at: number, capLen: number, wireLen: number, tsSec: number, tsNsec: number, linkType: number, index: number): boolean {
-    if (this.json || this.closed) return false;
-    const end = this.fast.write(this.block, this.used, buf, at, capLen, wireLen, tsSec, tsNsec, linkType, index);
+    if (this.closed) return false;
+    const end = this.json
+      ? this.fast.writeJson(this.block, this.used, buf, at, capLen, wireLen, tsSec, tsNsec, linkType, index)
+      : this.fast.write(this.block, this.used, buf, at, capLen, wireLen, tsSec, tsNsec, linkType, index);
     if (end < 0) return false;
     this.used = end;
     if (this.eager || this.used >= OUTPUT_BLOCK_BYTES) this.full = !this.flush();

@@ -1,5 +1,5 @@
 /**
- * The human line of the commonest packets written straight into an output buffer: Ethernet, IPv4
+ * The human line (and the NDJSON line) of the commonest packets written straight into an output buffer: Ethernet, IPv4
  * without options and not a later fragment, then TCP or UDP whose payload names no application
  * protocol. No summary object, no header objects, no address strings: the bytes of the line come
  * from the packet through digit tables. Any other packet (or anything unusual about one of these)
@@ -11,7 +11,7 @@ import { IPV4_FLAG_TEXT } from './ipv4.js';
 import { TCP_FLAG_TEXT } from './tcp.js';
 import { hasWirelabPort } from './wirelab.js';
 import { matchTcpApp, matchUdpApp } from './app.js';
-import type { PacketLineFormatter } from './summary.js';
+import { jsonTime, type PacketLineFormatter } from './summary.js';
 
 /** Bytes a line can take at most here: index, time, two endpoints, protocol, length, flags, info, seq/ack/win. */
 export const FAST_LINE_MAX_BYTES = 256;
@@ -51,16 +51,20 @@ function endpointLength(buf: Buffer, o: number, port: number): number {
   return digits(buf[o]!) + digits(buf[o + 1]!) + digits(buf[o + 2]!) + digits(buf[o + 3]!) + 4 + digits(port);
 }
 
-function writeEndpoint(out: Buffer, pos: number, buf: Buffer, o: number, port: number): number {
+function writeAddress(out: Buffer, pos: number, buf: Buffer, o: number): number {
   let p = writeDecimal(out, pos, buf[o]!);
   out[p++] = DOT;
   p = writeDecimal(out, p, buf[o + 1]!);
   out[p++] = DOT;
   p = writeDecimal(out, p, buf[o + 2]!);
   out[p++] = DOT;
-  p = writeDecimal(out, p, buf[o + 3]!);
-  out[p++] = COLON;
-  return writeDecimal(out, p, port);
+  return writeDecimal(out, p, buf[o + 3]!);
+}
+
+function writeEndpoint(out: Buffer, pos: number, buf: Buffer, o: number, port: number): number {
+  const p = writeAddress(out, pos, buf, o);
+  out[p] = COLON;
+  return writeDecimal(out, p + 1, port);
 }
 
 /** The endpoint columns' width for IPv4 lines (as PacketLineFormatter). */
@@ -79,45 +83,107 @@ export class FastLineWriter {
    * must have FAST_LINE_MAX_BYTES free. Returns the position after it, or -1: not one for this path.
    */
   write(out: Buffer, pos: number, buf: Buffer, at: number, capLen: number, wireLen: number, tsSec: number, tsNsec: number, linkType: number, index: number): number {
-    if (linkType !== LINKTYPE_ETHERNET || capLen < 34) return -1;
-    if (((buf[at + 12]! << 8) | buf[at + 13]!) !== ETHERTYPE_IPV4 || buf[at + 14] !== 0x45) return -1;
+    if (!this.parse(buf, at, capLen, linkType)) return -1;
+    return this.line(out, pos, buf, this.ip, this.sport, this.dport, this.protocol, wireLen, this.flags, this.info, this.tcp, tsSec, tsNsec, index);
+  }
+
+  /**
+   * The packet's NDJSON line (packetJsonLine's text, with its newline) into `out` at `pos`, which must
+   * have FAST_LINE_MAX_BYTES free; -1: not one for this path.
+   */
+  writeJson(out: Buffer, pos: number, buf: Buffer, at: number, capLen: number, wireLen: number, tsSec: number, tsNsec: number, linkType: number, index: number): number {
+    if (!this.parse(buf, at, capLen, linkType)) return -1;
+    const ip = this.ip;
+    let q = ascii(out, pos, '{"event":"packet","frame":');
+    q = writeDecimal(out, q, index);
+    q = ascii(out, q, ',"time":');
+    q = ascii(out, q, jsonTime(tsSec, tsNsec));
+    q = ascii(out, q, ',"type":"IPv4","src":"');
+    q = writeAddress(out, q, buf, ip + 12);
+    q = ascii(out, q, '","dst":"');
+    q = writeAddress(out, q, buf, ip + 16);
+    q = ascii(out, q, '","sport":');
+    q = writeDecimal(out, q, this.sport);
+    q = ascii(out, q, ',"dport":');
+    q = writeDecimal(out, q, this.dport);
+    q = ascii(out, q, this.protocol === 'TCP' ? ',"protocol":"TCP","length":' : ',"protocol":"UDP","length":');
+    q = writeDecimal(out, q, wireLen);
+    q = ascii(out, q, ',"flags":"');
+    q = ascii(out, q, this.flags);
+    q = ascii(out, q, '","info":"Len=');
+    q = writeDecimal(out, q, this.info);
+    out[q++] = 0x22;
+    const tcp = this.tcp;
+    if (tcp >= 0) {
+      q = ascii(out, q, ',"seq":');
+      q = writeDecimal(out, q, buf.readUInt32BE(tcp + 4));
+      q = ascii(out, q, ',"ack":');
+      q = writeDecimal(out, q, buf.readUInt32BE(tcp + 8));
+      q = ascii(out, q, ',"window":');
+      q = writeDecimal(out, q, (buf[tcp + 14]! << 8) | buf[tcp + 15]!);
+    }
+    out[q++] = 0x7d;
+    out[q++] = 0x0a;
+    return q;
+  }
+
+  // the last packet parse()d: its IP header offset, ports, protocol, flags text, payload length, TCP header offset (-1: UDP)
+  private ip = 0;
+  private sport = 0;
+  private dport = 0;
+  private protocol = 'TCP';
+  private flags = '';
+  private info = 0;
+  private tcp = -1;
+
+  /** Is the packet one for this path? If so its fields are left in the fields above. */
+  private parse(buf: Buffer, at: number, capLen: number, linkType: number): boolean {
+    if (linkType !== LINKTYPE_ETHERNET || capLen < 34) return false;
+    if (((buf[at + 12]! << 8) | buf[at + 13]!) !== ETHERTYPE_IPV4 || buf[at + 14] !== 0x45) return false;
     const ip = at + 14;
     const end = at + capLen;
     const totalLength = (buf[ip + 2]! << 8) | buf[ip + 3]!;
-    if (totalLength !== 0 && totalLength < 20) return -1;
+    if (totalLength !== 0 && totalLength < 20) return false;
     const frag = (buf[ip + 6]! << 8) | buf[ip + 7]!;
-    if ((frag & 0x1fff) !== 0) return -1;
+    if ((frag & 0x1fff) !== 0) return false;
     const proto = buf[ip + 9]!;
     const ipEnd = totalLength === 0 ? end : Math.min(end, ip + totalLength);
     const p = ip + 20;
-    if (p + 4 > ipEnd) return -1;
+    if (p + 4 > ipEnd) return false;
     const sport = (buf[p]! << 8) | buf[p + 1]!;
     const dport = (buf[p + 2]! << 8) | buf[p + 3]!;
     let info: number;
     let flags: string;
     let tcpHeader = -1;
     if (proto === IPPROTO_TCP) {
-      if (p + 20 > ipEnd) return -1;
+      if (p + 20 > ipEnd) return false;
       const headerLength = (buf[p + 12]! >>> 4) * 4;
-      if (headerLength < 20 || p + headerLength > ipEnd) return -1;
+      if (headerLength < 20 || p + headerLength > ipEnd) return false;
       const payload = p + headerLength;
-      if (payload < ipEnd && (isDnsPort(sport) || isDnsPort(dport) || hasWirelabPort('tcp', sport, dport) || matchTcpApp(sport, dport, buf, payload, ipEnd, false) !== undefined)) return -1;
+      if (payload < ipEnd && (isDnsPort(sport) || isDnsPort(dport) || hasWirelabPort('tcp', sport, dport) || matchTcpApp(sport, dport, buf, payload, ipEnd, false) !== undefined)) return false;
       info = ipEnd - payload;
       flags = TCP_FLAG_TEXT[buf[p + 13]!]!;
       tcpHeader = p;
     } else if (proto === IPPROTO_UDP) {
-      if (p + 8 > ipEnd) return -1;
+      if (p + 8 > ipEnd) return false;
       const length = (buf[p + 4]! << 8) | buf[p + 5]!;
-      if (length !== 0 && length < 8) return -1;
+      if (length !== 0 && length < 8) return false;
       const payloadEnd = length === 0 ? ipEnd : Math.min(ipEnd, p + length);
       const hasPayload = length === 0 ? p + 8 < payloadEnd : length > 8;
-      if (hasPayload && (isDnsPort(sport) || isDnsPort(dport) || hasWirelabPort('udp', sport, dport) || matchUdpApp(sport, dport, buf, p + 8, payloadEnd) !== undefined)) return -1;
+      if (hasPayload && (isDnsPort(sport) || isDnsPort(dport) || hasWirelabPort('udp', sport, dport) || matchUdpApp(sport, dport, buf, p + 8, payloadEnd) !== undefined)) return false;
       info = payloadEnd - (p + 8);
       flags = IPV4_FLAG_TEXT[frag >>> 13]!;
     } else {
-      return -1;
+      return false;
     }
-    return this.line(out, pos, buf, ip, sport, dport, proto === IPPROTO_TCP ? 'TCP' : 'UDP', wireLen, flags, info, tcpHeader, tsSec, tsNsec, index);
+    this.ip = ip;
+    this.sport = sport;
+    this.dport = dport;
+    this.protocol = proto === IPPROTO_TCP ? 'TCP' : 'UDP';
+    this.flags = flags;
+    this.info = info;
+    this.tcp = tcpHeader;
+    return true;
   }
 
   private line(out: Buffer, pos: number, buf: Buffer, ip: number, sport: number, dport: number, protocol: string, wireLen: number, flags: string, info: number, tcp: number, tsSec: number, tsNsec: number, index: number): number {

@@ -1,5 +1,6 @@
 /**
- * The fast line writer writes exactly the line decodePacket + PacketLineFormatter would, for every
+ * The fast line writer writes exactly the line decodePacket + PacketLineFormatter would (and the
+ * NDJSON line packetJsonLine would), for every
  * packet it takes: over every fixture capture, and over seeded mutations of Ethernet/IPv4/TCP/UDP
  * frames (bits flipped, bytes overwritten, tails cut), in UTC and local time, verbose or not.
  */
@@ -8,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { decodePacket, FAST_LINE_MAX_BYTES, FastLineWriter, PacketLineFormatter } from '../../../../src/capture/decode/index.js';
+import { decodePacket, FAST_LINE_MAX_BYTES, FastLineWriter, packetJsonLine, PacketLineFormatter } from '../../../../src/capture/decode/index.js';
 import { readCaptureFile } from '../../../../src/capture/index.js';
 import type { RawPacket } from '../../../../src/capture/types.js';
 import { mulberry32 } from '../../../helpers/random.js';
@@ -23,16 +24,20 @@ function files(dir: string): string[] {
 /** Feed packets through both paths with shared formatters; returns how many the fast path took. */
 function compare(packets: Iterable<RawPacket>, what: string): number {
   let taken = 0;
-  const out = Buffer.alloc(FAST_LINE_MAX_BYTES);
+  const out = Buffer.alloc(2 * FAST_LINE_MAX_BYTES);
   for (const options of [{ utc: true }, { utc: false, verbose: true }]) {
     const lines = new PacketLineFormatter(options);
     const fast = new FastLineWriter(lines);
     for (const raw of packets) {
       const end = fast.write(out, 0, raw.data, 0, raw.data.length, raw.originalLength, raw.tsSec, raw.tsNsec, raw.linkType, raw.index);
-      const expected = lines.format(decodePacket(raw)) + '\n';
+      const summary = decodePacket(raw);
+      const expected = lines.format(summary) + '\n';
+      const jsonEnd = fast.writeJson(out, FAST_LINE_MAX_BYTES, raw.data, 0, raw.data.length, raw.originalLength, raw.tsSec, raw.tsNsec, raw.linkType, raw.index);
+      assert.equal(jsonEnd < 0, end < 0, `${what} #${raw.index}: both forms take the same packets`);
       if (end < 0) continue;
       taken++;
       assert.equal(out.toString('latin1', 0, end), expected, `${what} #${raw.index}`);
+      assert.equal(out.toString('latin1', FAST_LINE_MAX_BYTES, jsonEnd), packetJsonLine(summary) + '\n', `${what} #${raw.index} (JSON)`);
     }
   }
   return taken;
