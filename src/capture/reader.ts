@@ -345,17 +345,32 @@ export async function readCaptureFileInto(path: string, sink: PacketSink, option
   let bytesRead = 0;
   try {
     handle = await open(path, 'r');
-    const chunk = Buffer.allocUnsafe(options.chunkBytes ?? READ_INTO_CHUNK_BYTES);
-    for (;;) {
-      const { bytesRead: n } = await handle.read(chunk, 0, chunk.length, null);
-      if (n === 0) break;
-      bytesRead += n;
-      options.onProgress?.({ bytesRead, totalBytes });
-      reader.pushTo(n === chunk.length ? chunk : chunk.subarray(0, n), sink);
-      reader.detach();
-      if (options.stop?.()) return;
-      const wait = options.pause?.();
-      if (wait) await wait;
+    const file = handle;
+    const size = options.chunkBytes ?? READ_INTO_CHUNK_BYTES;
+    // two buffers: the next read runs in the thread pool while this chunk's packets are handled
+    const chunks = [Buffer.allocUnsafe(size), Buffer.allocUnsafe(size)];
+    let current = 0;
+    let next: Promise<{ bytesRead: number }> | undefined = file.read(chunks[0]!, 0, size, null);
+    try {
+      for (;;) {
+        const { bytesRead: n }: { bytesRead: number } = await next;
+        next = undefined;
+        if (n === 0) break;
+        const chunk = chunks[current]!;
+        current ^= 1;
+        next = file.read(chunks[current]!, 0, size, null);
+        bytesRead += n;
+        options.onProgress?.({ bytesRead, totalBytes });
+        reader.pushTo(n === size ? chunk : chunk.subarray(0, n), sink);
+        // the unread remainder leaves `chunk` before the read after next fills it again
+        reader.detach();
+        if (options.stop?.()) return;
+        const wait = options.pause?.();
+        if (wait) await wait;
+      }
+    } finally {
+      // a read still in flight must end before the file closes
+      await next?.catch(() => undefined);
     }
     reader.end();
   } catch (err) {

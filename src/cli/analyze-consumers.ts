@@ -131,9 +131,10 @@ export class PacketPrinter implements PacketConsumer {
   flush(): boolean {
     if (this.closed) this.used = 0;
     if (this.used === 0) return !this.stream.writableNeedDrain;
-    // the stream keeps the block until written: hand it over and take a fresh one
     const ok = this.stream.write(this.block.subarray(0, this.used));
-    this.block = Buffer.allocUnsafe(OUTPUT_BLOCK_BYTES + FAST_LINE_MAX_BYTES);
+    // stdout to a file or pipe is written synchronously on Linux: nothing left queued means the block
+    // is free again; otherwise the stream holds it until written, and a fresh one is taken
+    if (this.stream.writableLength > 0) this.block = Buffer.allocUnsafe(OUTPUT_BLOCK_BYTES + FAST_LINE_MAX_BYTES);
     this.used = 0;
     return ok;
   }
