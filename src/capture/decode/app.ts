@@ -95,7 +95,8 @@ function http(buf: Buffer, offset: number, end: number, detail: boolean): AppMat
   const eol = lineEnd(buf, offset, Math.min(end, offset + 8192));
   const line = text(buf, offset, eol);
   if (method !== undefined) {
-    const uri = line.slice(method.length).replace(/ HTTP\/\d(\.\d)?$/, '');
+    const version = line.lastIndexOf(' HTTP/');
+    const uri = line.slice(method.length, version > method.length - 1 ? version : line.length);
     const host = hostHeader(buf, eol, end);
     const fields: Record<string, string | number> = { method: method.trim(), uri };
     if (host !== undefined) fields.host = host;
@@ -123,13 +124,20 @@ function httpRequestAnywhere(buf: Buffer, offset: number, end: number, detail: b
 }
 
 /** The value of header `name` (lower case) among the header lines after `from`, within this segment. */
-const HOST_HEADER = /\r?\nhost:[ \t]*([^\r\n]*)/i;
+/** Bytes searched for the Host header after the request line */
+const HEADER_SEARCH_BYTES = 2048;
 
-/** The Host header's value among the header lines after `from`, within this segment. */
+/** The Host header's value among the header lines after `from`, within this segment (a byte scan, no text made until found). */
 function hostHeader(buf: Buffer, from: number, end: number): string | undefined {
-  const head = buf.toString('latin1', from, Math.min(end, from + 2048));
-  const match = HOST_HEADER.exec(head);
-  return match ? match[1]!.slice(0, MAX_TEXT) : undefined;
+  const stop = Math.min(end, from + HEADER_SEARCH_BYTES) - 6;
+  for (let i = from; i < stop; i++) {
+    // "\nhost:" in any case: 0x20 folds upper to lower case for letters
+    if (buf[i] !== 0x0a || (buf[i + 1]! | 0x20) !== 0x68 || (buf[i + 2]! | 0x20) !== 0x6f || (buf[i + 3]! | 0x20) !== 0x73 || (buf[i + 4]! | 0x20) !== 0x74 || buf[i + 5] !== 0x3a) continue;
+    let v = i + 6;
+    while (v < end && (buf[v] === 0x20 || buf[v] === 0x09)) v++;
+    return text(buf, v, lineEnd(buf, v, Math.min(end, v + MAX_TEXT)));
+  }
+  return undefined;
 }
 
 const TLS_CONTENT: Record<number, string> = { 20: 'Change Cipher Spec', 21: 'Alert', 22: 'Handshake', 23: 'Application Data', 24: 'Heartbeat' };
