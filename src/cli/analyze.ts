@@ -128,7 +128,12 @@ async function runAnalyze(words: string[], flags: AnalyzeFlags): Promise<void> {
       const source = { interface: flags.interface ?? defaultInterface(), filter: expression, engine: chooseEngine(flags.engine), immediate: flags.immediate === true };
       capture = new LiveCapture(source, { logger });
       // tells scripts and tests the capture is up (live traffic from now on is seen)
-      const started = (): void => printer.event('started', source, `capturing on ${source.interface}${expression ? ` (filter '${expression}')` : ''} with ${source.engine}`);
+      // (the human form goes to stderr, as tcpdump's "listening on": stdout carries the packets)
+      const started = (): void => {
+        const text = `capturing on ${source.interface}${expression ? ` (filter '${expression}')` : ''} with ${source.engine}`;
+        if (flags.json) printer.event('started', source, text);
+        else if (flags.quiet !== true) process.stderr.write(`wirelab: ${text}\n`);
+      };
       await readLive(capture, pipeline, logger, started);
     }
   } catch (err) {

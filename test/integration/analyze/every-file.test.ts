@@ -58,3 +58,15 @@ test('the CLI prints all 159 packets of pcapng-example.pcapng (times past year 2
   assert.match(lines[59]!, /^ +60 07:53:24\.126329 130\.217\.250\.129:6000 +-> 130\.217\.250\.13:60478 +TCP +68 \[ACK\]/);
   assert.match(lines[159]!, /^\d\d:\d\d:\d\d\.\d{3} Summary: 159 packets, 57,465 bytes$/);
 });
+
+test('packets without a timestamp (pcapng SPB) print no time and stay out of durations and rates', { timeout: 60_000 }, async () => {
+  const file = join(captures, 'pcapng-test-generator/output_le/advanced/test100.pcapng');
+  const { code, events } = await runWirelab(['analyze', '-r', file, '--stats', '--packets', '--json']);
+  assert.equal(code, 0);
+  const packets = events.filter((e) => e.event === 'packet');
+  assert.deepEqual(packets.map((p) => p.time === null), [true, false, true, false, false]);
+  const stats = events.find((e) => e.event === 'stats')!;
+  assert.equal(stats.packets, 5);
+  // the three timed packets span 3 ms; a time of 0 for the others would make it 42 years
+  assert.ok((stats.lastTs as number) - (stats.firstTs as number) < 1, JSON.stringify([stats.firstTs, stats.lastTs]));
+});
