@@ -91,9 +91,11 @@ test('--flows: conn.log records with Zeek field names; --stats --top N lists N t
   // tshark -z conv,tcp agrees: 10.0.0.6:40057 <-> 108.161.187.168:80, 5 frames each way, 644 and 1094 bytes
   const web = flows.find((f) => f['id.orig_p'] === 40057)!;
   assert.deepEqual(
-    [web['id.orig_h'], web['id.resp_h'], web['id.resp_p'], web.proto, web.conn_state, web.orig_pkts, web.resp_pkts, web.orig_wire_bytes, web.resp_wire_bytes],
-    ['10.0.0.6', '108.161.187.168', 80, 'tcp', 'SF', 5, 5, 644, 1094],
+    [web['id.orig_h'], web['id.resp_h'], web['id.resp_p'], web.proto, web.service, web.conn_state, web.orig_pkts, web.resp_pkts, web.orig_wire_bytes, web.resp_wire_bytes],
+    ['10.0.0.6', '108.161.187.168', 80, 'tcp', 'HTTP', 'SF', 5, 5, 644, 1094],
   );
+  // Zeek's history letters for an ordinary HTTP exchange: handshake, data both ways, responder closes first
+  assert.equal(web.history, 'ShADadfF');
   assert.equal(web.ts, web.time);
   const text = await runWirelab(['analyze', '-r', example, '--stats', '--top', '2']);
   const block = text.stdout.split('Top sources by bytes:\n')[1]!.split('\n');
