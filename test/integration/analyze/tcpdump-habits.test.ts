@@ -39,6 +39,9 @@ test('a positional filter matches tcpdump packet for packet on pcap files of sev
     assert.equal(code, 0, stderr);
     assert.equal(packetsOf(events).length, await tcpdumpCount(join(ppp, file), expression), `${file} '${expression}'`);
   }
+  // --stats alone takes the callback reader's fast path: the filter applies there too
+  const stats = await runWirelab(['analyze', '-r', example, '--stats', '--json', 'udp port 53']);
+  assert.equal(stats.events.find((e) => e.event === 'stats')?.packets, await tcpdumpCount(example, 'udp port 53'));
 });
 
 test('the filter applies to a pcapng with two link types (Ethernet and Linux cooked) that tcpdump cannot filter', { timeout: 60_000 }, async () => {
