@@ -133,14 +133,17 @@ function fixedLength(type: number, rdLength: number, want: number, o: number): v
 /** The record data of `type` at `o` (length `rdLength`, already bounds-checked) as text. */
 function recordData(m: Message, type: number, o: number, rdLength: number): string {
   const buf = m.buf;
-  const sub: Message = { ...m, end: o + rdLength };
+  // the common address records first: no sub-message object for them
+  if (type === 1) {
+    fixedLength(type, rdLength, 4, o);
+    return ipv4At(buf, o);
+  }
+  if (type === 28) {
+    fixedLength(type, rdLength, 16, o);
+    return ipv6At(buf, o);
+  }
+  const sub: Message = { buf, start: m.start, end: o + rdLength, limits: m.limits };
   switch (type) {
-    case 1:
-      fixedLength(type, rdLength, 4, o);
-      return ipv4At(buf, o);
-    case 28:
-      fixedLength(type, rdLength, 16, o);
-      return ipv6At(buf, o);
     case 2:
     case 5:
     case 12:
@@ -168,7 +171,7 @@ function readRecord(m: Message, pos: number): [DnsRecord, number] {
   const ttl = m.buf.readUInt32BE(p);
   const rdLength = m.buf.readUInt16BE(p + 4);
   need('DNS record data', p + 6, rdLength, m.end);
-  return [{ ...q, ttl, data: recordData(m, q.type, p + 6, rdLength) }, p + 6 + rdLength];
+  return [{ name: q.name, type: q.type, class: q.class, ttl, data: recordData(m, q.type, p + 6, rdLength) }, p + 6 + rdLength];
 }
 
 /** Read up to `count` records while the shared budget lasts; returns the offset after the last read. */
