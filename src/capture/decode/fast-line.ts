@@ -11,10 +11,11 @@ import { IPV4_FLAG_TEXT } from './ipv4.js';
 import { TCP_FLAG_TEXT } from './tcp.js';
 import { hasWirelabPort } from './wirelab.js';
 import { matchTcpApp, matchUdpApp } from './app.js';
-import { jsonTime, type PacketLineFormatter } from './summary.js';
+import { escapeControl, jsonTime, type PacketLineFormatter } from './summary.js';
+import type { AppMatch } from './app.js';
 
 /** Bytes a line can take at most here: index, time, two endpoints, protocol, length, flags, info, seq/ack/win. */
-export const FAST_LINE_MAX_BYTES = 256;
+export const FAST_LINE_MAX_BYTES = 1024;
 
 const SPACE = 0x20;
 const DOT = 0x2e;
@@ -83,7 +84,7 @@ export class FastLineWriter {
    * must have FAST_LINE_MAX_BYTES free. Returns the position after it, or -1: not one for this path.
    */
   write(out: Buffer, pos: number, buf: Buffer, at: number, capLen: number, wireLen: number, tsSec: number, tsNsec: number, linkType: number, index: number): number {
-    if (!this.parse(buf, at, capLen, linkType)) return -1;
+    if (!this.parse(buf, at, capLen, linkType, true)) return -1;
     return this.line(out, pos, buf, this.ip, this.sport, this.dport, this.protocol, wireLen, this.flags, this.info, this.tcp, tsSec, tsNsec, index);
   }
 
@@ -92,7 +93,7 @@ export class FastLineWriter {
    * have FAST_LINE_MAX_BYTES free; -1: not one for this path.
    */
   writeJson(out: Buffer, pos: number, buf: Buffer, at: number, capLen: number, wireLen: number, tsSec: number, tsNsec: number, linkType: number, index: number): number {
-    if (!this.parse(buf, at, capLen, linkType)) return -1;
+    if (!this.parse(buf, at, capLen, linkType, false)) return -1;
     const ip = this.ip;
     let q = ascii(out, pos, '{"event":"packet","frame":');
     q = writeDecimal(out, q, index);
@@ -134,10 +135,13 @@ export class FastLineWriter {
   private protocol = 'TCP';
   private flags = '';
   private info = 0;
+  /** a TCP application protocol's line text (human lines only), or undefined for "Len=N" */
+  private appInfo: string | undefined = undefined;
   private tcp = -1;
 
   /** Is the packet one for this path? If so its fields are left in the fields above. */
-  private parse(buf: Buffer, at: number, capLen: number, linkType: number): boolean {
+  private parse(buf: Buffer, at: number, capLen: number, linkType: number, withApp: boolean): boolean {
+    this.appInfo = undefined;
     if (linkType !== LINKTYPE_ETHERNET || capLen < 34) return false;
     if (((buf[at + 12]! << 8) | buf[at + 13]!) !== ETHERTYPE_IPV4 || buf[at + 14] !== 0x45) return false;
     const ip = at + 14;
@@ -160,7 +164,12 @@ export class FastLineWriter {
       const headerLength = (buf[p + 12]! >>> 4) * 4;
       if (headerLength < 20 || p + headerLength > ipEnd) return false;
       const payload = p + headerLength;
-      if (payload < ipEnd && (isDnsPort(sport) || isDnsPort(dport) || hasWirelabPort('tcp', sport, dport) || matchTcpApp(sport, dport, buf, payload, ipEnd, false) !== undefined)) return false;
+      if (payload < ipEnd) {
+        if (isDnsPort(sport) || isDnsPort(dport) || hasWirelabPort('tcp', sport, dport)) return false;
+        // human lines take TCP application protocols too (their name and info text); JSON would need their fields
+        const app = matchTcpApp(sport, dport, buf, payload, ipEnd, withApp);
+        if (app !== undefined && !(withApp && this.takeApp(app))) return false;
+      }
       info = ipEnd - payload;
       flags = TCP_FLAG_TEXT[buf[p + 13]!]!;
       tcpHeader = p;
@@ -179,10 +188,20 @@ export class FastLineWriter {
     this.ip = ip;
     this.sport = sport;
     this.dport = dport;
-    this.protocol = proto === IPPROTO_TCP ? 'TCP' : 'UDP';
+    if (this.appInfo === undefined) this.protocol = proto === IPPROTO_TCP ? 'TCP' : 'UDP';
     this.flags = flags;
     this.info = info;
     this.tcp = tcpHeader;
+    return true;
+  }
+
+  /** Keep an application match for the line, if its text fits the line's room; false: decline. */
+  private takeApp(app: AppMatch): boolean {
+    const info = escapeControl(app.info);
+    // UTF-8 takes at most 3 bytes per UTF-16 unit; the rest of the line needs far less than 256
+    if (info === '' || info.length * 3 + app.name.length > FAST_LINE_MAX_BYTES - 256) return false;
+    this.appInfo = info;
+    this.protocol = app.name;
     return true;
   }
 
@@ -207,8 +226,13 @@ export class FastLineWriter {
       q = ascii(out, q, flags);
       out[q++] = 0x5d;
     }
-    q = ascii(out, q, ' Len=');
-    q = writeDecimal(out, q, info);
+    if (this.appInfo === undefined) {
+      q = ascii(out, q, ' Len=');
+      q = writeDecimal(out, q, info);
+    } else {
+      out[q++] = SPACE;
+      q += out.write(this.appInfo, q, 'utf8');
+    }
     if (tcp >= 0 && this.lines.verbose) {
       q = ascii(out, q, ' seq ');
       q = writeDecimal(out, q, buf.readUInt32BE(tcp + 4));
