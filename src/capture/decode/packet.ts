@@ -49,6 +49,7 @@ import { decodeTcp, TCP_FLAG_TEXT, tcpOptions } from './tcp.js';
 import { decodeUdp } from './udp.js';
 import { matchWirelab } from './wirelab.js';
 import { matchTcpApp, matchUdpApp } from './app.js';
+import { llcProtocol } from './llc.js';
 
 /** Counts of what the decoder met but could not decode; keys are 16-bit numbers, so bounded. */
 export interface DecodeCounters {
@@ -233,24 +234,8 @@ function decodeNetwork(w: Walk, etherType: number, offset: number, end: number):
     default:
       nonIp(w, etherType);
       countEtherType(w, etherType);
-      if (etherType <= ETHERTYPE_MAX_LENGTH) nameLlc(w, offset, end);
+      if (etherType <= ETHERTYPE_MAX_LENGTH) w.s.protocol = llcProtocol(w.buf, offset, end) ?? w.s.protocol;
   }
-}
-
-/** Cisco's SNAP OUI (00:00:0c) */
-const OUI_CISCO = 0x00000c;
-const SNAP_NAMES: ReadonlyMap<number, string> = new Map([[0x2000, 'CDP'], [0x2004, 'DTP'], [0x010b, 'STP'], [0x2003, 'VTP']]);
-
-/** 802.2 LLC frames named by their SAPs or SNAP header: spanning tree, CDP and its Cisco siblings. */
-function nameLlc(w: Walk, offset: number, end: number): void {
-  const buf = w.buf;
-  if (offset + 3 > end) return;
-  let name: string | undefined;
-  if (buf[offset] === 0x42 && buf[offset + 1] === 0x42) name = 'STP';
-  else if (buf[offset] === 0xaa && buf[offset + 1] === 0xaa && offset + 8 <= end && ((buf[offset + 3]! << 16) | (buf[offset + 4]! << 8) | buf[offset + 5]!) === OUI_CISCO) {
-    name = SNAP_NAMES.get(u16(buf, offset + 6));
-  }
-  if (name !== undefined) w.s.protocol = name;
 }
 
 /** A frame whose network layer is not IP: named by EtherType, addressed by MAC. */
