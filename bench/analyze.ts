@@ -10,8 +10,6 @@
  * (Also: --generate FILE N writes the capture only, for profiling; --inner read|decode FILE runs the
  * in-process loops being measured.)
  */
-import { spawn } from 'node:child_process';
-import { existsSync, openSync, closeSync } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { CaptureWriter, decodePacket, readCaptureFile, readCaptureFileInto, StatsFieldsDecoder, type RawPacket } from '../src/capture/index.js';
 import { TrafficStats } from '../src/analysis/index.js';
 import { mulberry32 } from '../src/common/prng.js';
+import { build, measure, type Measured } from './support/measure.js';
 
 const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
 const wirelab = here('../bin/wirelab.js');
@@ -110,48 +109,6 @@ async function generate(path: string, count: number): Promise<number> {
   return (await stat(path)).size;
 }
 
-interface Measured {
-  seconds: number;
-  /** user + system CPU seconds (steadier than wall time on a shared machine) */
-  cpuSeconds: number | undefined;
-  peakRssMiB: number | undefined;
-  code: number | null;
-  /** the in-process loops print their own loop time (startup excluded) */
-  loopSeconds?: number;
-}
-
-/** Run a command with stdout to /dev/null under /usr/bin/time -v when present. */
-async function measure(cmd: string, args: string[]): Promise<Measured> {
-  const timeV = existsSync('/usr/bin/time');
-  const devNull = openSync('/dev/null', 'w');
-  const inner = args.includes('--inner');
-  const out = inner ? 'pipe' : devNull;
-  const start = process.hrtime.bigint();
-  // TZ=UTC for every run: wirelab prints UTC, and the references should not pay for time-zone lookups
-  const env = { ...process.env, TZ: 'UTC' };
-  const child = timeV
-    ? spawn('/usr/bin/time', ['-v', cmd, ...args], { stdio: ['ignore', out, 'pipe'], env })
-    : spawn(cmd, args, { stdio: ['ignore', out, 'pipe'], env });
-  let stderr = '';
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (t: string) => (stderr = (stderr + t).slice(-8192)));
-  let stdout = '';
-  if (inner) {
-    child.stdout!.setEncoding('utf8');
-    child.stdout!.on('data', (t: string) => (stdout += t));
-  }
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  closeSync(devNull);
-  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr);
-  const user = /User time \(seconds\): ([\d.]+)/.exec(stderr);
-  const system = /System time \(seconds\): ([\d.]+)/.exec(stderr);
-  const cpuSeconds = user && system ? Number(user[1]) + Number(system[1]) : undefined;
-  if (code !== 0) process.stderr.write(`${cmd} exited ${code}: ${stderr.slice(-500)}\n`);
-  const loop = /^\d+ \d+ ([\d.]+)$/m.exec(stdout);
-  return { seconds, cpuSeconds, peakRssMiB: rss ? Number(rss[1]) / 1024 : undefined, code, loopSeconds: loop ? Number(loop[1]) : undefined };
-}
-
 /**
  * The loops measured in a child process of their own: read only, read + decode (RawPacket batches and
  * decodePacket), or the --stats fast path's parts: the callback reader alone (`sink`), with the lean
@@ -185,13 +142,6 @@ async function inner(mode: string, path: string): Promise<void> {
   }
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   process.stdout.write(`${packets} ${bytes} ${seconds.toFixed(3)}\n`);
-}
-
-/** Compile src/ into dist/, the form an installed package runs. */
-async function build(): Promise<void> {
-  const child = spawn('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: here('..'), stdio: ['ignore', 'inherit', 'inherit'] });
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  if (code !== 0) throw new Error(`tsc -p tsconfig.build.json exited ${code}`);
 }
 
 async function main(): Promise<void> {
@@ -241,7 +191,7 @@ async function main(): Promise<void> {
     ];
     const runs = argv.includes('--stats-only') ? statsRuns : [...printing, ...statsRuns.slice(1)];
     process.stderr.write('building dist/ (npm run build)\n');
-    await build();
+    await build(here('..'));
     const results: [string, Measured][] = [];
     for (const [name, cmd, args] of runs) {
       process.stderr.write(`running: ${name}\n`);

@@ -42,7 +42,7 @@ export function formatStats(snapshot: StatsSnapshot, topN = 5): string {
   const duration =
     snapshot.firstTs !== null && snapshot.lastTs !== null ? snapshot.lastTs - snapshot.firstTs : 0;
   const lines = [
-    `Packets: ${snapshot.packets}  Bytes: ${formatBytes(snapshot.bytes)}  Average size: ${snapshot.avgPacketSize.toFixed(1)} B  Duration: ${duration.toFixed(3)} s`,
+    `Packets: ${snapshot.packets.toLocaleString('en-US')}  Bytes: ${formatBytes(snapshot.bytes)}  Average size: ${snapshot.avgPacketSize.toFixed(1)} B  Duration: ${duration.toFixed(3)} s`,
   ];
   const recent = snapshot.series.packets.slice(-10);
   if (recent.length > 0) lines.push(`Packets/s (last ${recent.length} s): ${recent.join(' ')}`);

@@ -10,6 +10,7 @@ export {
   detectFormat,
   readCaptureFile,
   readCaptureFileInto,
+  STDIN_PATH,
   type CaptureFormat,
   type PacketSink,
   type ReadIntoOptions,
@@ -17,6 +18,8 @@ export {
   type ReadFileOptions,
   type ReadProgress,
 } from './reader.js';
+export { BpfProgram, parseBpfDecimal, validateBpf, BPF_MAX_INSTRUCTIONS, type BpfInstruction } from './bpf.js';
+export { compileFilter, PacketFilter, type CompileResult } from './bpf-compile.js';
 export { parsePcapFileHeader, type PcapFileHeader } from './pcap.js';
 export { convertTimestamp, type PcapngInterface } from './pcapng.js';
 export {

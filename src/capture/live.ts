@@ -129,7 +129,9 @@ export function parseDumpcapStats(stderr: string): Pick<LiveCaptureStats, 'captu
 
 /** Turn tcpdump's complaint before it started into one clear WirelabError. */
 export function startFailure(stderr: string, what: string): WirelabError {
-  const line = stderr.split('\n').map((l) => l.trim()).filter((l) => l.length > 0).pop() ?? 'exited without a message';
+  const lines = stderr.split('\n').map((l) => l.trim()).filter((l) => l.length > 0);
+  // dumpcap explains at length after its one line that matters: the line that names the permission
+  const line = lines.find((l) => /do not have permission|not permitted|permission denied/i.test(l))?.replace(/^dumpcap: /, '') ?? lines.pop() ?? 'exited without a message';
   if (/permission|not permitted/i.test(stderr)) {
     return new WirelabError('E_PERMISSION', `no permission to capture on ${what} (${line}): run as root, or grant tcpdump CAP_NET_RAW and CAP_NET_ADMIN with setcap`);
   }
@@ -203,7 +205,13 @@ export class LiveCapture extends EventEmitter<LiveCaptureEvents> {
     // dumpcap says "Capturing on" before it has opened the device; the file header it writes to
     // stdout comes after, so that is when its capture really runs (tcpdump's message comes after)
     const headerSeen = new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
-    const ready = this.engine === 'dumpcap' ? announced.then(() => headerSeen) : announced;
+    // dumpcap announces itself before it opens the device: when it then fails (no permission), its
+    // exit before any header is the failure, reported with its own words at once
+    const closedFirst = new Promise<never>((_, reject) => {
+      child.once('close', () => reject(startFailure(this.stderr, this.options.interface ?? this.options.readFile!)));
+    });
+    const ready = this.engine === 'dumpcap' ? announced.then(() => Promise.race([headerSeen, closedFirst])) : announced;
+    closedFirst.catch(() => undefined);
     child.stdout.on('data', (chunk: Buffer) => this.onData(chunk));
     announced.catch(() => undefined);
     // the race below observes these; the losers must not become unhandled rejections later

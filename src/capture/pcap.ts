@@ -182,7 +182,7 @@ export function pcapRecordBytes(packet: RawPacket): number {
 
 /** Write one nanosecond pcap record into `target` at `offset`; returns the bytes written. */
 export function encodePcapRecord(packet: RawPacket, target: Buffer, offset: number): number {
-  target.writeUInt32LE(packet.tsSec >>> 0, offset);
+  target.writeUInt32LE(Number.isFinite(packet.tsSec) ? packet.tsSec >>> 0 : 0, offset);
   target.writeUInt32LE(packet.tsNsec, offset + 4);
   target.writeUInt32LE(packet.data.length, offset + 8);
   target.writeUInt32LE(Math.max(packet.originalLength, packet.data.length), offset + 12);

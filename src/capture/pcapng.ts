@@ -221,7 +221,8 @@ export class PcapngParser implements FormatParser {
     if (iface.snaplen > 0) capLen = Math.min(capLen, iface.snaplen);
     this.checkCaptured(capLen, length - 16, offset);
     this.count++;
-    sink.packet(buf, at + 12, capLen, originalLength, 0, 0, iface.linkType, 0);
+    // no timestamp: NaN, so that nothing takes 1970 for the packet's time (printed blank, JSON null)
+    sink.packet(buf, at + 12, capLen, originalLength, Number.NaN, 0, iface.linkType, 0);
   }
 
   private interfaceAt(id: number, offset: number): PcapngInterface {
@@ -301,12 +302,13 @@ export function enhancedPacketBytes(packet: RawPacket): number {
   return 32 + ((packet.data.length + 3) & ~3);
 }
 
-/** Write one EPB (nanosecond timestamp) into `target` at `offset`; returns the bytes written. */
+/** Write one EPB (nanosecond timestamp; 0 for a packet without one) into `target` at `offset`; returns the bytes written. */
 export function encodeEnhancedPacket(packet: RawPacket, interfaceId: number, target: Buffer, offset: number): number {
   const total = enhancedPacketBytes(packet);
+  const sec = Number.isFinite(packet.tsSec) ? packet.tsSec : 0;
   // sec * 1e9 + nsec split into 32-bit halves without BigInt: 1e9 = 1953125 * 2^9, and
   // sec * 1953125 < 2^53 for any 32-bit sec, so every step below is exact
-  const m = packet.tsSec * 1953125;
+  const m = sec * 1953125;
   const mHigh = Math.floor(m / 8388608);
   let low = (m % 8388608) * 512 + packet.tsNsec;
   const high = mHigh + Math.floor(low / 4294967296);

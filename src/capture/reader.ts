@@ -289,20 +289,24 @@ export interface ReadFileOptions {
   onProgress?: (progress: ReadProgress) => void;
 }
 
+/** The path that names stdin, as tcpdump's `-r -`. */
+export const STDIN_PATH = '-';
+
 /**
  * Stream a capture file as batches of packets (one batch per chunk read, so memory stays constant
  * and the consumer's pace is the reader's pace). A damaged file yields every good packet, then throws
  * the DecodeError; a missing or unreadable file throws E_FILE.
  */
 export async function* readCaptureFile(path: string, options: ReadFileOptions = {}): AsyncGenerator<RawPacket[]> {
-  const totalBytes = await fileSize(path);
+  const stdin = path === STDIN_PATH;
+  const totalBytes = stdin ? 0 : await fileSize(path);
   const reader = new CaptureReader(options.limits ?? defaultLimits);
-  const stream = createReadStream(path, { highWaterMark: options.chunkBytes ?? READ_CHUNK_BYTES });
+  const stream = stdin ? process.stdin : createReadStream(path, { highWaterMark: options.chunkBytes ?? READ_CHUNK_BYTES });
   let bytesRead = 0;
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       bytesRead += chunk.length;
-      options.onProgress?.({ bytesRead, totalBytes });
+      if (!stdin) options.onProgress?.({ bytesRead, totalBytes });
       const packets = reader.push(chunk);
       if (packets.length > 0) yield packets;
     }
@@ -310,7 +314,7 @@ export async function* readCaptureFile(path: string, options: ReadFileOptions = 
     if (err instanceof WirelabError) throw withFile(err, path);
     throw fromSystemError(err, `read ${path}`);
   } finally {
-    stream.destroy();
+    if (!stdin) stream.destroy();
   }
   try {
     reader.end();
@@ -323,6 +327,8 @@ export async function* readCaptureFile(path: string, options: ReadFileOptions = 
 export interface ReadIntoOptions extends ReadFileOptions {
   /** asked after every chunk: true ends the read early (e.g. --count reached, Ctrl-C) */
   stop?: () => boolean;
+  /** asked after every chunk: a promise holds the next read until it settles (the sink's backpressure) */
+  pause?: () => Promise<void> | undefined;
 }
 
 /**
@@ -332,21 +338,39 @@ export interface ReadIntoOptions extends ReadFileOptions {
  * Errors as {@link readCaptureFile}: the good packets first, then the DecodeError.
  */
 export async function readCaptureFileInto(path: string, sink: PacketSink, options: ReadIntoOptions = {}): Promise<void> {
+  if (path === STDIN_PATH) return readStdinInto(sink, options);
   const totalBytes = await fileSize(path);
   const reader = new CaptureReader(options.limits ?? defaultLimits);
   let handle: FileHandle | undefined;
   let bytesRead = 0;
   try {
     handle = await open(path, 'r');
-    const chunk = Buffer.allocUnsafe(options.chunkBytes ?? READ_INTO_CHUNK_BYTES);
-    for (;;) {
-      const { bytesRead: n } = await handle.read(chunk, 0, chunk.length, null);
-      if (n === 0) break;
-      bytesRead += n;
-      options.onProgress?.({ bytesRead, totalBytes });
-      reader.pushTo(n === chunk.length ? chunk : chunk.subarray(0, n), sink);
-      reader.detach();
-      if (options.stop?.()) return;
+    const file = handle;
+    const size = options.chunkBytes ?? READ_INTO_CHUNK_BYTES;
+    // two buffers: the next read runs in the thread pool while this chunk's packets are handled
+    const chunks = [Buffer.allocUnsafe(size), Buffer.allocUnsafe(size)];
+    let current = 0;
+    let next: Promise<{ bytesRead: number }> | undefined = file.read(chunks[0]!, 0, size, null);
+    try {
+      for (;;) {
+        const { bytesRead: n }: { bytesRead: number } = await next;
+        next = undefined;
+        if (n === 0) break;
+        const chunk = chunks[current]!;
+        current ^= 1;
+        next = file.read(chunks[current]!, 0, size, null);
+        bytesRead += n;
+        options.onProgress?.({ bytesRead, totalBytes });
+        reader.pushTo(n === size ? chunk : chunk.subarray(0, n), sink);
+        // the unread remainder leaves `chunk` before the read after next fills it again
+        reader.detach();
+        if (options.stop?.()) return;
+        const wait = options.pause?.();
+        if (wait) await wait;
+      }
+    } finally {
+      // a read still in flight must end before the file closes
+      await next?.catch(() => undefined);
     }
     reader.end();
   } catch (err) {
@@ -354,6 +378,23 @@ export async function readCaptureFileInto(path: string, sink: PacketSink, option
     throw fromSystemError(err, `read ${path}`);
   } finally {
     await handle?.close();
+  }
+}
+
+/** `-r -`: the capture arrives on stdin (tcpdump's habit). Each chunk is the stream's own: no reuse. */
+async function readStdinInto(sink: PacketSink, options: ReadIntoOptions): Promise<void> {
+  const reader = new CaptureReader(options.limits ?? defaultLimits);
+  try {
+    for await (const chunk of process.stdin as AsyncIterable<Buffer>) {
+      reader.pushTo(chunk, sink);
+      if (options.stop?.()) return;
+      const wait = options.pause?.();
+      if (wait) await wait;
+    }
+    reader.end();
+  } catch (err) {
+    if (err instanceof WirelabError) throw withFile(err, 'stdin');
+    throw fromSystemError(err, 'read stdin');
   }
 }
 

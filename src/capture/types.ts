@@ -9,7 +9,7 @@ export interface RawPacket {
   index: number;
   /** link-layer header type (LINKTYPE_* from tcpdump.org/linktypes.html, low 16 bits) */
   linkType: number;
-  /** timestamp: whole seconds since the epoch */
+  /** timestamp: whole seconds since the epoch; NaN when the capture holds none (pcapng Simple Packet Block) */
   tsSec: number;
   /** timestamp: nanoseconds within the second (0..999_999_999), full precision kept */
   tsNsec: number;
@@ -27,6 +27,7 @@ export interface RawPacket {
  */
 export interface PacketSummary {
   index: number;
+  /** NaN when the capture holds no timestamp (see RawPacket.tsSec) */
   tsSec: number;
   tsNsec: number;
   /** the network-layer type: 'IPv4', 'IPv6', 'ARP', or the EtherType/link type name when not IP */
@@ -50,4 +51,10 @@ export interface PacketSummary {
   info: string;
   /** set when decoding stopped early: what was malformed or truncated */
   error?: string;
+  /** TCP: sequence number, acknowledgement number (0 without ACK), window (unscaled); absent otherwise */
+  seq?: number;
+  ack?: number;
+  window?: number;
+  /** application fields found in the payload (e.g. TLS `sni`, HTTP `method`/`host`, wirelab `type`); absent when none */
+  app?: Record<string, string | number>;
 }

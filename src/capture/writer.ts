@@ -3,7 +3,8 @@
  * type with if_tsresol 9, EPBs) or, for a path ending in .pcap/.cap, nanosecond pcap. Records are
  * encoded into large blocks handed to the file stream, and write() reports the stream's backpressure.
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
+import type { Writable } from 'node:stream';
 import { once } from 'node:events';
 import { extname } from 'node:path';
 import { fromSystemError, WirelabError } from '../common/errors.js';
@@ -46,7 +47,7 @@ export interface CaptureWriterStats {
 /** An IO component writing packets to a capture file. */
 export class CaptureWriter {
   readonly format: WriteFormat;
-  private stream: WriteStream | undefined;
+  private stream: Writable | undefined;
   private block: Buffer;
   private used = 0;
   private failure: WirelabError | undefined;
@@ -60,16 +61,21 @@ export class CaptureWriter {
     this.block = Buffer.allocUnsafe(options.blockBytes ?? WRITE_BLOCK_BYTES);
   }
 
+  /** the path `-` (tcpdump's `-w -`): the capture goes to stdout */
+  private get toStdout(): boolean {
+    return this.options.path === '-';
+  }
+
   /** Create (truncate) the file; E_FILE / E_PERMISSION when it cannot be opened. */
   async start(): Promise<void> {
     if (this.stream) return;
-    const stream = createWriteStream(this.options.path);
+    const stream = this.toStdout ? process.stdout : createWriteStream(this.options.path);
     this.stream = stream;
     stream.on('error', (err) => {
       this.failure ??= fromSystemError(err, `write ${this.options.path}`);
     });
     try {
-      await once(stream, 'open');
+      if (!this.toStdout) await once(stream, 'open');
     } catch (err) {
       throw fromSystemError(err, `create ${this.options.path}`);
     }
@@ -122,7 +128,8 @@ export class CaptureWriter {
       this.append(encodePcapFileHeader(this.options.linkType ?? LINKTYPE_ETHERNET, this.options.snaplen ?? WRITE_SNAPLEN));
     }
     this.flush();
-    if (!stream.destroyed) {
+    if (this.toStdout) await this.drained();
+    else if (!stream.destroyed) {
       stream.end();
       await Promise.race([once(stream, 'finish'), once(stream, 'close')]).catch(() => undefined);
     }

@@ -3,18 +3,18 @@
  * the capture file writer. (--anomalies lives in analyze-anomalies.ts.)
  */
 import {
-  formatSummary,
-  StatsFieldsDecoder,
-  summaryToJson,
+  FAST_LINE_MAX_BYTES,
+  FastLineWriter,
+  packetJsonLine,
+  PacketLineFormatter,
   type CaptureWriter,
-  type PacketSink,
   type PacketSummary,
   type RawPacket,
 } from '../capture/index.js';
-import { TrafficStats, formatStats } from '../analysis/index.js';
+import { clockText } from './analyze-text.js';
 
-/** stdout is written in blocks of about this many characters (one write per block, not per line) */
-const OUTPUT_BLOCK_CHARS = 64 * 1024;
+/** stdout is written in blocks of about this many bytes (one write per block, not per line) */
+const OUTPUT_BLOCK_BYTES = 64 * 1024;
 
 /**
  * Something that sees every packet of a run: the printer and the file writer now; --stats and
@@ -28,110 +28,135 @@ export interface PacketConsumer {
   finish(): Promise<void>;
 }
 
-/** Lines (or NDJSON) to stdout in large blocks, honouring stdout's backpressure. */
+/** Options of {@link PacketPrinter}. */
+export interface PrinterOptions {
+  json: boolean;
+  /** write every line at once (live capture) instead of in blocks */
+  eager: boolean;
+  /** packet times and event stamps in UTC */
+  utc: boolean;
+  /** TCP lines carry seq/ack/window (-v) */
+  verbose?: boolean;
+  /** where lines go: stdout, or stderr when stdout carries a capture (`-w -`) */
+  stream?: NodeJS.WriteStream;
+}
+
+/**
+ * Lines (or NDJSON) to stdout in large blocks, honouring stdout's backpressure. Lines are encoded
+ * into one output buffer as they come (the fast line writer writes its bytes there directly); a full
+ * block is handed to the stream and a fresh one taken.
+ */
 export class PacketPrinter implements PacketConsumer {
-  private pending = '';
+  private block = Buffer.allocUnsafe(OUTPUT_BLOCK_BYTES + FAST_LINE_MAX_BYTES);
+  private used = 0;
   /** the reader of stdout went away (EPIPE, e.g. `| head`): stop printing, and stop the run */
   closed = false;
+  readonly json: boolean;
+  readonly utc: boolean;
+  private readonly eager: boolean;
+  private readonly stream: NodeJS.WriteStream;
+  private readonly lines: PacketLineFormatter;
+  private readonly fast: FastLineWriter;
 
-  constructor(
-    private readonly json: boolean,
-    private readonly eager: boolean,
-  ) {
-    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  constructor(options: PrinterOptions) {
+    this.json = options.json;
+    this.utc = options.utc;
+    this.eager = options.eager;
+    this.stream = options.stream ?? process.stdout;
+    this.lines = new PacketLineFormatter({ utc: options.utc, verbose: options.verbose });
+    this.fast = new FastLineWriter(this.lines);
+    this.stream.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code !== 'EPIPE') throw err;
       this.closed = true;
     });
   }
 
   accept(_raw: RawPacket, summary: PacketSummary): boolean {
-    this.pending += this.json ? JSON.stringify({ event: 'packet', ...summaryToJson(summary) }) + '\n' : formatSummary(summary) + '\n';
-    return this.eager || this.pending.length >= OUTPUT_BLOCK_CHARS ? this.flush() : true;
+    this.append(this.json ? packetJsonLine(summary) : this.lines.format(summary));
+    return this.eager || this.used >= OUTPUT_BLOCK_BYTES ? this.flush() : true;
   }
 
-  /** Print one whole line (after flushing what is pending, to keep the order). */
+  /**
+   * The line (human or NDJSON) of a packet straight from its bytes, when the fast writer takes it (see
+   * fast-line.ts); false: decode it and hand it to accept(). `full` tells whether to wait for drained().
+   */
+  tryFast(buf: Buffer, at: number, capLen: number, wireLen: number, tsSec: number, tsNsec: number, linkType: number, index: number): boolean {
+    if (this.closed) return false;
+    const end = this.json
+      ? this.fast.writeJson(this.block, this.used, buf, at, capLen, wireLen, tsSec, tsNsec, linkType, index)
+      : this.fast.write(this.block, this.used, buf, at, capLen, wireLen, tsSec, tsNsec, linkType, index);
+    if (end < 0) return false;
+    this.used = end;
+    if (this.eager || this.used >= OUTPUT_BLOCK_BYTES) this.full = !this.flush();
+    return true;
+  }
+
+  /** set by tryFast when stdout asked to wait */
+  full = false;
+
+  /** Print one whole line (after what is pending, to keep the order), at once. */
   print(line: string): void {
-    this.pending += line + '\n';
+    this.append(line);
     this.flush();
   }
 
+  /** Encode `line` and a newline into the block (a line larger than a block goes out on its own). */
+  private append(line: string): void {
+    if (this.closed) return;
+    const most = line.length * 3 + 1;
+    if (this.used + most > this.block.length) this.flush();
+    if (most > this.block.length) {
+      this.stream.write(line + '\n');
+      return;
+    }
+    this.used += this.block.write(line, this.used, 'utf8');
+    this.block[this.used++] = 0x0a;
+  }
+
+  /**
+   * One event that is not a packet: NDJSON with `event` and `time` (now, epoch seconds) first, or
+   * the human text after the local time of day (`hh:mm:ss.mmm`).
+   */
+  event(event: string, fields: object, human: string): void {
+    if (this.json) this.print(JSON.stringify({ event, time: Date.now() / 1000, ...fields }));
+    else this.print(clockText(Date.now(), this.utc) + ' ' + human);
+  }
+
+  /** "hh:mm:ss.uuuuuu" of a capture time in seconds (an anomaly's packet), as packet lines print it. */
+  timeText(ts: number): string {
+    const sec = Math.floor(ts);
+    return this.lines.time(sec, Math.min(999_999, Math.round((ts - sec) * 1e6)) * 1000);
+  }
+
   flush(): boolean {
-    if (this.closed) this.pending = '';
-    if (this.pending.length === 0) return !process.stdout.writableNeedDrain;
-    const ok = process.stdout.write(this.pending);
-    this.pending = '';
+    if (this.closed) this.used = 0;
+    if (this.used === 0) return !this.stream.writableNeedDrain;
+    const ok = this.stream.write(this.block.subarray(0, this.used));
+    // stdout to a file or pipe is written synchronously on Linux: nothing left queued means the block
+    // is free again; otherwise the stream holds it until written, and a fresh one is taken
+    if (this.stream.writableLength > 0) this.block = Buffer.allocUnsafe(OUTPUT_BLOCK_BYTES + FAST_LINE_MAX_BYTES);
+    this.used = 0;
     return ok;
   }
 
   async drained(): Promise<void> {
-    if (!process.stdout.writableNeedDrain) return;
+    this.full = false;
+    const stream = this.stream;
+    if (!stream.writableNeedDrain) return;
     await new Promise<void>((resolve) => {
       const done = (): void => {
-        process.stdout.off('drain', done);
-        process.stdout.off('close', done);
+        stream.off('drain', done);
+        stream.off('close', done);
         resolve();
       };
-      process.stdout.once('drain', done);
-      process.stdout.once('close', done);
+      stream.once('drain', done);
+      stream.once('close', done);
     });
   }
 
   finish(): Promise<void> {
     this.flush();
     return Promise.resolve();
-  }
-}
-
-/** --stats: traffic statistics over the whole run, printed at the end (and every few seconds live). */
-export class StatsConsumer implements PacketConsumer {
-  readonly stats = new TrafficStats();
-
-  accept(_raw: RawPacket, summary: PacketSummary): boolean {
-    this.stats.add(summary);
-    return true;
-  }
-
-  drained(): Promise<void> {
-    return Promise.resolve();
-  }
-
-  finish(): Promise<void> {
-    return Promise.resolve();
-  }
-
-  report(printer: PacketPrinter, json: boolean, final: boolean): void {
-    const snapshot = this.stats.snapshot();
-    printer.print(json ? JSON.stringify({ event: 'stats', final, ...snapshot }) : formatStats(snapshot));
-  }
-}
-
-/**
- * --stats alone on a file: packets go straight from the reader into the statistics through the lean
- * field decoder, with no RawPacket or summary object per packet (the fast path; see PERFORMANCE.md).
- */
-export class StatsSink implements PacketSink {
-  packets = 0;
-  /** bytes on the wire */
-  bytes = 0;
-  private readonly decoder = new StatsFieldsDecoder();
-
-  constructor(
-    private readonly stats: StatsConsumer,
-    private readonly limit: number | undefined,
-  ) {}
-
-  /** --count reached */
-  get done(): boolean {
-    return this.limit !== undefined && this.packets >= this.limit;
-  }
-
-  packet(buf: Buffer, at: number, capturedLength: number, originalLength: number, tsSec: number, tsNsec: number, linkType: number): void {
-    if (this.done) return;
-    this.packets++;
-    this.bytes += originalLength;
-    const decoder = this.decoder;
-    const summary = decoder.decode(buf, at, capturedLength, originalLength, tsSec, tsNsec, linkType, this.packets);
-    this.stats.stats.add(summary, decoder.srcV4, decoder.dstV4);
   }
 }
 

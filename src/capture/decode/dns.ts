@@ -33,6 +33,12 @@ export interface DnsMessage {
   answers: DnsRecord[];
   authorities: DnsRecord[];
   additionals: DnsRecord[];
+  /** the header's counts (questions, answers, authorities, additionals): more than listed when cut */
+  counts: [number, number, number, number];
+  /** entries counted in `counts` but not listed: past the limits (maxDnsQuestions, maxDnsRecords) or past damage */
+  cut: number;
+  /** set when the entries stop at damage (truncated, malformed): what was read before it is kept */
+  damage?: DecodeError;
 }
 
 const TYPE_NAMES: ReadonlyMap<number, string> = new Map([
@@ -127,14 +133,17 @@ function fixedLength(type: number, rdLength: number, want: number, o: number): v
 /** The record data of `type` at `o` (length `rdLength`, already bounds-checked) as text. */
 function recordData(m: Message, type: number, o: number, rdLength: number): string {
   const buf = m.buf;
-  const sub: Message = { ...m, end: o + rdLength };
+  // the common address records first: no sub-message object for them
+  if (type === 1) {
+    fixedLength(type, rdLength, 4, o);
+    return ipv4At(buf, o);
+  }
+  if (type === 28) {
+    fixedLength(type, rdLength, 16, o);
+    return ipv6At(buf, o);
+  }
+  const sub: Message = { buf, start: m.start, end: o + rdLength, limits: m.limits };
   switch (type) {
-    case 1:
-      fixedLength(type, rdLength, 4, o);
-      return ipv4At(buf, o);
-    case 28:
-      fixedLength(type, rdLength, 16, o);
-      return ipv6At(buf, o);
     case 2:
     case 5:
     case 12:
@@ -162,17 +171,15 @@ function readRecord(m: Message, pos: number): [DnsRecord, number] {
   const ttl = m.buf.readUInt32BE(p);
   const rdLength = m.buf.readUInt16BE(p + 4);
   need('DNS record data', p + 6, rdLength, m.end);
-  return [{ ...q, ttl, data: recordData(m, q.type, p + 6, rdLength) }, p + 6 + rdLength];
+  return [{ name: q.name, type: q.type, class: q.class, ttl, data: recordData(m, q.type, p + 6, rdLength) }, p + 6 + rdLength];
 }
 
-function checkCounts(m: Message, qd: number, records: number): void {
-  if (qd > m.limits.maxDnsQuestions) throw new DecodeError('E_TOO_LARGE', `DNS: ${qd} questions > ${m.limits.maxDnsQuestions}`, m.start + 4);
-  if (records > m.limits.maxDnsRecords) throw new DecodeError('E_TOO_LARGE', `DNS: ${records} records > ${m.limits.maxDnsRecords}`, m.start + 6);
-}
-
-function readRecords(m: Message, count: number, pos: number, out: DnsRecord[]): number {
+/** Read up to `count` records while the shared budget lasts; returns the offset after the last read. */
+function readRecords(m: Message, count: number, pos: number, out: DnsRecord[], budget: { left: number }): number {
   let p = pos;
-  for (let i = 0; i < count; i++) {
+  const take = Math.min(count, budget.left);
+  budget.left -= take;
+  for (let i = 0; i < take; i++) {
     const [record, next] = readRecord(m, p);
     out.push(record);
     p = next;
@@ -180,16 +187,18 @@ function readRecords(m: Message, count: number, pos: number, out: DnsRecord[]): 
   return p;
 }
 
-/** Decode the DNS message in `buf[start, end)`; counts over the limits are an E_TOO_LARGE error. */
+/**
+ * Decode the DNS message in `buf[start, end)`. Questions past maxDnsQuestions and records past
+ * maxDnsRecords are counted (`counts`, `cut`) but not listed: a large valid response is not an error.
+ */
 export function decodeDns(buf: Buffer, start: number, end: number, limits: DecodeLimits): DnsMessage {
   need('DNS', start, 12, end);
   const m: Message = { buf, start, end, limits };
   const flags = buf.readUInt16BE(start + 2);
-  const qd = buf.readUInt16BE(start + 4);
-  const an = buf.readUInt16BE(start + 6);
-  const ns = buf.readUInt16BE(start + 8);
-  const ar = buf.readUInt16BE(start + 10);
-  checkCounts(m, qd, an + ns + ar);
+  const counts: [number, number, number, number] = [buf.readUInt16BE(start + 4), buf.readUInt16BE(start + 6), buf.readUInt16BE(start + 8), buf.readUInt16BE(start + 10)];
+  const [qd, an, ns, ar] = counts;
+  const questions = Math.min(qd, limits.maxDnsQuestions);
+  const records = Math.min(an + ns + ar, limits.maxDnsRecords);
   const msg: DnsMessage = {
     id: buf.readUInt16BE(start),
     flags,
@@ -200,17 +209,33 @@ export function decodeDns(buf: Buffer, start: number, end: number, limits: Decod
     answers: [],
     authorities: [],
     additionals: [],
+    counts,
+    cut: 0,
   };
-  let p = start + 12;
-  for (let i = 0; i < qd; i++) {
+  try {
+    readEntries(m, msg, questions, records);
+  } catch (err) {
+    if (!(err instanceof DecodeError)) throw err;
+    msg.damage = err;
+  }
+  msg.cut = qd + an + ns + ar - msg.questions.length - msg.answers.length - msg.authorities.length - msg.additionals.length;
+  return msg;
+}
+
+function readEntries(m: Message, msg: DnsMessage, questions: number, records: number): void {
+  const [qd, an, ns, ar] = msg.counts;
+  let p = m.start + 12;
+  for (let i = 0; i < questions; i++) {
     const [q, next] = readQuestion(m, p);
     msg.questions.push(q);
     p = next;
   }
-  p = readRecords(m, an, p, msg.answers);
-  p = readRecords(m, ns, p, msg.authorities);
-  readRecords(m, ar, p, msg.additionals);
-  return msg;
+  // records follow every question: past a cut in the questions, they cannot be found
+  if (questions < qd) return;
+  const budget = { left: records };
+  p = readRecords(m, an, p, msg.answers, budget);
+  p = readRecords(m, ns, p, msg.authorities, budget);
+  readRecords(m, ar, p, msg.additionals, budget);
 }
 
 const OPCODE_TEXT: readonly string[] = ['Standard query', 'Inverse query', 'Server status request', 'Opcode 3', 'Zone change notification', 'Dynamic update'];
@@ -222,5 +247,6 @@ export function dnsInfo(msg: DnsMessage): string {
   if (msg.response && msg.rcode !== 0) line += ' ' + (RCODE_TEXT[msg.rcode] ?? `Rcode ${msg.rcode}`);
   for (const q of msg.questions) line += ` ${dnsTypeName(q.type)} ${q.name}`;
   for (const a of msg.answers) line += ` ${dnsTypeName(a.type)} ${a.data}`;
+  if (msg.cut > 0) line += ` (+${msg.cut} not listed)`;
   return line;
 }

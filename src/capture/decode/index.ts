@@ -5,10 +5,11 @@
 import type { PacketSummary, RawPacket } from '../types.js';
 import { decodeToSummary, newSummary, walkPacket, type DecodedLayer, type DecodeOptions } from './packet.js';
 
-export { formatSummary, summaryToJson, timeText } from './summary.js';
+export { escapeControl, formatSummary, hasTime, jsonTime, packetJsonLine, PacketLineFormatter, summaryToJson, timeOfDay, timeText, type LineFormatOptions } from './summary.js';
 export { createDecodeCounters, type DecodeCounters, type DecodedLayer, type DecodeOptions } from './packet.js';
 export { DEFAULT_DECODE_LIMITS, type DecodeLimits } from './constants.js';
 export { StatsFieldsDecoder } from './stats-fields.js';
+export { FastLineWriter, FAST_LINE_MAX_BYTES } from './fast-line.js';
 
 const NO_OPTIONS: DecodeOptions = {};
 

@@ -33,7 +33,7 @@ import {
   PORT_MDNS,
   type DecodeLimits,
 } from './constants.js';
-import { hex16, macAt, u16 } from './bytes.js';
+import { hex16, ipv4At, ipv6At, macAt, u16 } from './bytes.js';
 import { arpInfo, decodeArp } from './arp.js';
 import { decodeDns, dnsInfo } from './dns.js';
 import { decodeEthernet } from './ethernet.js';
@@ -48,6 +48,8 @@ import { decodeSll2 } from './sll2.js';
 import { decodeTcp, TCP_FLAG_TEXT, tcpOptions } from './tcp.js';
 import { decodeUdp } from './udp.js';
 import { matchWirelab } from './wirelab.js';
+import { matchTcpApp, matchUdpApp } from './app.js';
+import { llcProtocol } from './llc.js';
 
 /** Counts of what the decoder met but could not decode; keys are 16-bit numbers, so bounded. */
 export interface DecodeCounters {
@@ -107,6 +109,10 @@ export function newSummary(raw: RawPacket): PacketSummary {
     flags: '',
     info: '',
     error: undefined,
+    seq: undefined,
+    ack: undefined,
+    window: undefined,
+    app: undefined,
   };
 }
 
@@ -228,6 +234,7 @@ function decodeNetwork(w: Walk, etherType: number, offset: number, end: number):
     default:
       nonIp(w, etherType);
       countEtherType(w, etherType);
+      if (etherType <= ETHERTYPE_MAX_LENGTH) w.s.protocol = llcProtocol(w.buf, offset, end) ?? w.s.protocol;
   }
 }
 
@@ -261,7 +268,27 @@ export function protocolName(proto: number): string {
   return PROTOCOL_TEXT[proto]!;
 }
 
+/**
+ * The addresses come first: a header whose options (IPv4) or extension headers (IPv6) are cut short
+ * still yields its fixed part's addresses and protocol before the error, as tcpdump and tshark print.
+ */
+function readIpAddresses(w: Walk, v6: boolean, offset: number, end: number): void {
+  const s = w.s;
+  const fixed = v6 ? 40 : 20;
+  if (offset + fixed > end || w.buf[offset]! >>> 4 !== (v6 ? 6 : 4)) return;
+  s.type = v6 ? 'IPv6' : 'IPv4';
+  s.protocol = s.type;
+  s.src = v6 ? ipv6At(w.buf, offset + 8) : ipv4At(w.buf, offset + 12);
+  s.dst = v6 ? ipv6At(w.buf, offset + 24) : ipv4At(w.buf, offset + 16);
+}
+
+function isUpperLayer(next: number): boolean {
+  return next === IPPROTO_TCP || next === IPPROTO_UDP || next === IPPROTO_ICMPV6;
+}
+
 function decodeIpv4Layer(w: Walk, offset: number, end: number): void {
+  // only a header with options (or a bad length) needs the early read; the common one is read once
+  if (offset + 20 <= end && (w.buf[offset]! & 0x0f) !== 5) readIpAddresses(w, false, offset, end);
   const h = decodeIpv4(w.buf, offset, end);
   if (w.tree) record(w, 'IPv4', offset, h);
   if (w.tree && h.headerLength > 20) record(w, 'IPv4 options', offset + 20, { options: ipv4Options(w.buf, h, w.limits.maxOptions) });
@@ -280,6 +307,8 @@ function decodeIpv4Layer(w: Walk, offset: number, end: number): void {
 }
 
 function decodeIpv6Layer(w: Walk, offset: number, end: number): void {
+  // only extension headers can be cut short after the fixed header
+  if (offset + 40 <= end && !isUpperLayer(w.buf[offset + 6]!)) readIpAddresses(w, true, offset, end);
   const h = decodeIpv6(w.buf, offset, end, w.limits.maxIpv6ExtensionHeaders);
   if (w.tree) record(w, 'IPv6', offset, h);
   const s = w.s;
@@ -335,6 +364,9 @@ function decodeTcpLayer(w: Walk, offset: number, end: number): void {
   const s = w.s;
   s.tcpFlags = h.flags;
   s.flags = TCP_FLAG_TEXT[h.flags]!;
+  s.seq = h.seq;
+  s.ack = h.ack;
+  s.window = h.window;
   // Only the payload length: sequence numbers are in decodeLayers; formatting two 32-bit numbers per
   // segment cost about a third of the whole summary path.
   s.info = 'Len=' + (end - h.payloadOffset);
@@ -369,13 +401,22 @@ function decodeApplication(w: Walk, transport: 'udp' | 'tcp', sport: number, dpo
     const msg = decodeDns(w.buf, start, stop, w.limits);
     if (w.tree) record(w, dnsName, start, msg);
     w.s.info = dnsInfo(msg);
+    if (msg.damage) throw msg.damage;
     return;
   }
   const proto = matchWirelab(transport, sport, dport, w.buf, offset, end);
-  if (proto === undefined) return;
-  w.s.protocol = proto.name;
-  w.s.info = proto.describe(w.buf, offset, end);
-  if (w.tree) record(w, proto.name, offset, { length: end - offset });
+  if (proto !== undefined) {
+    w.s.protocol = proto.name;
+    w.s.info = proto.describe(w.buf, offset, end);
+    if (w.tree) record(w, proto.name, offset, { length: end - offset });
+    return;
+  }
+  const app = transport === 'tcp' ? matchTcpApp(sport, dport, w.buf, offset, end) : matchUdpApp(sport, dport, w.buf, offset, end);
+  if (app === undefined) return;
+  w.s.protocol = app.name;
+  w.s.info = app.info;
+  if (app.fields !== undefined) w.s.app = app.fields;
+  if (w.tree) record(w, app.name, offset, { length: end - offset, ...app.fields });
 }
 
 function dnsPortName(sport: number, dport: number): string | undefined {

@@ -28,6 +28,7 @@ import {
 import { newSummary, protocolName, walkPacket } from './packet.js';
 import { ARPHRD_NETLINK } from './sll.js';
 import { hasWirelabPort, matchWirelab } from './wirelab.js';
+import { matchTcpApp, matchUdpApp } from './app.js';
 
 /** IPv4 address texts kept for reuse: a direct-mapped cache of this many entries (a power of two). */
 const ADDRESS_CACHE_SIZE = 4096;
@@ -182,14 +183,18 @@ export class StatsFieldsDecoder {
     return true;
   }
 
-  /** wirelab's own protocols, by port and then by their magic, as decodePacket recognises them. */
+  /** wirelab's own protocols, then the other application protocols, as decodePacket recognises them. */
   private wirelab(buf: Buffer, transport: 'udp' | 'tcp', sport: number, dport: number, p: number, end: number): boolean {
-    if (!hasWirelabPort(transport, sport, dport)) return true;
     const payload = p + (transport === 'tcp' ? (buf[p + 12]! >>> 4) * 4 : 8);
     // no payload: no application, as in decodePacket
     if (payload >= end) return true;
-    const match = matchWirelab(transport, sport, dport, buf, payload, end);
-    if (match !== undefined) this.summary.protocol = match.name;
+    const match = hasWirelabPort(transport, sport, dport) ? matchWirelab(transport, sport, dport, buf, payload, end) : undefined;
+    if (match !== undefined) {
+      this.summary.protocol = match.name;
+      return true;
+    }
+    const app = transport === 'tcp' ? matchTcpApp(sport, dport, buf, payload, end, false) : matchUdpApp(sport, dport, buf, payload, end);
+    if (app !== undefined) this.summary.protocol = app.name;
     return true;
   }
 

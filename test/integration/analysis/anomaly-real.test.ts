@@ -263,7 +263,7 @@ test('real traffic in namespaces: scans, floods, oversized packets and a bulk tr
   assert.ok(traffic.failures <= traffic.sessions / 100, `client sessions failed: ${traffic.failures} of ${traffic.sessions}`);
 
   const cli = await runWirelab(
-    ['analyze', '--read', file, '--anomalies', '--json', '--warmup', String(SCHEDULE.warmup), '--baseline-packets', String(SCHEDULE.baselinePackets), '--baseline-flows', String(SCHEDULE.baselineFlows)],
+    ['analyze', '--read', file, '--anomalies', '--json', '--warmup', `${SCHEDULE.warmup}s`, '--baseline-packets', String(SCHEDULE.baselinePackets), '--baseline-flows', String(SCHEDULE.baselineFlows)],
     { timeoutMs: 180_000 },
   );
   assert.equal(cli.code, 0, cli.stderr);

@@ -117,7 +117,7 @@ async function tsharkFrames(path: string): Promise<string[]> {
     .filter((line) => line !== '')
     .map((line) => line.split('\t'))
     .filter((f) => !pcapng || f[3] !== '')
-    .map((f) => `${f[0] === '' ? '0.000000000' : f[0]} ${f[1]} ${f[2]}`);
+    .map((f) => `${f[0]} ${f[1]} ${f[2]}`);
 }
 
 test('timestamps and lengths agree with tshark', { timeout: 120_000 }, async () => {

@@ -52,7 +52,8 @@ export function dumpcapSpec(name: string, iface: string, file: string, filter: s
 
 /** `wirelab analyze --interface IF --write FILE --json` (its packet lines go to stdout). */
 export function wirelabSpec(name: string, iface: string, file: string, filter: string, extra: string[] = []): CaptureSpec {
-  const args = [wirelabBin, 'analyze', '--interface', iface, '--filter', filter, '--write', file, '--json', ...extra];
+  // --packets: with --write, the lines are printed only when asked (as tcpdump -w prints none)
+  const args = [wirelabBin, 'analyze', '--interface', iface, '--filter', filter, '--write', file, '--packets', '--json', ...extra];
   return { name, file, command: process.execPath, args, ready: /"event":"started"/ };
 }
 

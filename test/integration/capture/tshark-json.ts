@@ -80,7 +80,8 @@ function toSeedFields(layers: Layers): SeedFields {
   const [linkSrc, linkDst] = linkAddresses(layers);
   return {
     type: ip ? 'IPv4' : ipv6 ? 'IPv6' : protocols.includes('arp') ? 'ARP' : (protocols.at(-1) ?? ''),
-    time: field(frame, 'frame.time_epoch') ?? '',
+    // our JSON time keeps microseconds (a number): tshark's nanosecond text cut to the same
+    time: microseconds(field(frame, 'frame.time_epoch') ?? ''),
     src: ip ? field(ip, 'ip.src')! : ipv6 ? field(ipv6, 'ipv6.src')! : linkSrc,
     dst: ip ? field(ip, 'ip.dst')! : ipv6 ? field(ipv6, 'ipv6.dst')! : linkDst,
     sport: transport ? num(field(transport, `${prefix}.srcport`)) : null,
@@ -89,6 +90,12 @@ function toSeedFields(layers: Layers): SeedFields {
     length: Number(field(frame, 'frame.len')),
     flags: tcp ? tcpFlags(field(tcp, 'tcp.flags') ?? '0') : ip ? ipv4Flags(ip) : '',
   };
+}
+
+/** "1700000000.123456789" -> "1700000000.123456" (truncated, as our time is); '' stays ''. */
+function microseconds(epoch: string): string {
+  const dot = epoch.indexOf('.');
+  return dot < 0 ? epoch : epoch.slice(0, dot + 7).padEnd(dot + 7, '0');
 }
 
 /** tshark's view of every frame of `file`, in our fields. */
@@ -105,7 +112,7 @@ export function ourSeedFields(events: Array<Record<string, unknown>>): SeedField
     .filter((e) => e.event === 'packet')
     .map((e) => ({
       type: e.type as string,
-      time: e.time as string,
+      time: e.time === null ? '' : (e.time as number).toFixed(6),
       src: e.src as string | null,
       dst: e.dst as string | null,
       sport: e.sport as number | null,

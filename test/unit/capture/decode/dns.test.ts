@@ -65,8 +65,11 @@ test('DNS error responses and other opcodes are named; SOA and unknown types hav
 });
 
 /** Decode and expect a DecodeError whose message matches `re`. */
+/** Damage stops the entries: the error is kept in `damage` (the walk throws it), the header stays. */
 function rejects(b: Buffer, re: RegExp): void {
-  assert.throws(() => decode(b), (err: unknown) => err instanceof DecodeError && re.test(err.message));
+  const msg = b.length < 12 ? undefined : decode(b);
+  if (msg === undefined) assert.throws(() => decode(b), (err: unknown) => err instanceof DecodeError && re.test(err.message));
+  else assert.ok(msg.damage instanceof DecodeError && re.test(msg.damage.message), `${String(msg.damage)} should match ${re}`);
 }
 
 test('DNS compression loops are caught: self pointer, forward pointer, two names pointing at each other', () => {
@@ -83,15 +86,11 @@ test('DNS limits: pointer count, name length, label type, counts, record lengths
   const header = '00 01 01 00 00 01 00 00 00 00 00 00';
   // "c.b.a" needs two pointers (see the next test); with a limit of one it is refused
   const chain = hex(`00 01 01 00 00 03 00 00 00 00 00 00  01 61 00 00 01 00 01  01 62 c0 0c 00 01 00 01  01 63 c0 13 00 01 00 01`);
-  assert.throws(
-    () => decodeDns(chain, 0, chain.length, { ...DEFAULT_DECODE_LIMITS, maxDnsPointers: 1 }),
-    (err: unknown) => err instanceof DecodeError && err.code === 'E_TOO_LARGE' && /more than 1 compression pointers/.test(err.message),
-  );
+  const damage = decodeDns(chain, 0, chain.length, { ...DEFAULT_DECODE_LIMITS, maxDnsPointers: 1 }).damage;
+  assert.ok(damage instanceof DecodeError && damage.code === 'E_TOO_LARGE' && /more than 1 compression pointers/.test(damage.message));
   const long = ('3f ' + '61 '.repeat(63)).repeat(5) + '00';
   rejects(hex(header + long + ' 00 01 00 01'), /name longer than 255 bytes/);
   rejects(hex(header + '41 61 00 00 01 00 01'), /label type 0x40/);
-  rejects(hex('00 01 01 00 00 11 00 00 00 00 00 00'), /17 questions > 16/);
-  rejects(hex('00 01 81 00 00 00 01 00 00 00 00 00'), /256 records > 64/);
   rejects(hex('00 01 81 00 00 00 00 01 00 00 00 00  00 00 01 00 01 00 00 00 3c 00 03 01 02 03'), /A record length 3/);
   rejects(hex(DNS_QUERY).subarray(0, 20), /truncated/);
 });
@@ -110,4 +109,24 @@ test('DNS pointer chains within the limit decode', () => {
 test('DNS labels with dots, backslashes and unprintable bytes are escaped', () => {
   const msg = decode(hex('00 01 01 00 00 01 00 00 00 00 00 00  04 61 2e 5c 01 00 00 01 00 01'));
   assert.equal(msg.questions[0]!.name, 'a\\046\\092\\001');
+});
+
+test('DNS counts past the limits are counted and cut, not an error', () => {
+  // 20 questions "a" (limit 16): 16 listed, 4 counted; records after a cut question list are not sought
+  const questions = hex('00 01 01 00 00 14 00 00 00 00 00 00' + ' 01 61 00 00 01 00 01'.repeat(20));
+  const q = decode(questions);
+  assert.equal(q.damage, undefined);
+  assert.equal(q.questions.length, 16);
+  assert.deepEqual([q.counts, q.cut], [[20, 0, 0, 0], 4]);
+  assert.match(dnsInfo(q), /\(\+4 not listed\)$/);
+  // a valid response with 70 answers (limit 64): 64 listed, 6 counted
+  const answer = ' c0 0c 00 01 00 01 00 00 00 3c 00 04 0a 00 00 01';
+  const big = decode(hex('1a 2b 81 80 00 01 00 46 00 00 00 00  07 65 78 61 6d 70 6c 65 03 63 6f 6d 00 00 01 00 01' + answer.repeat(70)));
+  assert.equal(big.damage, undefined);
+  assert.deepEqual([big.answers.length, big.cut], [64, 6]);
+  // a header claiming 64,259 questions over a few bytes: the header is kept, the damage says why
+  const claim = decode(hex('00 01 01 00 fb 03 00 00 00 00 00 00 01 61 00 00 01 00 01'));
+  assert.equal(claim.questions.length, 1);
+  assert.match(String(claim.damage?.message), /truncated/);
+  assert.match(dnsInfo(claim), /^Standard query 0x0001 A a \(\+64258 not listed\)$/);
 });

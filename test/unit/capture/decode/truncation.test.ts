@@ -41,3 +41,16 @@ test('the first header byte decides how far decoding gets: ports survive a cut T
   assert.equal(s.tcpFlags, 0);
   assert.match(s.error ?? '', /^TCP: truncated/);
 });
+
+test('IPv4 options and IPv6 extension headers cut short keep the addresses already decoded', () => {
+  // IHL 6 (4 bytes of options) but only the 20-byte fixed header captured
+  const v4 = hex('45 00 00 28 00 01 40 00 40 06 00 00 0a 00 00 01 0a 00 00 02'.replace(/^45/, '46'));
+  const s4 = decodePacket(raw(228, v4));
+  assert.deepEqual([s4.type, s4.src, s4.dst, s4.protocol], ['IPv4', '10.0.0.1', '10.0.0.2', 'IPv4']);
+  assert.match(String(s4.error), /IPv4: truncated/);
+  // IPv6 whose routing header (43) is cut after 4 of its 8 bytes
+  const v6 = hex(`60 00 00 00 00 08 2b 40 ${'20 01 0d b8 '}${'00 '.repeat(11)} 01 ${'20 01 0d b8 '}${'00 '.repeat(11)} 02  11 00 04 02`);
+  const s6 = decodePacket(raw(229, v6));
+  assert.deepEqual([s6.type, s6.src, s6.dst, s6.protocol], ['IPv6', '2001:db8::1', '2001:db8::2', 'IPv6']);
+  assert.match(String(s6.error), /IPv6 extension: truncated/);
+});
