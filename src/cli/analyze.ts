@@ -7,7 +7,7 @@
 import { Option, type Command } from 'commander';
 import { CaptureWriter, LiveCapture, PacketFilter, chooseEngine, decodePacket, type CaptureEngine } from '../capture/index.js';
 import { WirelabError } from '../common/errors.js';
-import { addOutputOptions, commandLogger, positiveInt, type OutputOptions } from './shared.js';
+import { addExamples, addOutputOptions, commandLogger, positiveInt, type OutputOptions } from './shared.js';
 import { parseDuration } from './duration.js';
 import { FileConsumer, PacketPrinter, type PacketConsumer } from './analyze-consumers.js';
 import type { BaselinePlan } from './analyze-anomalies.js';
@@ -161,19 +161,17 @@ function printSummary(printer: PacketPrinter, pipeline: Pipeline, capture: LiveC
   printer.event('summary', fields, human);
 }
 
-const EXAMPLES = `
-Examples:
-  wirelab analyze -r capture.pcap                      print every packet of a file
-  wirelab analyze -r capture.pcapng 'tcp port 443'     only the packets a pcap-filter expression selects
-  wirelab analyze -r capture.pcap --stats --top 10     volume, protocols, sizes and the top 10 talkers
-  wirelab analyze -r capture.pcap --flows --json       one Zeek conn.log-style record per connection
-  wirelab analyze -r capture.pcap --anomalies --baseline 200
-                                                       anomalies in a short file (a rough baseline)
-  tcpdump -w - | wirelab analyze -r -                  read a capture from stdin
-  sudo wirelab analyze -i any -c 100 'udp or icmp'     100 packets live from every interface
-  sudo wirelab analyze -i eth0 -w - | wireshark -k -i -
-                                                       capture to stdout for another tool
-  wirelab analyze -D                                   list the interfaces`;
+const EXAMPLES: [string, string][] = [
+  ['analyze -r capture.pcap', 'print every packet of a file'],
+  ["analyze -r capture.pcapng 'tcp port 443'", 'only the packets a pcap-filter expression selects'],
+  ['analyze -r capture.pcap --stats --top 10', 'volume, protocols, sizes and the top 10 talkers'],
+  ['analyze -r capture.pcap --flows --json', 'one Zeek conn.log-style record per connection'],
+  ['analyze -r capture.pcap --anomalies --baseline 200', 'anomalies in a short file (a rough baseline)'],
+  ['tcpdump -w - | wirelab analyze -r -', 'read a capture from stdin'],
+  ["sudo wirelab analyze -i any -c 100 'udp or icmp'", '100 packets live from every interface'],
+  ['sudo wirelab analyze -i eth0 -w - | wireshark -k -i -', 'capture to stdout for another tool'],
+  ['analyze -D', 'list the interfaces'],
+];
 
 export function register(program: Command): void {
   const command = program
@@ -203,5 +201,5 @@ export function register(program: Command): void {
   // --utc and -v may come with the shared output options; add them here only if they did not
   if (!command.options.some((o) => o.long === '--utc')) command.option('--utc', 'print times in UTC (default: local time, TZ honoured)');
   if (!command.options.some((o) => o.long === '--verbose')) command.option('-v, --verbose', 'TCP lines also show sequence, acknowledgement and window (as tcpdump -v)');
-  command.addHelpText('after', EXAMPLES).action(runAnalyze);
+  addExamples(command, EXAMPLES).action(runAnalyze);
 }

@@ -167,7 +167,8 @@ export function addOutputOptions(command: Command): Command {
  * as the command line, then what it does on the next line, indented.
  */
 export function addExamples(command: Command, examples: [commandLine: string, what: string][]): Command {
-  const text = examples.map(([line, what]) => `  wirelab ${line}\n      ${what}`).join('\n');
+  // a line that names wirelab itself (in a pipeline, after sudo) is printed as it is
+  const text = examples.map(([line, what]) => `  ${/\bwirelab\b/.test(line) ? line : `wirelab ${line}`}\n      ${what}`).join('\n');
   return command.addHelpText('after', `\nExamples:\n${text}`);
 }
 
