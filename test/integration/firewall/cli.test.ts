@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runWirelab } from '../../helpers/process.js';
@@ -38,4 +38,16 @@ test('firewall: bad input is one line and exit 2; help has examples', async () =
   const help = await runWirelab(['firewall', 'apply', '--help']);
   assert.equal(help.code, 0);
   assert.match(help.stdout, /Examples:\n {2}wirelab firewall apply/);
+});
+
+test('the firewall examples in deploy/firewall are what `firewall plan` prints for compose.yaml', async () => {
+  const root = new URL('../../../', import.meta.url);
+  const seeds = new URL('deploy/seeds.txt', root).pathname;
+  const [nft, ufw] = await Promise.all([
+    runWirelab(['firewall', 'plan', '--config', seeds, '--peer-ports', '7100']),
+    runWirelab(['firewall', 'plan', '--backend', 'ufw', '--config', seeds, '--peer-ports', '7100']),
+  ]);
+  const body = (file: string, skip: number): string => readFileSync(new URL(`deploy/firewall/${file}`, root), 'utf8').split('\n').slice(skip).join('\n').trimEnd();
+  assert.equal(body('wirelab.nft', 5), nft.stdout, 'regenerate deploy/firewall/wirelab.nft with the command in its header');
+  assert.equal(body('ufw.sh', 4), ufw.stdout, 'regenerate deploy/firewall/ufw.sh with the command in its header');
 });
