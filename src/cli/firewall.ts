@@ -1,4 +1,5 @@
 /** `wirelab firewall plan|apply|undo`: the ports of wirelab's roles as UFW commands or an nftables table. */
+import { access, constants } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import { WirelabError } from '../common/errors.js';
 import { plural } from '../common/format.js';
@@ -76,8 +77,19 @@ function addPlanFlags(command: Command): Command {
   return addOutputOptions(command);
 }
 
+/** The seeds of --config; a path that cannot be read is a usage error (docs/cli.md: paths checked at once). */
+async function seedsOf(path: string | undefined): Promise<{ host: string; port: number }[]> {
+  if (path === undefined) return [];
+  try {
+    await access(path, constants.R_OK);
+  } catch {
+    throw new WirelabError('E_USAGE', `--config: cannot read ${path}`);
+  }
+  return readSeedConfig(path);
+}
+
 async function rulesFor(flags: PlanFlags): Promise<PortRule[]> {
-  const seeds = flags.config === undefined ? [] : await readSeedConfig(flags.config);
+  const seeds = await seedsOf(flags.config);
   return planRules({
     roles: flags.roles,
     broadcastPort: flags.broadcastPort,

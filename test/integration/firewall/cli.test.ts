@@ -29,6 +29,7 @@ test('firewall: bad input is one line and exit 2; help has examples', async () =
     ['firewall', 'plan', '--allow', '22'],
     ['firewall', 'plan', '--peer-ports', '9-1'],
     ['firewall', 'apply', '--backend', 'iptables'],
+    ['firewall', 'plan', '--config', '/nonexistent/seeds.txt'],
   ]) {
     const { code, stderr } = await runWirelab(args);
     assert.equal(code, 2, args.join(' '));
