@@ -28,9 +28,9 @@ function ufwMissing(): string | undefined {
 
 const skip = Lab.unavailableReason() ?? ufwMissing();
 
-/** A digest of every file of the machine's /etc/ufw, to show that it was left alone. */
+/** A digest of every file of the machine's /etc/ufw and of /etc/default/ufw, to show that they were left alone. */
 function hostUfwDigest(): string {
-  const hash = createHash('sha256');
+  const hash = createHash('sha256').update(readFileSync('/etc/default/ufw'));
   for (const name of readdirSync('/etc/ufw', { recursive: true, encoding: 'utf8' }).sort()) {
     const path = join('/etc/ufw', name);
     try {

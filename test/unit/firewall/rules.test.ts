@@ -10,6 +10,7 @@ import {
   describeRule,
 } from '../../../src/firewall/index.js';
 import { isWirelabError } from '../../../src/common/errors.js';
+import { mulberry32, randomBytes, randomInt } from '../../helpers/random.js';
 
 test('the default plan: broadcast node and acks, chat; the dashboard stays on loopback', () => {
   const rules = planRules();
@@ -109,5 +110,23 @@ test('port specs: a port, a range, a protocol; bad ones are one clear usage erro
       (err: unknown) => isWirelabError(err) && err.code === 'E_USAGE' && err.message.startsWith('--allow: '),
       bad,
     );
+  }
+});
+
+test('seeded random text: port specs fail only with usage errors; the ufw parser never throws and keeps only wirelab rules', () => {
+  const rand = mulberry32(0x5eed);
+  const alphabet = "0123456789-/:tcpudp 'ufwallowcommentwirelab\n\t";
+  for (let i = 0; i < 5000; i++) {
+    const text = Array.from({ length: randomInt(rand, 0, 40) }, () => alphabet[randomInt(rand, 0, alphabet.length - 1)]).join('');
+    try {
+      const spec = parsePortSpec(text, '--allow');
+      assert.ok(spec.ports.from >= 1 && spec.ports.to <= 65535 && spec.ports.from <= spec.ports.to, text);
+    } catch (err) {
+      assert.ok(isWirelabError(err) && err.code === 'E_USAGE', `${text}: ${String(err)}`);
+    }
+    for (const args of wirelabUfwRules(text + '\n' + randomBytes(rand, randomInt(rand, 0, 64)).toString('latin1'))) {
+      assert.equal(args[0], 'allow');
+      assert.ok(args.at(-1)!.startsWith('wirelab'));
+    }
   }
 });
