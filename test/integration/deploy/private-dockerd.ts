@@ -81,7 +81,17 @@ export class PrivateDockerd {
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     this.child = child;
-    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    // if the test process ends without stop() (a crash), dockerd still gets SIGTERM and stops its containers
+    const onExit = (): void => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    };
+    process.once('exit', onExit);
+    this.exited = new Promise((resolve) =>
+      child.once('exit', () => {
+        process.removeListener('exit', onExit);
+        resolve();
+      }),
+    );
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`dockerd did not listen within ${timeoutMs} ms:\n${this.log.join('\n')}`)), timeoutMs);
       createInterface({ input: child.stderr }).on('line', (line) => {
