@@ -52,7 +52,7 @@ test('nftables: only the planned ports pass; apply is idempotent; undo restores 
   assert.ok(withRules.includes(before.trimEnd()), "the user's table is untouched");
 
   listener.arrivals.length = 0;
-  const tcp = await probe(lab, 'client', fw.address, [`${fw.address}:${BLOCKED_UDP}`, `${fw.address}:${BROADCAST}`, `${fw.broadcast}:${BROADCAST}`], [CHAT, BLOCKED_TCP], 1000);
+  const tcp = await probe(lab, 'client', fw.address, [`${fw.address}:${BLOCKED_UDP}`, `${fw.address}:${BROADCAST}`, `${fw.broadcast}:${BROADCAST}`], [CHAT, BLOCKED_TCP], 3000);
   assert.deepEqual(tcp, { [CHAT]: true, [BLOCKED_TCP]: false }, 'chat passes, a port not allowed is dropped');
   // the datagrams went out in order on one link: once both to 12345 are in, the one to 9999 would be too
   await listener.waitFor((a) => a.proto === 'udp' && a.port === BROADCAST && listener.arrivals.filter((b) => b.port === BROADCAST).length === 2, 5000);

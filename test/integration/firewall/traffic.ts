@@ -110,7 +110,7 @@ export async function listen(lab: Lab, host: string, udp: number[], tcp: number[
 }
 
 /** From `host`: one datagram to each `addr:port` of udp, then a TCP connection to each tcp port of `address`. */
-export async function probe(lab: Lab, host: string, address: string, udp: string[], tcp: number[], timeoutMs = 1500): Promise<Record<string, boolean>> {
+export async function probe(lab: Lab, host: string, address: string, udp: string[], tcp: number[], timeoutMs = 3000): Promise<Record<string, boolean>> {
   const stdout = await lab.exec(host, process.execPath, ['-e', PROBE, address, udp.join(','), tcp.join(','), String(timeoutMs)]);
   return (JSON.parse(stdout.trim().split('\n').pop()!) as { tcp: Record<string, boolean> }).tcp;
 }

@@ -77,7 +77,7 @@ test('ufw: rules added with wirelab comments, idempotent, enforced once enabled,
   t.after(() => inNs(['ufw', '--force', 'disable']).catch(() => undefined));
   const listener = await listen(lab, 'fw', [12345, 9999], [10000, 9998]);
   t.after(() => listener.stop());
-  const tcp = await probe(lab, 'client', fw.address, [`${fw.address}:9999`, `${fw.address}:12345`, `${fw.broadcast}:12345`], [10000, 9998], 1000);
+  const tcp = await probe(lab, 'client', fw.address, [`${fw.address}:9999`, `${fw.address}:12345`, `${fw.broadcast}:12345`], [10000, 9998], 3000);
   assert.deepEqual(tcp, { 10000: true, 9998: false });
   await listener.waitFor(() => listener.arrivals.filter((a) => a.port === 12345).length === 2, 5000);
   assert.deepEqual(listener.arrivals.filter((a) => a.proto === 'udp').map((a) => a.port), [12345, 12345], '9999/udp dropped');
@@ -86,6 +86,6 @@ test('ufw: rules added with wirelab comments, idempotent, enforced once enabled,
   assert.equal(undone.changed, true);
   assert.equal(await added(), before, "undo removed wirelab's rules and kept the user's");
   assert.equal((await wirelab(['undo'])).changed, false);
-  assert.deepEqual(await probe(lab, 'client', fw.address, [], [10000], 1000), { 10000: false }, 'chat is closed again: ufw is still on, its rule gone');
+  assert.deepEqual(await probe(lab, 'client', fw.address, [], [10000], 3000), { 10000: false }, 'chat is closed again: ufw is still on, its rule gone');
   assert.equal(hostUfwDigest(), hostBefore, "the machine's /etc/ufw is untouched");
 });
