@@ -7,7 +7,7 @@ const ioModules = ['net', 'dgram', 'fs', 'fs/promises', 'http', 'https', 'timers
 const ioPaths = ioModules.flatMap((m) => [m, `node:${m}`]).map((name) => ({ name, message: 'Pure (sans-IO) code: no IO imports.' }));
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'src/dashboard/web/dist/**', 'bin/**', 'eslint.config.js'] },
+  { ignores: ['dist/**', 'node_modules/**', 'src/dashboard/web/dist/**', 'bin/**', 'eslint.config.js', 'deploy/**'] }, // deploy/: plain JavaScript for the container (healthcheck.mjs), outside the TypeScript project
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
