@@ -3,6 +3,7 @@
  * 0 ok, 1 runtime failure, 2 usage error, 70 internal error, 128+N after a clean stop by signal N.
  */
 import { CommanderError } from 'commander';
+import { exitIfStderrStuck } from '../common/log.js';
 import { buildProgram } from './program.js';
 import { reportError, signalExitCode, stoppedBySignal } from './shared.js';
 
@@ -26,3 +27,4 @@ async function main(argv: string[]): Promise<number> {
 }
 
 process.exitCode = await main(process.argv);
+exitIfStderrStuck();

@@ -4,7 +4,7 @@
  * too (pretty on a terminal, plain lines otherwise); with `file`, every log goes to that file as JSON
  * lines. stdout is kept for the command's own output (human lines or NDJSON events).
  */
-import { statSync } from 'node:fs';
+import { statSync, write, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { pino, destination, multistream, type Level, type Logger, type DestinationStream, type StreamEntry } from 'pino';
@@ -52,6 +52,90 @@ export function plainLogLine(record: Record<string, unknown>): string {
   return `wirelab: ${word}${escapeControl(text)}\n`;
 }
 
+/** Bytes of log lines held while stderr is not being read, before newer lines are dropped and counted. */
+const MAX_HELD_LOG_BYTES = 1024 * 1024;
+
+/**
+ * stderr for log lines, never blocking the event loop. `process.stderr` on a pipe is a synchronous
+ * write on Linux: a reader that stops reading (a full 64 KiB pipe) would stop the whole process,
+ * deliveries included. Here one write at a time goes through libuv's thread pool (`fs.write`), lines
+ * wait in a queue of at most MAX_HELD_LOG_BYTES, and past that they are dropped and counted; the count
+ * is written once the reader is back. At exit, what is queued is written synchronously unless a write
+ * is still stuck (the reader is gone: exiting matters more than those lines).
+ */
+export class StderrLineWriter {
+  /** lines dropped because stderr was not being read */
+  dropped = 0;
+  private queue: string[] = [];
+  private queuedBytes = 0;
+  private writing = false;
+  private droppedSinceReport = 0;
+
+  constructor(
+    private readonly fd = 2,
+    private readonly maxHeldBytes = MAX_HELD_LOG_BYTES,
+  ) {
+    process.once('exit', () => this.flushAtExit());
+  }
+
+  /** a write is waiting for the reader */
+  get busy(): boolean {
+    return this.writing;
+  }
+
+  write(text: string): void {
+    if (this.queuedBytes + text.length > this.maxHeldBytes) {
+      this.dropped++;
+      this.droppedSinceReport++;
+      return;
+    }
+    this.queue.push(text);
+    this.queuedBytes += text.length;
+    if (!this.writing) this.next();
+  }
+
+  private next(): void {
+    if (this.droppedSinceReport > 0 && this.queuedBytes < this.maxHeldBytes / 2) {
+      this.queue.push(`wirelab: warning: ${this.droppedSinceReport} log lines dropped: stderr was not being read\n`);
+      this.droppedSinceReport = 0;
+    }
+    if (this.queue.length === 0) return;
+    const text = this.queue.join('');
+    this.queue = [];
+    this.queuedBytes = 0;
+    this.writing = true;
+    write(this.fd, text, (err) => {
+      this.writing = false;
+      // EPIPE, EBADF: the reader is gone; later lines are dropped quietly as they come
+      if (err) this.queue = [];
+      else this.next();
+    });
+  }
+
+  private flushAtExit(): void {
+    if (this.writing || this.queue.length === 0) return;
+    try {
+      writeSync(this.fd, this.queue.join(''));
+    } catch {
+      // the reader is gone
+    }
+    this.queue = [];
+  }
+}
+
+let sharedStderr: StderrLineWriter | undefined;
+
+/**
+ * At the end of a command: a log write stuck in a stderr pipe nobody reads would keep the process
+ * alive (a pending fs.write holds the event loop). Leave after `graceMs` if it still is; an unref'd
+ * timer, so a process with nothing stuck exits as soon as it is done.
+ */
+export function exitIfStderrStuck(graceMs = 1000): void {
+  setTimeout(() => {
+    if (sharedStderr?.busy === true) process.exit();
+  }, graceMs).unref();
+}
+
 /** A pino destination that turns each JSON record into one plain line. */
 function plainStream(out: { write(text: string): unknown }): DestinationStream {
   return {
@@ -88,7 +172,7 @@ export function createLogger(options: LogOptions = {}): Logger {
   const usePretty = options.pretty ?? (!quiet && options.stderr === undefined && process.stderr.isTTY === true);
   const stderr: DestinationStream = usePretty
     ? loadPretty()({ destination: 2, colorize: colourWanted(process.stderr), sync: true, ignore: 'pid,hostname', translateTime: 'SYS:HH:MM:ss.l' })
-    : plainStream(options.stderr ?? process.stderr);
+    : plainStream(options.stderr ?? (sharedStderr ??= new StderrLineWriter()));
   const streams: StreamEntry[] = [{ stream: stderr, level }];
   let least = level;
   if (options.file) {
