@@ -18,7 +18,7 @@ export { AnomalyDetector } from './anomaly.js';
 export { NoveltyTracker, formatNovelty } from './novelty.js';
 export type { Novelty, NoveltyKind, NoveltyOptions, NoveltyStats } from './novelty.js';
 export type { Anomaly, AnomalyDetectorOptions, AnomalyDetectorStats, ScoreEvent } from './anomaly.js';
-export { AnomalyWorker } from './anomaly-worker.js';
+export { AnomalyWorker, DEFAULT_WORKER_BATCH } from './anomaly-worker.js';
 export type { AnomalyWorkerOptions, AnomalyWorkerEvents, AnomalyWorkerStats } from './anomaly-worker.js';
 export type { FeatureContribution } from './scorer.js';
 export { PACKET_FEATURES, FLOW_FEATURES } from './features.js';

@@ -4,7 +4,7 @@
  * anomalies are printed as the worker reports them, in packet order, and the summary after the last.
  */
 import { hasTime, type PacketSummary, type RawPacket } from '../capture/index.js';
-import { AnomalyWorker, formatAnomaly, formatNovelty, type Anomaly, type AnomalyDetectorStats, type Novelty } from '../analysis/index.js';
+import { AnomalyWorker, DEFAULT_WORKER_BATCH, formatAnomaly, formatNovelty, type Anomaly, type AnomalyDetectorStats, type Novelty } from '../analysis/index.js';
 import type { WirelabError } from '../common/errors.js';
 import type { PacketConsumer, PacketPrinter } from './analyze-consumers.js';
 import { count, grouped } from './analyze-text.js';
@@ -45,6 +45,8 @@ export class AnomalyConsumer implements PacketConsumer {
   private readonly started: Promise<void>;
   private failure: WirelabError | undefined;
   found = 0;
+  /** the worker's batch still fills after it says it is behind; past that it skips (PacketConsumer.slack) */
+  readonly slack = DEFAULT_WORKER_BATCH;
 
   constructor(
     private readonly printer: PacketPrinter,

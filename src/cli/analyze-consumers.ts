@@ -24,6 +24,12 @@ export interface PacketConsumer {
   /** false: the consumer's sink is full; await drained() before the next batch */
   accept(raw: RawPacket, summary: PacketSummary): boolean;
   drained(): Promise<void>;
+  /**
+   * Packets the consumer still takes after accept() said false, before it must drop some: a file is
+   * then read in chunks small enough that one chunk never holds more (at least 16 bytes a record).
+   * Absent: no limit (it waits, or holds what it is given).
+   */
+  readonly slack?: number;
   /** end of the run: flush everything */
   finish(): Promise<void>;
 }

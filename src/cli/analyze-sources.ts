@@ -28,6 +28,12 @@ export class Pipeline {
     this.printerOnly = consumers.length === 1 && consumers[0] === printer;
   }
 
+  /** The fewest packets a consumer takes past saying "full" (PacketConsumer.slack), if any has a limit. */
+  get slack(): number | undefined {
+    const limits = this.consumers.map((c) => c.slack).filter((s): s is number => s !== undefined);
+    return limits.length > 0 ? Math.min(...limits) : undefined;
+  }
+
   /** the printer is the only consumer: packet lines may come from the fast writer */
   private readonly printerOnly: boolean;
 
@@ -185,7 +191,10 @@ export async function readFile(path: string, pipeline: Pipeline, json: boolean):
     },
   };
   try {
+    const slack = pipeline.slack;
     await readCaptureFileInto(path, sink, {
+      // a record takes at least 16 bytes: a chunk of 16 x slack bytes never overfills a consumer
+      chunkBytes: slack === undefined ? undefined : Math.max(4096, slack * 16),
       onProgress: progress,
       stop: () => pipeline.done || stopped,
       pause: () => (pipeline.full ? pipeline.drained() : undefined),
