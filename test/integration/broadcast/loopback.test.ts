@@ -145,7 +145,6 @@ test('user mistakes get one clear line and a non-zero exit', async (t) => {
     [['broadcast', 'master', '--to', '1.2.3'], /^wirelab: --to takes an IPv4 address, got '1\.2\.3'\n$/, 2],
     [['broadcast', 'master', '--group', '10.0.0.1', '--port', String(port)], /must be an IPv4 multicast address/, 1],
     [['broadcast', 'node', '--port', '70000'], /port must be a number from 0 to 65535/, 2],
-    [['chat'], /^wirelab: 'wirelab chat' is not built yet\n$/, 1],
   ];
   for (const [args, stderr, code] of cases) {
     const result = await runWirelab(args);

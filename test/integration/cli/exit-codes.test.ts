@@ -5,6 +5,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WirelabProcess, runWirelab } from '../../helpers/process.js';
+import { createServer, type AddressInfo } from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 test('0 when a command ends by itself', async () => {
   assert.equal((await runWirelab(['broadcast', 'node', '--port', '0', '--host', '127.0.0.1', '--duration', '100ms'])).code, 0);
@@ -33,8 +37,19 @@ test('1 for runtime failures', async () => {
   const missing = await runWirelab(['gossip', 'degrees', '--input', '/nonexistent/degrees.log', '--out', '/tmp/x.svg']);
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /^wirelab: read \/nonexistent\/degrees\.log: no such file\n$/);
-  const firewall = await runWirelab(['firewall']);
-  assert.equal(firewall.code, 1);
+  // a port already in use is a runtime failure, not a usage error
+  const holder = createServer();
+  await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+  try {
+    const port = (holder.address() as AddressInfo).port;
+    const data = await mkdtemp(join(tmpdir(), 'wirelab-exit-'));
+    const busy = await runWirelab(['chat', 'server', '--host', '127.0.0.1', '--port', String(port), '--data', data]);
+    await rm(data, { recursive: true, force: true });
+    assert.equal(busy.code, 1, busy.stderr);
+    assert.equal(busy.stderr.split('\n').length, 2, `one line: ${busy.stderr}`);
+  } finally {
+    holder.close();
+  }
 });
 
 for (const [signal, code] of [['SIGHUP', 129], ['SIGINT', 130], ['SIGTERM', 143]] as const) {
