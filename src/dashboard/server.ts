@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
+import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import fastifyWebsocket from '@fastify/websocket';
@@ -83,6 +84,7 @@ export class Dashboard extends EventEmitter<DashboardEvents> {
   private readonly clock: Clock;
   private address: { host: string; port: number } | undefined;
   private closing: Promise<void> | undefined;
+  private readonly sockets = new Set<Socket>();
 
   constructor(
     private readonly options: DashboardOptions = {},
@@ -96,7 +98,7 @@ export class Dashboard extends EventEmitter<DashboardEvents> {
     this.ingest = new Ingest(options, { logger: this.logger });
     this.ingest.on('done', (info) => this.emit('source', { ...info, packets: this.ingest.aggregates.packets }));
     this.hub = new UpdateHub(this.ingest, options.updates ?? {}, this.logger, this.clock, options.detector?.baselinePackets ?? 5000);
-    this.app = Fastify({ logger: false, bodyLimit: options.maxUploadBytes ?? MAX_UPLOAD_BYTES });
+    this.app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: options.maxUploadBytes ?? MAX_UPLOAD_BYTES });
   }
 
   /** http://HOST:PORT/ (with ?token= when one is needed) once started. */
@@ -120,6 +122,10 @@ export class Dashboard extends EventEmitter<DashboardEvents> {
       if (code === 'EADDRINUSE') throw new WirelabError('E_ADDR_IN_USE', `port ${this.options.port ?? DEFAULT_PORT} on ${host} is in use`, { cause: err });
       throw new WirelabError('E_NETWORK', `cannot listen on ${host}: ${(err as Error).message}`, { cause: err });
     }
+    this.app.server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
     const bound = this.app.server.address();
     this.address = { host, port: typeof bound === 'object' && bound ? bound.port : 0 };
     this.hub.start();
@@ -131,7 +137,10 @@ export class Dashboard extends EventEmitter<DashboardEvents> {
     this.closing ??= (async () => {
       this.hub.close();
       await this.ingest.close();
-      await this.app.close();
+      const closed = this.app.close();
+      // sockets the HTTP server no longer tracks (an upgrade it refused) would hold close() open
+      for (const socket of this.sockets) socket.destroy();
+      await closed;
     })();
     return this.closing;
   }
