@@ -63,8 +63,8 @@ export class Charts {
       'chart-traffic',
       {
         tooltip: { trigger: 'axis' },
-        legend: { data: ['packets/s', 'bytes/s'] },
-        grid: { left: 60, right: 70, top: 30, bottom: 30 },
+        legend: { data: ['packets/s', 'bytes/s'], top: 0 },
+        grid: { left: 60, right: 70, top: 45, bottom: 30 },
         xAxis: { type: 'time' },
         yAxis: [
           { type: 'value', name: 'packets/s' },
