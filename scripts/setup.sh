@@ -12,7 +12,7 @@ fi
 
 # Debian packages, named by the command each provides.
 declare -A debs=(
-  [ip]=iproute2 [ping]=iputils-ping [tcpdump]=tcpdump [tshark]=tshark [socat]=socat [iperf3]=iperf3 [nmap]=nmap [hping3]=hping3 [dumpcap]=wireshark-common
+  [ip]=iproute2 [ping]=iputils-ping [tcpdump]=tcpdump [tshark]=tshark [socat]=socat [iperf3]=iperf3 [nmap]=nmap [hping3]=hping3 [dumpcap]=wireshark-common [chromium]=chromium
 )
 missing=()
 for cmd in "${!debs[@]}"; do

@@ -15,7 +15,7 @@ import {
   type RawPacket,
 } from '../capture/index.js';
 import { AnomalyWorker, type AnomalyDetectorOptions } from '../analysis/index.js';
-import { WirelabError, isWirelabError } from '../common/errors.js';
+import { WirelabError } from '../common/errors.js';
 import { silentLogger, type Logger } from '../common/log.js';
 import { Aggregates, type AggregatesOptions } from './aggregates.js';
 
@@ -206,7 +206,7 @@ export class Ingest extends EventEmitter<IngestEvents> {
   private finish(generation: number, err: unknown, state: SourceInfo['state'] = 'error'): void {
     if (generation !== this.generation) return;
     this.source.state = err === undefined ? state : 'error';
-    if (err !== undefined) this.source.error = isWirelabError(err) ? err.message : String(err);
+    if (err !== undefined) this.source.error = err instanceof Error ? err.message : 'capture failed';
     this.touch();
     if (this.source.kind !== 'live') this.emit('done', { ...this.source });
   }

@@ -14,7 +14,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { Dashboard } from '../../src/dashboard/index.js';
+import { Dashboard, type DashboardUpdate } from '../../src/dashboard/index.js';
 import { repoRoot, runWirelab } from '../helpers/process.js';
 import { withDeadline } from '../helpers/deadline.js';
 import { HOSTILE_NAME, writeTraffic } from '../integration/dashboard/traffic.js';
@@ -43,7 +43,7 @@ test('the page: charts, filter in every view and the URL, reload, escaping, down
   const done = once(dashboard, 'source');
   await dashboard.start();
   await withDeadline(done, 30_000, 'the file was read');
-  const api = async (q: string): Promise<any> => (await fetch(new URL(`/api/snapshot?limit=0&${q}`, dashboard.url))).json();
+  const api = async (q: string): Promise<DashboardUpdate> => (await (await fetch(new URL(`/api/snapshot?limit=0&${q}`, dashboard.url))).json()) as DashboardUpdate;
   const udp = (await api('protocol=udp')).stats;
 
   const browser = await launch();
@@ -81,7 +81,7 @@ test('the page: charts, filter in every view and the URL, reload, escaping, down
   await page.fill('input[name=protocol]', 'DNS');
   await page.click('#filters button[type=submit]');
   await waitText(page, '#total-packets', '80');
-  await page.waitForFunction((name) => [...document.querySelectorAll('#packets .row')].some((r) => r.textContent!.includes(name)), HOSTILE_NAME.slice(0, 4), { timeout: 10_000 });
+  await page.waitForFunction((name) => [...document.querySelectorAll('#packets .row')].some((r) => r.textContent.includes(name)), HOSTILE_NAME.slice(0, 4), { timeout: 10_000 });
   assert.equal(await page.locator('img').count(), 0);
 
   // the download: what the page shows, as pcapng that analyze reads back
@@ -98,7 +98,7 @@ test('the page: charts, filter in every view and the URL, reload, escaping, down
   const junk = join(dir, 'notes.pcap');
   await writeFile(junk, 'these are not packets');
   await page.setInputFiles('#upload', junk);
-  await page.waitForFunction(() => /not a pcap or pcapng file/.test(document.getElementById('message')!.textContent!), undefined, { timeout: 10_000 });
+  await page.waitForFunction(() => /not a pcap or pcapng file/.test(document.getElementById('message')!.textContent), undefined, { timeout: 10_000 });
   await page.setInputFiles('#upload', join(repoRoot, 'test/fixtures/captures/pcapplusplus/example.pcap'));
   await waitText(page, '#total-packets', '4,631');
   assert.match(await text(page, '#source'), /upload example\.pcap/);

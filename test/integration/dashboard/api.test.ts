@@ -12,6 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { Dashboard, type DashboardUpdate } from '../../../src/dashboard/index.js';
+
+/** What the API answers: an update, an error, or an upload's result (fields as each has them). */
+type Reply = DashboardUpdate & { error: string; ok: boolean; name: string; paused: boolean; count: number };
+type Message = DashboardUpdate | { type: 'error'; message: string };
 import { runWirelab } from '../../helpers/process.js';
 import { withDeadline } from '../../helpers/deadline.js';
 import { writeTraffic } from './traffic.js';
@@ -48,10 +52,17 @@ async function startDashboard(t: { after(fn: () => Promise<void>): void }, optio
   return dashboard;
 }
 
-async function getJson(dashboard: Dashboard, path: string, init?: RequestInit): Promise<{ status: number; body: any; headers: Headers }> {
+async function getJson(dashboard: Dashboard, path: string, init?: RequestInit): Promise<{ status: number; body: Reply }> {
   const res = await fetch(new URL(path, dashboard.url), init);
-  const text = await res.text();
-  return { status: res.status, body: text.startsWith('{') ? JSON.parse(text) : text, headers: res.headers };
+  return { status: res.status, body: (await res.json()) as Reply };
+}
+
+/** An upload's answer: its packet count is a number (an update's `packets` are rows). */
+async function upload(dashboard: Dashboard, body: BodyInit, name?: string): Promise<{ status: number; error: string; packets: number; name: string }> {
+  const headers: Record<string, string> = { 'content-type': 'application/octet-stream' };
+  if (name !== undefined) headers['x-filename'] = encodeURIComponent(name);
+  const res = await fetch(new URL('/api/upload', dashboard.url), { method: 'POST', headers, body });
+  return { status: res.status, ...((await res.json()) as { error: string; packets: number; name: string }) };
 }
 
 test('HTTP API: totals, series, protocols, sizes and talkers equal analyze --stats; filters equal analyze with BPF', { timeout: 120_000 }, async (t) => {
@@ -81,22 +92,22 @@ test('HTTP API: totals, series, protocols, sizes and talkers equal analyze --sta
   assertSameStats((await getJson(dashboard, '/api/snapshot?src=10.0.0.0/24')).body.stats, net, 'src=10.0.0.0/24');
   const both = await getJson(dashboard, '/api/snapshot?dst=10.0.0.100&protocol=TCP');
   assertSameStats(both.body.stats, dst, 'dst + protocol');
-  assert.ok(both.body.packets.every((p: any) => p.dst === '10.0.0.100' && p.protocol === 'TCP'));
+  assert.ok(both.body.packets.every((p) => p.dst === '10.0.0.100' && p.protocol === 'TCP'));
   // flows: 120 TCP connections, each closed with FIN both ways: Zeek's SF (a view of one direction sees SH)
   const tcp = (await getJson(dashboard, '/api/snapshot?protocol=tcp&limit=0')).body;
   assert.equal(tcp.flows.finishedTotal, 120);
   assert.equal(tcp.flows.finished.length, 100);
-  assert.ok(tcp.flows.finished.every((f: any) => f.connState === 'SF' && f.dport === 80 && f.origPackets === 4 && f.ended));
-  assert.ok(both.body.flows.finished.every((f: any) => f.connState === 'SH'));
+  assert.ok(tcp.flows.finished.every((f) => f.connState === 'SF' && f.dport === 80 && f.origPackets === 4 && f.ended));
+  assert.ok(both.body.flows.finished.every((f) => f.connState === 'SH'));
 
   const bad = await getJson(dashboard, '/api/snapshot?src=10.0.0.300');
   assert.equal(bad.status, 400);
   assert.match(bad.body.error, /not an IP address or CIDR/);
   assert.equal((await getJson(dashboard, `/api/snapshot?protocol=${'x'.repeat(100)}`)).status, 400);
 
-  const metrics = await getJson(dashboard, '/metrics');
-  assert.match(metrics.body, new RegExp(`^wirelab_dashboard_packets_total ${count}$`, 'm'));
-  assert.match(metrics.body, new RegExp(`^wirelab_dashboard_bytes_total ${all.bytes}$`, 'm'));
+  const metrics = await (await fetch(new URL('/metrics', dashboard.url))).text();
+  assert.match(metrics, new RegExp(`^wirelab_dashboard_packets_total ${count}$`, 'm'));
+  assert.match(metrics, new RegExp(`^wirelab_dashboard_bytes_total ${all.bytes}$`, 'm'));
 });
 
 test('download is pcapng that analyze reads back; upload replaces the data; bad and large uploads get a clear error', { timeout: 120_000 }, async (t) => {
@@ -113,29 +124,29 @@ test('download is pcapng that analyze reads back; upload replaces the data; bad 
   const saved = join(dir, 'udp.pcapng');
   await writeFile(saved, bytes);
   const back = await analyzeStats(saved);
-  const udp = (await getJson(dashboard, '/api/snapshot?protocol=udp')).body.stats as Stats;
+  const udp = (await getJson(dashboard, '/api/snapshot?protocol=udp')).body.stats;
   assert.equal(back.packets, udp.packets);
   assert.equal(Number(res.headers.get('x-wirelab-packets')), udp.packets);
   assert.deepEqual(back.protocols, udp.protocols);
 
-  const notCapture = await getJson(dashboard, '/api/upload', { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: 'hello, not packets' });
+  const notCapture = await upload(dashboard, 'hello, not packets');
   assert.equal(notCapture.status, 400);
-  assert.match(notCapture.body.error, /not a pcap or pcapng file/);
+  assert.match(notCapture.error, /not a pcap or pcapng file/);
   assert.equal((await getJson(dashboard, '/api/snapshot?limit=0')).body.ingested, count, 'a refused upload changes nothing');
 
-  const tooLarge = await getJson(dashboard, '/api/upload', { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: await readFile(file) });
+  const tooLarge = await upload(dashboard, await readFile(file));
   assert.equal(tooLarge.status, 413);
-  assert.equal(tooLarge.body.error, 'file too large: the limit is 0.25 MiB');
+  assert.equal(tooLarge.error, 'file too large: the limit is 0.25 MiB');
 
   const truncated = bytes.subarray(0, bytes.length - 10);
-  const cut = await getJson(dashboard, '/api/upload', { method: 'POST', headers: { 'content-type': 'application/octet-stream', 'x-filename': 'cut.pcapng' }, body: truncated });
+  const cut = await upload(dashboard, truncated, 'cut.pcapng');
   assert.equal(cut.status, 422);
-  assert.match(cut.body.error, /truncated/);
-  assert.equal(cut.body.packets, udp.packets - 1);
+  assert.match(cut.error, /truncated/);
+  assert.equal(cut.packets, udp.packets - 1);
 
-  const ok = await getJson(dashboard, '/api/upload', { method: 'POST', headers: { 'content-type': 'application/octet-stream', 'x-filename': encodeURIComponent('udp only.pcapng') }, body: bytes });
-  assert.equal(ok.status, 200, JSON.stringify(ok.body));
-  assert.equal(ok.body.packets, udp.packets);
+  const ok = await upload(dashboard, bytes, 'udp only.pcapng');
+  assert.equal(ok.status, 200, ok.error);
+  assert.equal(ok.packets, udp.packets);
   const after = (await getJson(dashboard, '/api/snapshot?limit=0')).body;
   assert.deepEqual({ kind: after.source.kind, name: after.source.name, state: after.source.state }, { kind: 'upload', name: 'udp only.pcapng', state: 'done' });
   assert.deepEqual(after.stats.protocols, back.protocols);
@@ -149,38 +160,41 @@ test('WebSocket: a first update at once, the filter message switches the view, g
   const dashboard = await startDashboard(t, { read: file, anomalies: false, updates: { intervalMs: 100 } });
   const ws = new WebSocket(new URL('/ws?protocol=icmp', dashboard.url.replace('http', 'ws')));
   t.after(() => ws.close());
-  const messages: any[] = [];
-  const waiters: Array<(m: any) => boolean> = [];
-  ws.on('message', (data) => {
-    const m = JSON.parse(String(data));
-    messages.push(m);
+  const waiters: Array<(m: Message) => boolean> = [];
+  ws.on('message', (data: Buffer) => {
+    const m = JSON.parse(data.toString('utf8')) as Message;
     for (const w of [...waiters]) if (w(m)) waiters.splice(waiters.indexOf(w), 1);
   });
-  const next = (pred: (m: any) => boolean, what: string): Promise<any> =>
-    withDeadline(new Promise((resolve) => waiters.push((m) => (pred(m) ? (resolve(m), true) : false))), 10_000, what);
+  /** The next message that is an update passing `pred` (or, with kind 'error', the next error). */
+  function next(kind: 'update', pred: (m: DashboardUpdate) => boolean, what: string): Promise<DashboardUpdate>;
+  function next(kind: 'error', pred: null, what: string): Promise<{ type: 'error'; message: string }>;
+  function next(kind: 'update' | 'error', pred: ((m: DashboardUpdate) => boolean) | null, what: string): Promise<Message> {
+    const wanted = (m: Message): boolean => m.type === kind && (m.type === 'error' || pred === null || pred(m));
+    return withDeadline(new Promise((resolve) => waiters.push((m) => (wanted(m) ? (resolve(m), true) : false))), 10_000, what);
+  }
 
-  const first = await next((m) => m.type === 'update', 'the first update');
+  const first = await next('update', () => true, 'the first update');
   assert.deepEqual(first.filter, { protocol: 'icmp' });
   assert.equal(first.stats.packets, 60);
   assert.equal(first.packets.length, 60);
-  assert.ok(first.packets.every((p: any) => p.protocol === 'ICMP'));
+  assert.ok(first.packets.every((p) => p.protocol === 'ICMP'));
 
   ws.send(JSON.stringify({ type: 'filter', filter: {} }));
-  const all = await next((m) => m.type === 'update' && m.filter.protocol === undefined, 'the unfiltered update');
+  const all = await next('update', (m) => m.filter.protocol === undefined, 'the unfiltered update');
   assert.equal(all.stats.packets, count);
   const http = (await getJson(dashboard, '/api/snapshot')).body;
   assert.deepEqual(all.stats, http.stats);
 
   ws.send('{"type":"filter","filter":{"src":"not-an-address"}}');
-  assert.match((await next((m) => m.type === 'error', 'an error for a bad filter')).message, /not an IP address/);
+  assert.match((await next('error', null, 'an error for a bad filter')).message, /not an IP address/);
   ws.send('\u0000\u0001 garbage');
-  assert.equal((await next((m) => m.type === 'error', 'an error for garbage')).message, 'bad message');
+  assert.equal((await next('error', null, 'an error for garbage')).message, 'bad message');
 
   ws.send('{"type":"pause"}');
-  assert.equal((await next((m) => m.type === 'update' && m.paused === true, 'a paused update')).paused, true);
+  assert.equal((await next('update', (m) => m.paused, 'a paused update')).paused, true);
   assert.equal((await getJson(dashboard, '/api/state')).body.paused, true);
   await getJson(dashboard, '/api/resume', { method: 'POST' });
-  await next((m) => m.type === 'update' && m.paused === false, 'a resumed update');
+  await next('update', (m) => !m.paused, 'a resumed update');
 });
 
 test('off loopback a token is required (Bearer, ?token= then the cookie); a foreign Host or Origin is refused', { timeout: 30_000 }, async (t) => {
