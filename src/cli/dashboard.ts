@@ -81,7 +81,8 @@ async function runDashboard(flags: DashboardFlags): Promise<void> {
   } finally {
     await dashboard.close();
   }
-  out.event('stopped', { time: Date.now() / 1000, ...dashboard.stats().aggregates });
+  const { aggregates, source, hub } = dashboard.stats();
+  out.event('stopped', { time: Date.now() / 1000, ...aggregates, droppedByKernel: source.droppedByKernel ?? null, updatesSent: hub.updatesSent, updatesSkipped: hub.updatesSkipped });
 }
 
 export function register(program: Command): void {

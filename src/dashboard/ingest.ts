@@ -172,7 +172,11 @@ export class Ingest extends EventEmitter<IngestEvents> {
     const worker = this.worker;
     this.capture = undefined;
     this.worker = undefined;
-    await capture?.close();
+    if (capture) {
+      await capture.close();
+      this.source.droppedByKernel = capture.stats().droppedByKernel;
+      if (this.source.state === 'running') this.source.state = 'stopped';
+    }
     await worker?.close();
   }
 
