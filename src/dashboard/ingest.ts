@@ -137,9 +137,10 @@ export class Ingest extends EventEmitter<IngestEvents> {
 
   /** Stop the source and the detector (idempotent). */
   async close(): Promise<void> {
+    // the capture first, still counting: at its stop it delivers the kernel's last block
+    await this.stopSource();
     this.generation++;
     this.resume();
-    await this.stopSource();
     await this.running.catch(() => undefined);
   }
 
