@@ -8,16 +8,9 @@ import type { Anomaly, FeatureContribution } from '../analysis/index.js';
 import { WirelabError } from '../common/errors.js';
 import { ANOMALIES_KEPT, HISTORY_BYTES, HISTORY_PACKETS, MAX_VIEWS, VIEW_IDLE_MS } from './constants.js';
 import { PacketFilter } from './filter.js';
+import { PacketStore } from './packet-store.js';
 import { Ring } from './ring.js';
 import { flowRow, TrafficView, type FlowRow } from './view.js';
-
-/** One packet of the history: what the download writes and what a new view is built from. */
-export interface HistoryEntry {
-  seq: number;
-  summary: PacketSummary;
-  /** the packet with its own copy of the bytes */
-  raw: RawPacket;
-}
 
 /** An anomaly as the page lists it. */
 export interface AnomalyRow {
@@ -46,9 +39,7 @@ export interface AggregatesOptions {
 }
 
 export class Aggregates {
-  private readonly history: Ring<HistoryEntry>;
-  private readonly historyLimitBytes: number;
-  private historyBytes = 0;
+  private readonly history: PacketStore;
   private readonly views = new Map<string, TrafficView>();
   private readonly maxViews: number;
   readonly anomalies = new Ring<AnomalyRow>(ANOMALIES_KEPT);
@@ -56,14 +47,11 @@ export class Aggregates {
   packets = 0;
   /** bytes on the wire ingested */
   bytes = 0;
-  /** packets pushed out of the history (no longer downloadable) */
-  historyDropped = 0;
   /** the input was read to its end: new views end their flows too */
   private ended = false;
 
   constructor(options: AggregatesOptions = {}) {
-    this.history = new Ring(options.historyPackets ?? HISTORY_PACKETS);
-    this.historyLimitBytes = options.historyBytes ?? HISTORY_BYTES;
+    this.history = new PacketStore(options.historyPackets ?? HISTORY_PACKETS, options.historyBytes ?? HISTORY_BYTES);
     this.maxViews = options.maxViews ?? MAX_VIEWS;
     const all = new TrafficView(new PacketFilter());
     this.views.set('', all);
@@ -74,23 +62,17 @@ export class Aggregates {
     return this.views.get('')!;
   }
 
-  /** Take one packet. `raw.data` is copied: the caller may reuse its buffer. */
+  /** Take one packet. Its bytes are copied: the caller may reuse its buffer. */
   ingest(raw: RawPacket, summary: PacketSummary): void {
     const seq = this.packets++;
     this.bytes += raw.originalLength;
-    const data = Buffer.from(raw.data);
-    const out = this.history.push({ seq, summary, raw: { ...raw, data } });
-    this.historyBytes += data.length;
-    if (out !== undefined) {
-      this.historyBytes -= out.raw.data.length;
-      this.historyDropped++;
-    }
-    while (this.historyBytes > this.historyLimitBytes && this.history.size > 1) {
-      const old = this.history.shift()!;
-      this.historyBytes -= old.raw.data.length;
-      this.historyDropped++;
-    }
+    this.history.add(seq, raw, summary);
     for (const view of this.views.values()) if (view.filter.empty || view.filter.matches(summary)) view.add(seq, summary);
+  }
+
+  /** packets pushed out of the history (no longer downloadable) */
+  get historyDropped(): number {
+    return this.history.dropped;
   }
 
   /** End of input: every view's flows end. */
@@ -163,12 +145,9 @@ export class Aggregates {
     }
   }
 
-  /** The history's packets passing the filter, oldest first (for the download). */
-  *historyPackets(filter: PacketFilter): Generator<RawPacket> {
-    for (let i = 0; i < this.history.size; i++) {
-      const e = this.history.at(i)!;
-      if (filter.empty || filter.matches(e.summary)) yield e.raw;
-    }
+  /** The history's packets passing the filter, oldest first (for the download; see PacketStore.packets). */
+  historyPackets(filter: PacketFilter): Generator<RawPacket> {
+    return this.history.packets((summary) => filter.empty || filter.matches(summary));
   }
 
   stats(): { packets: number; bytes: number; historyPackets: number; historyBytes: number; historyDropped: number; views: number; anomalies: number } {
@@ -176,7 +155,7 @@ export class Aggregates {
       packets: this.packets,
       bytes: this.bytes,
       historyPackets: this.history.size,
-      historyBytes: this.historyBytes,
+      historyBytes: this.history.heldBytes,
       historyDropped: this.historyDropped,
       views: this.views.size,
       anomalies: this.anomalies.total,

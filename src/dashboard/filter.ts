@@ -33,11 +33,12 @@ function ipv4Number(address: string): number {
 
 /** A test for one address or CIDR block ("10.0.0.1", "10.0.0.0/8", "2001:db8::/32"). */
 function addressTest(text: string, what: string): AddressTest {
-  const [address = '', prefixText] = text.split('/', 2);
+  const parts = text.split('/');
+  const [address = '', prefixText] = parts;
   const family = isIP(address);
   const max = family === 4 ? 32 : 128;
   const prefix = prefixText === undefined ? max : Number(prefixText);
-  if (family === 0 || !/^\d*$/.test(prefixText ?? '') || !(prefix >= 0 && prefix <= max)) {
+  if (family === 0 || parts.length > 2 || !/^\d+$/.test(prefixText ?? '0') || !(prefix >= 0 && prefix <= max)) {
     throw new WirelabError('E_USAGE', `${what}: '${text}' is not an IP address or CIDR block`);
   }
   if (family === 4) {
@@ -62,9 +63,10 @@ export class PacketFilter {
 
   constructor(filter: ViewFilter = {}) {
     const clean: ViewFilter = {};
-    if (filter.src) clean.src = filter.src.trim();
-    if (filter.dst) clean.dst = filter.dst.trim();
-    if (filter.protocol) clean.protocol = filter.protocol.trim();
+    for (const k of ['src', 'dst', 'protocol'] as const) {
+      const v = filter[k]?.trim();
+      if (v) clean[k] = v;
+    }
     this.filter = Object.freeze(clean);
     this.src = clean.src ? addressTest(clean.src, 'source') : undefined;
     this.dst = clean.dst ? addressTest(clean.dst, 'destination') : undefined;
