@@ -20,7 +20,7 @@ import { WirelabError, isWirelabError } from '../common/errors.js';
 import { systemClock, type Clock } from '../common/lifecycle.js';
 import { silentLogger, type Logger } from '../common/log.js';
 import { Gate, isLoopback } from './auth.js';
-import { DEFAULT_HOST, DEFAULT_PORT, MAX_CLIENT_MESSAGE, MAX_UPLOAD_BYTES, UPDATE_PACKET_ROWS } from './constants.js';
+import { DEFAULT_HOST, DEFAULT_PORT, MAX_BPF_CHARS, MAX_CLIENT_MESSAGE, MAX_UPLOAD_BYTES, UPDATE_PACKET_ROWS } from './constants.js';
 import { PacketFilter } from './filter.js';
 import { Ingest, type IngestOptions, type SourceInfo } from './ingest.js';
 import { dashboardMetrics } from './metrics.js';
@@ -65,6 +65,8 @@ const snapshotQuery = z.object({
   limit: z.coerce.number().int().min(0).max(UPDATE_PACKET_ROWS).optional(),
   token: z.string().optional(),
 });
+
+const bpfBody = z.object({ bpf: z.string().max(MAX_BPF_CHARS) });
 
 /** Where the built page is: beside the compiled server, or in dist/ when running from sources. */
 function defaultWebRoot(): string {
@@ -192,6 +194,7 @@ export class Dashboard extends EventEmitter<DashboardEvents> {
       this.ingest.resume();
       return { paused: false };
     });
+    app.post('/api/live', (request) => this.changeBpf(request.body));
     app.get('/api/capture.pcapng', (request, reply) => this.download(request, reply));
     app.post('/api/upload', (request, reply) => this.upload(request, reply));
     const metrics = dashboardMetrics(this.ingest, this.hub);
@@ -199,6 +202,24 @@ export class Dashboard extends EventEmitter<DashboardEvents> {
     const root = this.options.webRoot ?? defaultWebRoot();
     if (existsSync(join(root, 'index.html'))) await app.register(fastifyStatic, { root, index: 'index.html' });
     else app.get('/', (_request, reply) => reply.type('text/plain').send('The dashboard page is not built: run `npm run build:web`. The API is at /api/snapshot.\n'));
+  }
+
+  /**
+   * A new BPF expression for the live capture: the capture restarts with it (and the data with it).
+   * A filter the capture tool refuses gets its message, and the previous filter is put back.
+   */
+  private async changeBpf(body: unknown): Promise<{ bpf: string | null }> {
+    const { bpf } = bpfBody.parse(body ?? {});
+    const source = this.ingest.source;
+    if (source.kind !== 'live') throw new WirelabError('E_USAGE', 'a BPF filter applies to a live capture only (this source is a file)');
+    const wanted = bpf.trim() === '' ? undefined : bpf.trim();
+    try {
+      await this.ingest.live(source.name, wanted);
+    } catch (err) {
+      await this.ingest.live(source.name, source.bpf).catch((again: unknown) => this.logger.error({ err: again }, 'live capture did not restart'));
+      throw err;
+    }
+    return { bpf: wanted ?? null };
   }
 
   /** The packets held (those passing the filter) as a pcapng file. */

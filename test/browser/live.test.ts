@@ -2,7 +2,8 @@
 /**
  * Live traffic in the browser: the dashboard captures on the loopback interface (tcpdump, so root)
  * filtered to a UDP port this test bound; datagrams sent during the test appear on the page within
- * 2 s; pause stops the updates (packets sent meanwhile are not counted) and resume starts them again.
+ * 2 s; pause stops the updates (packets sent meanwhile are not counted) and resume starts them again;
+ * a BPF expression set on the page restarts the capture with it, and a bad one says why.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -81,5 +82,23 @@ test('loopback traffic appears within 2 s; pause stops updates; resume starts th
   await page.waitForFunction(() => document.getElementById('pause')!.textContent === 'Pause', undefined, { timeout: 5000 });
   await send(3);
   await shows(page, '8', 2000);
+  assert.equal(dashboard.ingest.source.state, 'running');
+
+  // a BPF expression from the page: the capture restarts with it (its data with it), and it is in the URL
+  const bpf = `udp and dst port ${port} and greater 100`;
+  await page.fill('input[name=bpf]', bpf);
+  await page.click('#filters button[type=submit]');
+  await page.waitForFunction((b) => document.getElementById('message')!.textContent === `capturing with '${b}'`, bpf, { timeout: 10_000 });
+  assert.equal(new URL(page.url()).searchParams.get('bpf'), bpf);
+  await shows(page, '0', 2000);
+  await send(3); // 62-byte frames: filtered out by the kernel
+  for (let i = 0; i < 2; i++) await new Promise<void>((resolve, reject) => sender.send(Buffer.alloc(100), port, '127.0.0.1', (err) => (err ? reject(err) : resolve())));
+  await shows(page, '2', 2000); // in order after the small ones, which were not counted
+  assert.equal(dashboard.ingest.source.bpf, bpf);
+
+  await page.fill('input[name=bpf]', 'udp and nonsense(');
+  await page.click('#filters button[type=submit]');
+  await page.waitForFunction(() => /^BPF: bad capture filter/.test(document.getElementById('message')!.textContent!), undefined, { timeout: 10_000 });
+  assert.equal(dashboard.ingest.source.bpf, bpf, 'the previous filter is back');
   assert.equal(dashboard.ingest.source.state, 'running');
 });

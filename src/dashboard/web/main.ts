@@ -9,8 +9,10 @@ import { Charts } from './charts.js';
 import { bytes, clock, count, el, endpoint, table } from './format.js';
 import { PacketsTable } from './packets-table.js';
 
-type Filter = { src?: string; dst?: string; protocol?: string };
-const FIELDS = ['src', 'dst', 'protocol'] as const;
+type Filter = { src?: string; dst?: string; protocol?: string; bpf?: string };
+/** view filters (the server's views) and the live capture's BPF, all in the URL */
+const FIELDS = ['src', 'dst', 'protocol', 'bpf'] as const;
+const VIEW_FIELDS = ['src', 'dst', 'protocol'] as const;
 /** Bytes of an upload, at most (the server's limit, checked here first for a quicker message). */
 const MAX_UPLOAD = 64 * 1024 * 1024;
 
@@ -26,11 +28,14 @@ function filterFromUrl(): Filter {
   return f;
 }
 
-function query(f: Filter): string {
+function query(f: Filter, fields: readonly (keyof Filter)[] = VIEW_FIELDS): string {
   const params = new URLSearchParams();
-  for (const k of FIELDS) if (f[k]) params.set(k, f[k]);
+  for (const k of fields) if (f[k]) params.set(k, f[k]);
   return params.toString();
 }
+
+/** The live capture's BPF, as the server runs it (undefined: not live) */
+let liveBpf: string | undefined;
 
 const theme = (localStorage.getItem('wirelab-theme') ?? (matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light')) as 'light' | 'dark';
 document.documentElement.dataset.theme = theme;
@@ -74,10 +79,13 @@ function connect(): void {
 
 function setFilter(next: Filter): void {
   filter = next;
-  history.replaceState(null, '', `${location.pathname}${query(filter) ? `?${query(filter)}` : ''}`);
+  const all = query(filter, FIELDS);
+  history.replaceState(null, '', `${location.pathname}${all ? `?${all}` : ''}`);
   showFilter();
   message('');
-  socket?.send(JSON.stringify({ type: 'filter', filter }));
+  const { bpf, ...view } = filter;
+  socket?.send(JSON.stringify({ type: 'filter', filter: view }));
+  if (liveBpf !== undefined && (bpf ?? '') !== liveBpf) applyBpf(bpf ?? '').catch((err: unknown) => message(`BPF: ${String(err)}`));
 }
 
 function render(u: DashboardUpdate): void {
@@ -104,6 +112,8 @@ function render(u: DashboardUpdate): void {
 
 function renderSource(u: DashboardUpdate): void {
   const s = u.source;
+  liveBpf = s.kind === 'live' ? (s.bpf ?? '') : undefined;
+  ($<HTMLFormElement>('filters').elements.namedItem('bpf') as HTMLInputElement).disabled = liveBpf === undefined;
   const node = $('source');
   const what = s.kind === 'live' ? `live on ${s.name}${s.bpf ? ` (${s.bpf})` : ''}` : s.kind === 'none' ? 'no source: open a capture file' : `${s.kind} ${s.name}`;
   const parts: HTMLElement[] = [el('span', `${what} · `), el('span', u.paused ? 'paused' : s.state, 'state')];
@@ -166,6 +176,14 @@ function renderFlows(u: DashboardUpdate): void {
     bytes(f.origBytes + f.respBytes),
   ]);
   $('flows').replaceChildren(rows.length ? table(['protocol', 'originator', 'responder', 'state', '', 'duration', 'packets', 'bytes'], rows, new Set([5, 6, 7])) : el('div', 'no flows yet', 'empty'));
+}
+
+/** Restart the live capture with a new BPF expression (the server says if tcpdump refuses it). */
+async function applyBpf(bpf: string): Promise<void> {
+  message(`restarting the capture with '${bpf}'…`, true);
+  const res = await fetch('/api/live', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ bpf }) });
+  const body = (await res.json().catch(() => ({}))) as { error?: string };
+  message(res.ok ? `capturing with '${bpf || 'no filter'}'` : `BPF: ${body.error ?? `HTTP ${res.status}`}`, res.ok);
 }
 
 async function upload(file: File): Promise<void> {

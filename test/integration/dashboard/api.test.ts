@@ -105,6 +105,10 @@ test('HTTP API: totals, series, protocols, sizes and talkers equal analyze --sta
   assert.match(bad.body.error, /not an IP address or CIDR/);
   assert.equal((await getJson(dashboard, `/api/snapshot?protocol=${'x'.repeat(100)}`)).status, 400);
 
+  const live = await getJson(dashboard, '/api/live', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"bpf":"udp"}' });
+  assert.equal(live.status, 400);
+  assert.match(live.body.error, /live capture only/);
+
   const metrics = await (await fetch(new URL('/metrics', dashboard.url))).text();
   assert.match(metrics, new RegExp(`^wirelab_dashboard_packets_total ${count}$`, 'm'));
   assert.match(metrics, new RegExp(`^wirelab_dashboard_bytes_total ${all.bytes}$`, 'm'));
