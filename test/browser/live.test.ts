@@ -98,7 +98,7 @@ test('loopback traffic appears within 2 s; pause stops updates; resume starts th
 
   await page.fill('input[name=bpf]', 'udp and nonsense(');
   await page.click('#filters button[type=submit]');
-  await page.waitForFunction(() => /^BPF: bad capture filter/.test(document.getElementById('message')!.textContent!), undefined, { timeout: 10_000 });
+  await page.waitForFunction(() => /^BPF: bad capture filter/.test(document.getElementById('message')!.textContent), undefined, { timeout: 10_000 });
   assert.equal(dashboard.ingest.source.bpf, bpf, 'the previous filter is back');
   assert.equal(dashboard.ingest.source.state, 'running');
 });
