@@ -10,7 +10,7 @@
  *     traffic at --memory-rate with two browsers watching (goal: flat after the first minute).
  * The traffic goes to 127.0.0.1 only, filtered by a port this script picked, so other traffic on lo is
  * not counted. Run: node --import tsx bench/dashboard.ts [--rates 20000,50000,100000] [--seconds 3]
- *                   [--probes 40] [--minutes 2] [--memory-rate 20000]
+ *                   [--probes 40] [--minutes 2] [--memory-rate 20000] [--watchers 2]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
@@ -82,9 +82,12 @@ interface Row {
   dropped: number | null;
 }
 
-/** Two browsers (two Chromium processes) on the dashboard's page. */
-async function watchers(url: string): Promise<{ pages: Page[]; close(): Promise<void> }> {
-  const browsers = await Promise.all([launch(), launch()]);
+/** Browsers watching during the ingest and memory parts (--watchers, default 2; the latency part needs one). */
+const WATCHERS = Number(arg('--watchers', '2'));
+
+/** `count` browsers (Chromium processes) on the dashboard's page. */
+async function watchers(url: string, count = WATCHERS): Promise<{ pages: Page[]; close(): Promise<void> }> {
+  const browsers = await Promise.all(Array.from({ length: count }, () => launch()));
   const pages = await Promise.all(browsers.map((b) => b.newPage()));
   await Promise.all(pages.map((p) => p.goto(url)));
   await Promise.all(pages.map((p) => p.waitForFunction(() => /live on lo/.test(document.getElementById('source')!.textContent), undefined, { timeout: 30_000 })));
@@ -93,7 +96,7 @@ async function watchers(url: string): Promise<{ pages: Page[]; close(): Promise<
 
 type Run = 'analyze' | 'dashboard' | 'dashboard --no-anomalies';
 const RUNS: readonly Run[] = ['analyze', 'dashboard', 'dashboard --no-anomalies'];
-const LABEL: Record<Run, string> = { analyze: 'analyze --stats alone', dashboard: 'dashboard + 2 browsers', 'dashboard --no-anomalies': 'dashboard --no-anomalies + 2 browsers' };
+const LABEL: Record<Run, string> = { analyze: 'analyze --stats alone', dashboard: `dashboard + ${WATCHERS} browsers`, 'dashboard --no-anomalies': `dashboard --no-anomalies + ${WATCHERS} browsers` };
 
 async function ingestStep(run: Run, rate: number, seconds: number): Promise<Row> {
   const port = await freePort('udp');
@@ -119,7 +122,7 @@ async function ingestStep(run: Run, rate: number, seconds: number): Promise<Row>
 async function latency(probes: number): Promise<number[]> {
   const port = await freePort('udp');
   const proc = start(['dashboard', '--interface', 'lo', '--filter', `udp and dst port ${port}`, '--port', '0', '--no-anomalies']);
-  const browsers = await watchers(String((await proc.first('listening')).url));
+  const browsers = await watchers(String((await proc.first('listening')).url), Math.max(1, WATCHERS));
   const socket = createSocket('udp4');
   const samples: number[] = [];
   try {

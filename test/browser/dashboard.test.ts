@@ -107,7 +107,7 @@ test('the page: charts, filter in every view and the URL, reload, escaping, down
   // the screenshot for the README: the generated traffic, with its anomalies
   await page.setInputFiles('#upload', file);
   await waitText(page, '#total-packets', total.toLocaleString('en-US'));
-  await page.waitForFunction(() => document.querySelector('#anomalies table') !== null, undefined, { timeout: 15_000 }).catch(() => undefined);
+  await page.waitForFunction((last) => document.body.dataset.drawnSeq === last && /done/.test(document.getElementById('source')!.textContent!) && document.querySelector('#anomalies table') !== null, String(total - 1), { timeout: 15_000 });
   await page.screenshot({ path: join(repoRoot, 'docs/dashboard.png'), fullPage: true });
   assert.deepEqual(errors, [], 'no script errors');
 });

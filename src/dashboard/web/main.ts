@@ -100,15 +100,40 @@ function render(u: DashboardUpdate): void {
   pause.setAttribute('aria-pressed', String(paused));
   renderSource(u);
   renderCards(u);
-  charts.render(u);
-  renderAnomalies(u);
-  renderTalkers(u);
-  renderFlows(u);
   packets.add(u.packets);
+  heavy(u);
   $('packet-note').textContent = u.missed > 0 ? `(this filter was first used after ${count(u.missed)} packets had left the history: they are not counted)` : `${count(packets.size)} shown, newest first`;
   const list = $('protocols');
   list.replaceChildren(...['tcp', 'udp', 'icmp', ...u.stats.protocols.map((p) => p.protocol)].map((p) => Object.assign(el('option'), { value: p })));
 }
+
+/** ms between redraws of the charts and lists at most: they cost the most, and a second is readable */
+const HEAVY_MS = 1000;
+let heavyAt = Number.NEGATIVE_INFINITY;
+let heavyTimer: ReturnType<typeof setTimeout> | undefined;
+let heavyLatest: DashboardUpdate | undefined;
+
+/** Charts and lists, at most once per HEAVY_MS (the latest update wins; the cards and packets stay live). */
+function heavy(u: DashboardUpdate): void {
+  heavyLatest = u;
+  const wait = heavyAt + HEAVY_MS - performance.now();
+  if (wait > 0 && lastFilterKey === query(u.filter)) {
+    heavyTimer ??= setTimeout(() => {
+      heavyTimer = undefined;
+      if (heavyLatest) heavy(heavyLatest);
+    }, wait);
+    return;
+  }
+  heavyAt = performance.now();
+  lastFilterKey = query(u.filter);
+  heavyLatest = undefined;
+  charts.render(u);
+  document.body.dataset.drawnSeq = String(u.lastSeq); // for tests: what the charts show
+  renderAnomalies(u);
+  renderTalkers(u);
+  renderFlows(u);
+}
+let lastFilterKey = '';
 
 function renderSource(u: DashboardUpdate): void {
   const s = u.source;
