@@ -3,6 +3,7 @@
  * Dashboard built, its address and source events printed; runs until Ctrl-C or --duration.
  */
 import { Option, type Command } from 'commander';
+import { statSync } from 'node:fs';
 import { Dashboard, isLoopback, limits } from '../dashboard/index.js';
 import { ipv4Interfaces } from '../common/net.js';
 import { WirelabError } from '../common/errors.js';
@@ -46,7 +47,20 @@ function liveInterface(flags: DashboardFlags): string | undefined {
   return first.name;
 }
 
+/** A --read path must be a regular file, checked before anything starts (docs/cli.md). */
+function checkReadPath(path: string | undefined): void {
+  if (path === undefined) return;
+  let isFile: boolean;
+  try {
+    isFile = statSync(path).isFile();
+  } catch {
+    throw new WirelabError('E_USAGE', `--read: no such file: ${printable(path)}`);
+  }
+  if (!isFile) throw new WirelabError('E_USAGE', `--read: not a regular file: ${printable(path)}`);
+}
+
 async function runDashboard(flags: DashboardFlags): Promise<void> {
+  checkReadPath(flags.read);
   const logger = commandLogger(flags, 'dashboard');
   const out = new Output(flags);
   const utc = flags.utc === true;
