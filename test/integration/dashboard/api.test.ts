@@ -18,6 +18,7 @@ type Reply = DashboardUpdate & { error: string; ok: boolean; name: string; pause
 type Message = DashboardUpdate | { type: 'error'; message: string };
 import { runWirelab } from '../../helpers/process.js';
 import { withDeadline } from '../../helpers/deadline.js';
+import { mulberry32, randomBytes } from '../../helpers/random.js';
 import { writeTraffic } from './traffic.js';
 
 type Stats = DashboardUpdate['stats'];
@@ -147,6 +148,14 @@ test('download is pcapng that analyze reads back; upload replaces the data; bad 
   assert.equal(cut.status, 422);
   assert.match(cut.error, /truncated/);
   assert.equal(cut.packets, udp.packets - 1);
+
+  // seeded random bytes behind a capture magic: a clear refusal or a (partial) read, never a crash
+  const rand = mulberry32(5);
+  for (let i = 0; i < 20; i++) {
+    const junk = Buffer.concat([i % 2 ? bytes.subarray(0, 28 + i * 7) : Buffer.from([0xd4, 0xc3, 0xb2, 0xa1]), randomBytes(rand, Math.floor(rand() * 4000))]);
+    const reply = await upload(dashboard, junk, `fuzz-${i}`);
+    assert.ok([200, 400, 422].includes(reply.status), `fuzz ${i}: ${reply.status} ${reply.error}`);
+  }
 
   const ok = await upload(dashboard, bytes, 'udp only.pcapng');
   assert.equal(ok.status, 200, ok.error);

@@ -65,3 +65,18 @@ test('PacketFilter: addresses and CIDR blocks (IPv4, IPv6), protocols by name or
     assert.throws(() => PacketFilter.parse(bad), (e: unknown) => e instanceof WirelabError && e.code === 'E_USAGE', JSON.stringify(bad));
   }
 });
+
+test('PacketFilter.parse of seeded random input: a filter or E_USAGE, nothing else', () => {
+  const rand = mulberry32(11);
+  const alphabet = '0123456789abcdef.:/ x-%\u0000\u202e<>';
+  const text = (): string => Array.from({ length: Math.floor(rand() * 40) }, () => alphabet[Math.floor(rand() * alphabet.length)]).join('');
+  for (let i = 0; i < 5000; i++) {
+    const input = rand() < 0.1 ? text() : { src: rand() < 0.5 ? text() : undefined, dst: rand() < 0.5 ? text() : undefined, protocol: rand() < 0.5 ? text() : 7 };
+    try {
+      const f = PacketFilter.parse(input);
+      f.matches({ src: text(), dst: '10.0.0.1', protocol: 'UDP', ipProto: 17 } as PacketSummary);
+    } catch (e) {
+      assert.ok(e instanceof WirelabError && e.code === 'E_USAGE', String(e));
+    }
+  }
+});
