@@ -84,6 +84,17 @@ test('the page: charts, filter in every view and the URL, reload, escaping, down
   await page.waitForFunction((name) => [...document.querySelectorAll('#packets .row')].some((r) => r.textContent.includes(name)), HOSTILE_NAME.slice(0, 4), { timeout: 10_000 });
   assert.equal(await page.locator('img').count(), 0);
 
+  // light and dark: the charts are drawn again in the other theme, and it is remembered
+  const before = await page.getAttribute('html', 'data-theme');
+  await page.click('#theme');
+  assert.notEqual(await page.getAttribute('html', 'data-theme'), before);
+  assert.equal(await page.locator('#chart-traffic canvas').count(), 1);
+  await page.reload();
+  assert.notEqual(await page.getAttribute('html', 'data-theme'), before);
+  await page.click('#theme');
+  assert.equal(await page.getAttribute('html', 'data-theme'), before);
+  await waitText(page, '#total-packets', '80');
+
   // the download: what the page shows, as pcapng that analyze reads back
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
   const saved = join(dir, 'download.pcapng');
@@ -107,7 +118,7 @@ test('the page: charts, filter in every view and the URL, reload, escaping, down
   // the screenshot for the README: the generated traffic, with its anomalies
   await page.setInputFiles('#upload', file);
   await waitText(page, '#total-packets', total.toLocaleString('en-US'));
-  await page.waitForFunction((last) => document.body.dataset.drawnSeq === last && /done/.test(document.getElementById('source')!.textContent!) && document.querySelector('#anomalies table') !== null, String(total - 1), { timeout: 15_000 });
+  await page.waitForFunction((last) => document.body.dataset.drawnSeq === last && /done/.test(document.getElementById('source')!.textContent) && document.querySelector('#anomalies table') !== null, String(total - 1), { timeout: 15_000 });
   await page.screenshot({ path: join(repoRoot, 'docs/dashboard.png'), fullPage: true });
   assert.deepEqual(errors, [], 'no script errors');
 });
