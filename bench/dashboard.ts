@@ -10,7 +10,7 @@
  *     traffic at --memory-rate with two browsers watching (goal: flat after the first minute).
  * The traffic goes to 127.0.0.1 only, filtered by a port this script picked, so other traffic on lo is
  * not counted. Run: node --import tsx bench/dashboard.ts [--rates 20000,50000,100000] [--seconds 3]
- *                   [--probes 40] [--minutes 2] [--memory-rate 20000] [--watchers 2]
+ *                   [--probes 40] [--minutes 2] [--memory-rate 20000] [--watchers 2] [--only memory]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
@@ -150,7 +150,11 @@ async function memory(minutes: number, rate: number): Promise<Array<[number, num
   const browsers = await watchers(url);
   const points: Array<[number, number]> = [];
   try {
-    const traffic = send(rate, Math.round(rate * minutes * 60), port);
+    // the paced sender stops itself after 60 s: one after another, 50 s each, until the end
+    const traffic = (async () => {
+      const end = performance.now() + minutes * 60_000;
+      while (performance.now() < end - 1000) await send(rate, Math.round((rate * Math.min(50_000, end - performance.now())) / 1000), port);
+    })();
     const t0 = performance.now();
     for (let s = 10; s <= minutes * 60; s += 10) {
       await new Promise((r) => setTimeout(r, t0 + s * 1000 - performance.now()));
@@ -169,6 +173,12 @@ async function memory(minutes: number, rate: number): Promise<Array<[number, num
 
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('this benchmark captures live on lo: run it as root');
+  if (arg('--only', '') === 'memory') {
+    const minutes = Number(arg('--minutes', '2'));
+    const points = await memory(minutes, Number(arg('--memory-rate', '20000')));
+    process.stdout.write(`resident memory, MiB, every 10 s over ${minutes} min: ${points.map(([, m]) => m.toFixed(0)).join(' ')}\nload average after memory: ${load()}\n`);
+    return;
+  }
   const rates = arg('--rates', '20000,50000,100000').split(',').map(Number);
   const seconds = Number(arg('--seconds', '3'));
   process.stdout.write(`load average before: ${load()}\n\n`);
