@@ -7,8 +7,8 @@ import { statSync } from 'node:fs';
 import { Dashboard, isLoopback, limits } from '../dashboard/index.js';
 import { ipv4Interfaces } from '../common/net.js';
 import { WirelabError } from '../common/errors.js';
-import { Output, addOutputOptions, commandLogger, portOption, positiveInt, untilStopped, type OutputOptions } from './shared.js';
-import { parseDuration } from './duration.js';
+import { escapeControl, plural } from '../common/format.js';
+import { Output, addExamples, addOutputOptions, commandLogger, durationOption, portOption, positiveInt, untilStopped, type OutputOptions } from './shared.js';
 
 interface DashboardFlags extends OutputOptions {
   interface?: string;
@@ -21,22 +21,6 @@ interface DashboardFlags extends OutputOptions {
   baselinePackets?: number;
   immediate?: boolean;
   duration?: number;
-  utc?: boolean;
-}
-
-/** HH:MM:SS.mmm, local time (or UTC with --utc), as every human line starts. */
-function clockText(utc: boolean): string {
-  const d = new Date();
-  const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
-  return utc
-    ? `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}.${pad(d.getUTCMilliseconds(), 3)}`
-    : `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
-}
-
-/** Escape control characters before a name from the user or the wire reaches the terminal. */
-function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\x00-\x08\x0a-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 function liveInterface(flags: DashboardFlags): string | undefined {
@@ -54,16 +38,15 @@ function checkReadPath(path: string | undefined): void {
   try {
     isFile = statSync(path).isFile();
   } catch {
-    throw new WirelabError('E_USAGE', `--read: no such file: ${printable(path)}`);
+    throw new WirelabError('E_USAGE', `--read: no such file: ${escapeControl(path)}`);
   }
-  if (!isFile) throw new WirelabError('E_USAGE', `--read: not a regular file: ${printable(path)}`);
+  if (!isFile) throw new WirelabError('E_USAGE', `--read: not a regular file: ${escapeControl(path)}`);
 }
 
 async function runDashboard(flags: DashboardFlags): Promise<void> {
   checkReadPath(flags.read);
   const logger = commandLogger(flags, 'dashboard');
   const out = new Output(flags);
-  const utc = flags.utc === true;
   const iface = liveInterface(flags);
   const dashboard = new Dashboard(
     {
@@ -80,23 +63,23 @@ async function runDashboard(flags: DashboardFlags): Promise<void> {
     { logger },
   );
   dashboard.on('source', (s) => {
-    const fields = { time: Date.now() / 1000, kind: s.kind, name: s.name, state: s.state, packets: s.packets, error: s.error ?? null };
+    const fields = { kind: s.kind, name: s.name, state: s.state, packets: s.packets, error: s.error ?? null };
     const what = s.state === 'error' ? `stopped: ${s.error ?? 'error'}` : 'read to its end';
-    out.event('source', fields, `${clockText(utc)} ${printable(s.name)}: ${what}, ${s.packets.toLocaleString('en-US')} packet${s.packets === 1 ? '' : 's'}`);
+    out.event('source', fields, `${escapeControl(s.name)}: ${what}, ${plural(s.packets, 'packet')}`);
   });
   const stopped = untilStopped(flags.duration);
   try {
     await dashboard.start();
     const source = flags.read !== undefined ? { read: flags.read } : { interface: iface, filter: flags.filter ?? null };
-    out.event('listening', { time: Date.now() / 1000, url: dashboard.url, host: flags.host, port: dashboard.port, token: dashboard.token ?? null, ...source }, `${clockText(utc)} dashboard at ${dashboard.url}`);
-    if (dashboard.token !== undefined && !isLoopback(flags.host)) out.line(`${clockText(utc)} the token is required on ${flags.host}: open the URL above (it carries it)`);
+    out.event('listening', { url: dashboard.url, host: flags.host, port: dashboard.port, token: dashboard.token ?? null, ...source }, `dashboard at ${dashboard.url}`);
+    if (dashboard.token !== undefined && !isLoopback(flags.host)) out.line(`the token is required on ${flags.host}: open the URL above (it carries it)`);
     const why = await stopped;
     logger.info({ why }, 'dashboard stopping');
   } finally {
     await dashboard.close();
   }
   const { aggregates, source, hub } = dashboard.stats();
-  out.event('stopped', { time: Date.now() / 1000, ...aggregates, droppedByKernel: source.droppedByKernel ?? null, updatesSent: hub.updatesSent, updatesSkipped: hub.updatesSkipped });
+  out.event('stopped', { ...aggregates, droppedByKernel: source.droppedByKernel ?? null, updatesSent: hub.updatesSent, updatesSkipped: hub.updatesSkipped });
 }
 
 export function register(program: Command): void {
@@ -112,18 +95,17 @@ export function register(program: Command): void {
     .option('--no-anomalies', 'do not run the anomaly detector')
     .addOption(new Option('--baseline-packets <n>', 'packets learnt as normal before anomaly scoring (default 5000)').argParser(positiveInt('--baseline-packets')))
     .option('--immediate', 'live: hand each packet over the moment it arrives (default: blocks at most 1 s old)')
-    .addOption(new Option('--duration <duration>', 'stop after this long, e.g. 30s or 10m (default: until Ctrl-C)').argParser(parseDuration))
-    .option('--utc', 'print times in UTC')
+    .addOption(durationOption('--duration <duration>', 'stop after this long, e.g. 30s or 10m (default: until stopped)'))
     .addHelpText(
       'after',
       `
-Examples:
-  wirelab dashboard --read capture.pcapng          # open http://127.0.0.1:8050/
-  sudo wirelab dashboard --interface eth0 --filter 'tcp or udp'
-  wirelab dashboard --read x.pcap --port 0 --json  # prints {"event":"listening","url":...}
-  wirelab dashboard --interface eth0 --host 0.0.0.0   # prints a URL with the required token
-
 Limits: series ${limits.SERIES_SECONDS} s; ${limits.HISTORY_PACKETS.toLocaleString('en-US')} packets (${limits.HISTORY_BYTES / 1024 / 1024} MiB) kept for download; uploads up to ${limits.MAX_UPLOAD_BYTES / 1024 / 1024} MiB.`,
     );
   addOutputOptions(command).action(runDashboard);
+  addExamples(command, [
+    ['dashboard --read capture.pcapng', 'the views of a file at http://127.0.0.1:8050/'],
+    ["sudo wirelab dashboard --interface eth0 --filter 'tcp or udp'", 'live traffic of eth0'],
+    ['dashboard --read x.pcap --port 0 --json', 'any free port; prints {"event":"listening","url":...}'],
+    ['sudo wirelab dashboard --interface eth0 --host 0.0.0.0', 'reachable from the LAN: prints a URL with the required token'],
+  ]);
 }
