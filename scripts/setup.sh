@@ -13,7 +13,7 @@ fi
 # Debian packages, named by the command each provides.
 declare -A debs=(
   [ip]=iproute2 [ping]=iputils-ping [tcpdump]=tcpdump [tshark]=tshark [socat]=socat [iperf3]=iperf3 [nmap]=nmap [hping3]=hping3 [dumpcap]=wireshark-common
-  [python3]=python3 [tmux]=tmux [openssl]=openssl [nft]=nftables [ufw]=ufw [unshare]=util-linux
+  [python3]=python3 [tmux]=tmux [openssl]=openssl [nft]=nftables [ufw]=ufw [unshare]=util-linux [chromium]=chromium
 )
 missing=()
 for cmd in "${!debs[@]}"; do

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite, in DESIGN.md's order: type check, lint, unit tests, integration tests.
+# The whole test suite, in DESIGN.md's order: type check, lint, unit tests, integration tests,
+# browser tests (after the dashboard page is built).
 # Installs what it needs first (scripts/setup.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +10,7 @@ step() { printf '\n== %s\n' "$*" >&2; }
 
 step "type check"
 npx tsc --noEmit
+npx tsc --noEmit -p src/dashboard/web
 
 step "lint"
 npx eslint --max-warnings 0 .
@@ -25,3 +27,9 @@ run_tests test/unit
 
 step "integration tests"
 run_tests test/integration
+
+step "build the dashboard page"
+npm run --silent build:web
+
+step "browser tests"
+run_tests test/browser

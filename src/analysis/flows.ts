@@ -384,8 +384,26 @@ export class FlowTable<T = undefined> {
     );
   }
 
+  /**
+   * Up to `limit` flows held now, most recently active first, as they stand (their conn_state so
+   * far; endReason 'flush'). Nothing ends and no counter moves: a live view of the table.
+   */
+  peek(limit: number): FlowRecord<T>[] {
+    const newest: Flow<T>[] = [];
+    for (const queue of [this.closing, this.tcp, this.datagram]) {
+      const flows = [...queue.flows.values()];
+      newest.push(...flows.slice(Math.max(0, flows.length - limit)));
+    }
+    newest.sort((a, b) => b.last - a.last);
+    return newest.slice(0, limit).map((flow) => this.record(flow, 'flush'));
+  }
+
   private finish(flow: Flow<T>, endReason: FlowEndReason): FlowRecord<T> {
     this.counters.finished++;
+    return this.record(flow, endReason);
+  }
+
+  private record(flow: Flow<T>, endReason: FlowEndReason): FlowRecord<T> {
     return {
       key: flow.key,
       ipProto: flow.ipProto,
