@@ -13,21 +13,25 @@ import { WirelabError, fromSystemError } from '../common/errors.js';
 /** streams relayed at once at most; more are refused (the dashboard allows 32 WebSocket clients) */
 export const MAX_RELAYED = 256;
 
-/** Join two streams; either one's end or error ends both. */
+/**
+ * Join two streams (both half-open capable): each one's end is passed on as the other's end, so a
+ * half-closed stream still gets its answer; an error on either destroys both, and a stream closed
+ * whole ends the other.
+ */
 function join(a: Socket, b: Socket): void {
-  const end = (): void => {
+  const destroy = (): void => {
     a.destroy();
     b.destroy();
   };
-  a.on('error', end).on('close', end);
-  b.on('error', end).on('close', end);
+  a.on('error', destroy).on('close', () => b.end());
+  b.on('error', destroy).on('close', () => a.end());
   a.pipe(b);
   b.pipe(a);
 }
 
 /** A server whose every connection is joined to a fresh one made by `dial`. */
 function relayServer(dial: () => Socket, open: Set<Socket>): Server {
-  return createServer((inbound) => {
+  return createServer({ allowHalfOpen: true }, (inbound) => {
     if (open.size >= MAX_RELAYED) {
       inbound.destroy();
       return;
@@ -47,7 +51,7 @@ export class TcpRelay {
   constructor(private readonly unixPath: string) {}
 
   async start(port: number): Promise<number> {
-    const server = relayServer(() => connect(this.unixPath), this.open);
+    const server = relayServer(() => connect({ path: this.unixPath, allowHalfOpen: true }), this.open);
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err) => reject(fromSystemError(err, `listen on 127.0.0.1:${port}`)));
@@ -75,7 +79,7 @@ function main(argv: string[]): void {
     process.stderr.write('usage: relay UNIX_PATH PORT\n');
     process.exit(2);
   }
-  const server = relayServer(() => connect(port, '127.0.0.1'), new Set());
+  const server = relayServer(() => connect({ port, host: '127.0.0.1', allowHalfOpen: true }), new Set());
   server.on('error', (err) => {
     process.stderr.write(`relay: ${err.message}\n`);
     process.exit(1);
