@@ -14,11 +14,11 @@ interface DemoFlags extends OutputOptions {
 
 /** What was started and where to look, as lines for a human. */
 function describeReady(r: DemoReady): string {
-  const where = r.mode === 'namespaces' ? `${plural(r.namespaces.length, 'network namespace')} on a private bridge` : 'loopback (run as root for separate hosts)';
+  const where = r.mode === 'namespaces' ? `in ${plural(r.namespaces.length, 'network namespace')} on a private bridge` : 'on loopback (run as root for separate hosts)';
   const hosts = r.mode === 'namespaces' ? `\n  hosts:     ${r.hosts.map((h) => `${h.name} ${h.address}`).join(', ')}` : '';
   const dashboard = r.dashboard.url !== null ? `open ${r.dashboard.url} (live traffic, protocols named)` : `not started: ${r.dashboard.reason ?? ''}`;
   return [
-    `demo: the lab is up in ${where}${hosts}`,
+    `demo: the lab is up ${where}${hosts}`,
     `  broadcast: a master and 4 nodes, to ${r.target}`,
     `  gossip:    seeds ${r.seeds.join(', ')}; ${r.peers.count} peers on ${r.peers.address}`,
     `  chat:      server ${r.chat}; clients ${r.clients.join(', ')} (chat, a file, a quiz)`,
@@ -57,8 +57,14 @@ async function runDemo(flags: DemoFlags): Promise<void> {
   const out = new Output(flags);
   const demo = new Demo({ namespaces: flags.loopback ? false : undefined, intervalMs: flags.interval, dashboardPort: flags.port, dashboard: flags.dashboard });
   const failed = new Promise<string>((resolve) => demo.once('failed', (f) => resolve(`${f.label} ${f.reason}`)));
-  printDemo(out, demo, process.stdout.isTTY === true && flags.json !== true);
-  await demo.start();
+  const tty = process.stdout.isTTY === true && flags.json !== true;
+  printDemo(out, demo, tty);
+  try {
+    await demo.start();
+  } catch (err) {
+    if (tty) process.stdout.write('\r\x1b[K'); // the error's line, not after the progress line
+    throw err;
+  }
   const why = await Promise.race([untilStopped(flags.duration), failed.then((f) => `failed: ${f}`)]);
   await demo.close();
   out.event('stopped', { reason: why }, `demo stopped (${why}); every process, namespace and file of the lab removed`);

@@ -26,6 +26,8 @@ export const START_TIMEOUT_MS = 60_000;
 /** the dashboard's port by default (docs/dashboard.md) */
 export const DEFAULT_DASHBOARD_PORT = 8050;
 const BUILD_STEPS = 6;
+/** systems' events held while the lab is being built, at most */
+const MAX_HELD_EVENTS = 1000;
 
 export class Demo extends EventEmitter<DemoEvents> {
   private lab: Lab | undefined;
@@ -34,6 +36,8 @@ export class Demo extends EventEmitter<DemoEvents> {
   private readonly children: WirelabProcess[] = [];
   private closing = false;
   private step = 0;
+  /** the systems' events while the lab is being built: passed on after `ready`, in order */
+  private held: (() => void)[] | undefined = [];
   private readonly order = new CausalOrder<DemoSent, DemoReceived, DemoReport>({
     sent: (e) => this.emit('sent', e),
     received: (e) => this.emit('received', e),
@@ -54,6 +58,16 @@ export class Demo extends EventEmitter<DemoEvents> {
     for (const c of this.children) if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGKILL');
     this.files?.remove();
   };
+
+  /** Emit now once ready; before, hold (at most MAX_HELD_EVENTS, the oldest dropped). */
+  private live(emit: () => void): void {
+    if (this.held === undefined) {
+      emit();
+      return;
+    }
+    this.held.push(emit);
+    if (this.held.length > MAX_HELD_EVENTS) this.held.shift();
+  }
 
   private progress(text: string): void {
     this.emit('progress', { step: ++this.step, steps: BUILD_STEPS, text, time: Date.now() / 1000 });
@@ -80,8 +94,8 @@ export class Demo extends EventEmitter<DemoEvents> {
       files,
       spawn: (label, args, where, extra) => this.spawn(label, args, where, extra),
       order: this.order,
-      gossip: (e) => this.emit('gossip', e),
-      chat: (e) => this.emit('chat', e),
+      gossip: (e) => this.live(() => this.emit('gossip', e)),
+      chat: (e) => this.live(() => this.emit('chat', e)),
       startTimeoutMs: START_TIMEOUT_MS,
       intervalMs: this.options.intervalMs ?? 1000,
       message: this.options.message ?? 'Hello, Nodes!',
@@ -108,6 +122,9 @@ export class Demo extends EventEmitter<DemoEvents> {
       pids: this.pids(),
     };
     this.emit('ready', ready);
+    const held = this.held;
+    this.held = undefined;
+    for (const emit of held ?? []) emit();
     chat.go();
   }
 
