@@ -172,8 +172,9 @@ export async function startChat(ctx: SystemContext): Promise<{ server: string; c
     });
     return bot;
   });
-  await Promise.all(bots.map((b) => b.waitFor((e) => e.event === 'joined', ctx.startTimeoutMs, `${b.label} joined`)));
+  // waiters made now, before any of it can happen (the children's events are not kept)
   const fileSent = bots[1]!.waitFor((e) => e.event === 'file-sent', ctx.startTimeoutMs, 'the file sent').catch(() => undefined);
+  await Promise.all(bots.map((b) => b.waitFor((e) => e.event === 'joined', ctx.startTimeoutMs, `${b.label} joined`)));
   return {
     server: `${host}:${port}`,
     clients: DEMO_BOTS.map((b) => b.name),
