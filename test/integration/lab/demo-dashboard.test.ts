@@ -11,6 +11,7 @@ import { connect } from 'node:net';
 import { Lab } from '../../../src/lab/hosts.js';
 import { WirelabProcess } from '../../helpers/process.js';
 import { launch, skipReason } from '../../browser/browser.js';
+import { stopDemo } from './leftovers.js';
 
 const PROTOCOLS = ['wirelab-broadcast', 'wirelab-gossip', 'wirelab-chat'];
 
@@ -51,7 +52,7 @@ const skip = Lab.unavailableReason() ?? skipReason();
 
 test('the demo shows every system on the dashboard, in the browser and through its API, and leaves nothing behind', { skip, timeout: 120_000 }, async (t) => {
   const demo = WirelabProcess.start(['demo', '--port', '0', '--interval', '500ms', '--json']);
-  t.after(() => demo.stop('SIGKILL'));
+  t.after(() => stopDemo(demo, () => demo.events.find((e) => e.event === 'ready')));
   const ready = await demo.waitFor((e) => e.event === 'ready', 60_000, 'the lab ready');
   const url = (ready.dashboard as { url: string | null; reason: string | null }).url;
   assert.ok(url, `the dashboard started: ${String((ready.dashboard as { reason: string }).reason)}`);

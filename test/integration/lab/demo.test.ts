@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { Lab } from '../../../src/lab/hosts.js';
 import { WirelabProcess, runWirelab } from '../../helpers/process.js';
+import { removeLeftovers, stopDemo } from './leftovers.js';
 
 const namespaces = (): string[] => execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').map((l) => l.split(' ')[0]!).filter((l) => l.startsWith('wl-'));
 
@@ -12,6 +13,7 @@ async function checkDemo(args: string[], mode: 'namespaces' | 'loopback'): Promi
   const result = await runWirelab(['demo', '--duration', '5s', '--interval', '300ms', '--no-dashboard', '--json', ...args], { timeoutMs: 90_000 });
   assert.equal(result.code, 0, result.stderr);
   const ready = result.events.find((e) => e.event === 'ready');
+  if (result.code !== 0) removeLeftovers(ready); // killed at its deadline: it could not clean up
   assert.equal(ready?.mode, mode);
   assert.equal((ready?.hosts as unknown[]).length, mode === 'namespaces' ? 13 : 1);
   assert.equal((ready?.dashboard as { reason: string }).reason, 'not asked for (--no-dashboard)');
@@ -70,7 +72,7 @@ async function survivors(pids: number[], ms = 5_000): Promise<number[]> {
 
 test('SIGHUP tears the demo down like Ctrl-C: exit 129, no child process and no namespace left', { timeout: 60_000 }, async (t) => {
   const demo = WirelabProcess.start(['demo', '--interval', '200ms', '--no-dashboard', '--json']);
-  t.after(() => demo.stop('SIGKILL'));
+  t.after(() => stopDemo(demo, () => demo.events.find((e) => e.event === 'ready')));
   const ready = await demo.waitFor((e) => e.event === 'ready', 60_000);
   await demo.waitFor((e) => e.event === 'report', 20_000);
   const pids = ready.pids as number[];
@@ -114,7 +116,7 @@ test('the demo prints in causal order, each line with its time', { timeout: 60_0
 
 test('a second Ctrl-C during the shutdown exits at once with 130, and still leaves no child behind', { timeout: 60_000 }, async (t) => {
   const demo = WirelabProcess.start(['demo', '--loopback', '--no-dashboard', '--interval', '200ms', '--json']);
-  t.after(() => demo.stop('SIGKILL'));
+  t.after(() => stopDemo(demo, () => demo.events.find((e) => e.event === 'ready')));
   const ready = await demo.waitFor((e) => e.event === 'ready', 60_000);
   await demo.waitFor((e) => e.event === 'report', 20_000);
   demo.child.kill('SIGINT');
