@@ -8,7 +8,8 @@ import type { Socket } from 'node:net';
 import type { Logger } from '../common/log.js';
 import { isWirelabError } from '../common/errors.js';
 import { FrameDecoder, encodeFrame, formatMessage, parseMessage, type GossipMessage, type ProtocolLimits } from './protocol.js';
-import { MAX_QUEUED_BYTES } from './constants.js';
+import { FRAME_TIMEOUT_MS, MAX_QUEUED_BYTES } from './constants.js';
+import type { BufferBudget } from './guard.js';
 
 export interface ConnectionEvents {
   message: [GossipMessage];
@@ -21,6 +22,10 @@ export interface ConnectionOptions {
   logger: Logger;
   /** bytes queued before the connection is dropped as a slow consumer */
   maxQueuedBytes?: number;
+  /** shared by every connection of a seed or peer: bytes of unfinished frames held in all */
+  budget?: BufferBudget;
+  /** ms a frame may take from its first byte to its last before the connection is closed (default 10 s) */
+  frameTimeoutMs?: number;
 }
 
 export class Connection extends EventEmitter<ConnectionEvents> {
@@ -34,6 +39,10 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private reason: string | undefined;
   /** messages decoded while held (see hold()) */
   private held: GossipMessage[] | undefined;
+  /** bytes of the unfinished frame charged to the budget */
+  private charged = 0;
+  private frameTimer: NodeJS.Timeout | undefined;
+  private deadlineTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly socket: Socket,
@@ -63,6 +72,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       this.malformed(err);
       return;
     }
+    if (!this.account()) return;
     // Messages before a malformed one in the same chunk are still delivered, in order.
     for (const text of texts) {
       if (this.closed) return;
@@ -76,6 +86,46 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       if (this.held) this.held.push(message);
       else this.emit('message', message);
     }
+  }
+
+  /**
+   * Charge the unfinished frame's bytes to the shared budget and run the frame deadline while one is
+   * unfinished; false when the connection was closed for either.
+   */
+  private account(): boolean {
+    const pending = this.decoder.pending;
+    const { budget } = this.options;
+    if (budget && pending !== this.charged) {
+      if (pending > this.charged && !budget.charge(pending - this.charged)) {
+        this.options.logger.warn({ remote: this.remote, used: budget.used }, 'closing connection: buffer budget spent');
+        this.close('buffer budget spent');
+        return false;
+      }
+      if (pending < this.charged) budget.release(this.charged - pending);
+      this.charged = pending;
+    }
+    if (pending === 0 && this.frameTimer) {
+      clearTimeout(this.frameTimer);
+      this.frameTimer = undefined;
+    } else if (pending > 0 && !this.frameTimer) {
+      const ms = this.options.frameTimeoutMs ?? FRAME_TIMEOUT_MS;
+      this.frameTimer = setTimeout(() => this.close(`frame not completed in ${ms} ms`), ms);
+    }
+    return true;
+  }
+
+  /**
+   * Close the connection unless clearDeadline() is called within `ms` (a handshake, or a seed's whole
+   * conversation, must finish in time however slowly its bytes come).
+   */
+  setDeadline(ms: number, reason: string): void {
+    this.clearDeadline();
+    if (!this.closed) this.deadlineTimer = setTimeout(() => this.close(reason), ms);
+  }
+
+  clearDeadline(): void {
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = undefined;
   }
 
   private malformed(err: unknown): void {
@@ -151,6 +201,11 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private finish(): void {
     if (this.closed) return;
     this.closed = true;
+    this.clearDeadline();
+    if (this.frameTimer) clearTimeout(this.frameTimer);
+    this.frameTimer = undefined;
+    this.options.budget?.release(this.charged);
+    this.charged = 0;
     this.emit('close', this.reason);
   }
 }

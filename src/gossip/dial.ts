@@ -178,11 +178,15 @@ export async function registerWithQuorum(
   return joined;
 }
 
-/** One liveness probe over a fresh connection: true when a Liveness Reply comes within the timeout. */
-export async function probeLiveness(to: Endpoint, self: Endpoint, options: DialOptions): Promise<boolean> {
-  const ping: GossipMessage = { type: 'liveness-request', timestamp: options.clock.now(), peer: self };
+/**
+ * One liveness probe over a fresh connection: true when a Liveness Reply comes within the timeout.
+ * With a `nonce` (sent as the timestamp) only a reply echoing it counts: proof that whoever listens
+ * at `to` read this very request.
+ */
+export async function probeLiveness(to: Endpoint, self: Endpoint, options: DialOptions, nonce?: number): Promise<boolean> {
+  const ping: GossipMessage = { type: 'liveness-request', timestamp: nonce ?? options.clock.now(), peer: self };
   try {
-    await request(to, [ping], (got) => got.some((m) => m.type === 'liveness-reply'), options);
+    await request(to, [ping], (got) => got.some((m) => m.type === 'liveness-reply' && (nonce === undefined || m.timestamp === nonce)), options);
     return true;
   } catch {
     return false;

@@ -4,12 +4,14 @@
  * neighbours' liveness, reporting the dead to the seeds.
  */
 import { EventEmitter, setMaxListeners } from 'node:events';
+import { randomInt } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { silentLogger, type Logger } from '../common/log.js';
 import { listenTcp } from '../common/net.js';
 import { PeriodicTask, systemClock, type Clock } from '../common/lifecycle.js';
 import { Connection } from './connection.js';
-import { dial, handshake, registerWithQuorum, type DialOptions } from './dial.js';
+import { dial, handshake, probeLiveness, registerWithQuorum, type DialOptions } from './dial.js';
+import { BufferBudget, SourceLimiter, refusedAddress, sourceAddress } from './guard.js';
 import { LivenessMonitor } from './liveness-monitor.js';
 import { GossipRouter } from './router.js';
 import { defaultLimits, endpointKey, gossipText, type Endpoint, type GossipMessage } from './protocol.js';
@@ -29,6 +31,9 @@ export class Peer extends EventEmitter<PeerEvents> {
   private readonly liveness: LivenessMonitor;
   private readonly hood: Neighbourhood;
   private readonly inbound = new Set<Connection>();
+  /** inbound connections not yet links, per source and in all */
+  private readonly pendingLimiter = new SourceLimiter(C.PEER_MAX_PENDING_PER_SOURCE, C.PEER_MAX_PENDING);
+  private readonly budget = new BufferBudget(C.BUFFER_BUDGET_BYTES);
   /** aborted by close(): ends every dial, request and probe in flight (dial.ts) */
   private readonly closing = new AbortController();
   private readonly gossipTask: PeriodicTask;
@@ -47,7 +52,7 @@ export class Peer extends EventEmitter<PeerEvents> {
   private sent = 0;
   private started = false;
   private closed = false;
-  private readonly counters = { malformed: 0, refusedBusy: 0 };
+  private readonly counters = { malformed: 0, refusedBusy: 0, refusedHello: 0, joinAttempts: 0 };
 
   constructor(
     private readonly options: PeerOptions,
@@ -90,7 +95,8 @@ export class Peer extends EventEmitter<PeerEvents> {
     const addr = this.server.address();
     this.self = { host: this.options.advertiseHost ?? host, port: typeof addr === 'object' && addr ? addr.port : 0 };
     this.selfKey = endpointKey(this.self);
-    await this.join();
+    this.router.selfKey = this.selfKey;
+    await this.joinFirst();
     await this.fill();
     if (this.closed) return; // closed while joining: start no timer
     this.livenessTask.start();
@@ -139,6 +145,7 @@ export class Peer extends EventEmitter<PeerEvents> {
       originated: this.sent,
       seen: this.router.seen,
       known: this.hood.candidateCount,
+      connectionsRefused: this.pendingLimiter.refused,
     };
   }
 
@@ -150,6 +157,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.livenessTask.stop();
     this.pullTask.stop();
     this.router.close();
+    this.liveness.close();
     for (const n of this.hood.all()) n.conn.close('peer closing');
     for (const conn of this.inbound) conn.close('peer closing');
     if (this.started) await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -167,6 +175,42 @@ export class Peer extends EventEmitter<PeerEvents> {
   }
 
   // ---- joining: seeds ----
+
+  /**
+   * The first join. With `retryJoin` a peer started before its seeds tries again with exponential
+   * back-off (Serf's -retry-join) until it joins or is closed; without, the first failure is final.
+   */
+  private async joinFirst(): Promise<void> {
+    let waitMs = C.RETRY_JOIN_FIRST_MS;
+    for (;;) {
+      try {
+        this.counters.joinAttempts++;
+        await this.join();
+        return;
+      } catch (err) {
+        if (!this.options.retryJoin || this.closed) throw err;
+        this.logger.warn({ err: (err as Error).message, retryInMs: waitMs }, `join failed; retrying in ${waitMs} ms`);
+        this.emit('join-retry', { attempt: this.counters.joinAttempts, error: (err as Error).message, retryInMs: waitMs });
+        await this.pause(waitMs);
+        if (this.closed) return;
+        waitMs = Math.min(C.RETRY_JOIN_MAX_MS, waitMs * 2);
+      }
+    }
+  }
+
+  /** Wait `ms`, or less when the peer closes. */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const signal = this.closing.signal;
+      const done = (): void => {
+        this.clock.clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = this.clock.setTimeout(done, ms);
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
 
   /** Register with a majority of the seeds and learn their peer lists; the first join fixes the id. */
   private async join(): Promise<void> {
@@ -199,22 +243,33 @@ export class Peer extends EventEmitter<PeerEvents> {
     return precedes({ id, key }, { id: this.idValue, key: this.key });
   }
 
+  /**
+   * Dial candidates, best first, up to DIAL_PARALLEL at once (so that unreachable candidates, each
+   * costing a timeout, cannot hide the reachable ones behind them), until the target is reached.
+   */
   private async fillOnce(): Promise<void> {
     const policy = this.policyValue;
     if (!policy || this.closed) return;
+    const queue = this.hood.candidates(this.clock.now(), policy.name);
     let tried = 0;
-    for (const candidate of this.hood.candidates(this.clock.now(), policy.name)) {
-      if (this.closed || (this.hood.size >= policy.target && this.hood.anchored)) break;
-      // Alone, try every candidate: a peer must attach somewhere. Otherwise a few per round.
-      if (this.hood.size > 0 && tried >= C.CONNECT_ATTEMPTS_PER_ROUND) break;
-      const key = endpointKey(candidate.endpoint);
-      // Only an anchor is missing: dial peers that registered before us (rank estimates the id).
-      const anchorOnly = this.hood.size >= policy.target;
-      if (this.hood.isLinked(key) || (anchorOnly && candidate.rank >= this.idValue)) continue;
-      tried++;
-      const welcomed = await this.link(candidate.endpoint, anchorOnly);
-      if (welcomed && policy.name === 'preferential') this.hood.preferNeighboursOf(welcomed);
-    }
+    const worker = async (): Promise<void> => {
+      for (let candidate = queue.shift(); candidate; candidate = queue.shift()) {
+        // Links in flight count toward the target (no overshoot), except while alone: then every
+        // worker dials, so that candidates that do not answer cannot hide those that do.
+        const inFlight = this.hood.size === 0 ? 0 : this.hood.pending.size;
+        if (this.closed || (this.hood.size + inFlight >= policy.target && this.hood.anchored)) return;
+        // Alone, try every candidate: a peer must attach somewhere. Otherwise a few per round.
+        if (this.hood.size > 0 && tried >= C.CONNECT_ATTEMPTS_PER_ROUND) return;
+        const key = endpointKey(candidate.endpoint);
+        // Only an anchor is missing: dial peers that registered before us (rank estimates the id).
+        const anchorOnly = this.hood.size >= policy.target;
+        if (this.hood.isLinked(key) || (anchorOnly && candidate.rank >= this.idValue)) continue;
+        tried++;
+        const welcomed = await this.link(candidate.endpoint, anchorOnly);
+        if (welcomed && policy.name === 'preferential') this.hood.preferNeighboursOf(welcomed);
+      }
+    };
+    await Promise.all(Array.from({ length: this.options.dialParallel ?? C.DIAL_PARALLEL }, worker));
   }
 
   /** Connect to a candidate and say hello; resolves with its neighbours when it took us. */
@@ -246,16 +301,26 @@ export class Peer extends EventEmitter<PeerEvents> {
   }
 
   private onSocket(socket: Socket): void {
-    if (this.closed) {
+    const source = sourceAddress(socket.remoteAddress);
+    // Inbound connections that are not links yet are capped per source and in all.
+    if (this.closed || !this.pendingLimiter.admit(source)) {
       socket.destroy();
       return;
     }
-    const conn = new Connection(socket, { limits: this.options.limits ?? defaultLimits, logger: this.logger });
-    // Until it says hello, an inbound connection (a probe, or a stranger) may not idle for long.
+    const conn = new Connection(socket, { limits: this.options.limits ?? defaultLimits, logger: this.logger, budget: this.budget });
+    // Until it is a link, an inbound connection (a probe, or a stranger) may not idle for long, nor
+    // take longer than the handshake deadline however slowly its bytes come.
     socket.setTimeout(C.INBOUND_IDLE_MS, () => conn.close('idle'));
+    conn.setDeadline(C.HANDSHAKE_TIMEOUT_MS, 'no handshake in time');
     this.inbound.add(conn);
-    conn.on('close', (reason) => {
+    let admitted = true;
+    const leave = (): void => {
+      if (admitted) this.pendingLimiter.release(source);
+      admitted = false;
       this.inbound.delete(conn);
+    };
+    conn.on('close', (reason) => {
+      leave();
       if (reason?.startsWith('malformed')) this.counters.malformed++;
     });
     const onFirst = (m: GossipMessage): void => {
@@ -264,26 +329,50 @@ export class Peer extends EventEmitter<PeerEvents> {
         return;
       }
       conn.off('message', onFirst);
-      if (m.type === 'hello') this.onHello(conn, m.peer, m.id);
-      else this.dropUnexpected(conn, m);
+      if (m.type !== 'hello') {
+        this.dropUnexpected(conn, m);
+        return;
+      }
+      conn.hold(); // nothing more is read until the claim is proved
+      void this.onHello(conn, source, m.peer, m.id, leave);
     };
     conn.on('message', onFirst);
   }
 
-  /** Take a new neighbour unless full, already linked, or it loses a simultaneous-connect tie. */
-  private onHello(conn: Connection, peer: Endpoint, id: number): void {
-    const key = endpointKey(peer);
-    const capacity = this.policyValue?.capacity ?? 0;
+  /** Why a hello must be answered `busy` now (full, already linked, tie lost), or undefined. */
+  private busyReason(key: string): string | undefined {
     // Both sides dialling at once: the dial of the smaller key wins, so exactly one link survives.
-    const tieLost = this.hood.pending.has(key) && this.key < key;
-    if (this.closed || key === this.key || this.hood.isNeighbour(key) || this.hood.size >= capacity || tieLost) {
-      conn.sendAndEnd({ type: 'busy', peer: this.self }, 'busy');
-      return;
-    }
-    this.inbound.delete(conn);
+    if (this.hood.pending.has(key) && this.key < key) return 'tie lost';
+    if (this.hood.isNeighbour(key)) return 'already linked';
+    if (this.hood.size >= (this.policyValue?.capacity ?? 0)) return 'full';
+    return this.closed ? 'closing' : undefined;
+  }
+
+  /**
+   * Take a new neighbour unless busy. Its claimed address must be the connection's source, not one
+   * nobody may claim, and proved by a connect-back (a Liveness Request with a nonce to the claimed
+   * port) before the peer acts on it: no impersonation, no probes or reports aimed where a stranger chooses.
+   */
+  private async onHello(conn: Connection, source: string, peer: Endpoint, id: number, admitted: () => void): Promise<void> {
+    const key = endpointKey(peer);
+    const why = refusedAddress(peer.host) ?? (key === this.key ? 'own address' : undefined) ?? (peer.host !== source ? `claimed ${peer.host} from ${source}` : undefined);
+    if (why) return this.refuseHello(conn, key, why);
+    if (this.busyReason(key)) return conn.sendAndEnd({ type: 'busy', peer: this.self }, 'busy');
+    const proved = await probeLiveness(peer, this.self, this.dialOptions(), randomInt(1, 2 ** 47));
+    if (!proved) return this.refuseHello(conn, key, 'connect-back failed');
+    if (!conn.isOpen) return;
+    if (this.busyReason(key)) return conn.sendAndEnd({ type: 'busy', peer: this.self }, 'busy');
+    admitted();
+    conn.clearDeadline();
     conn.socket.setTimeout(0); // a link now: liveness checks watch it
     conn.send({ type: 'welcome', peer: this.self, id: this.idValue, neighbours: this.hood.endpoints().slice(0, 64) });
     this.addNeighbour(peer, id, conn);
+  }
+
+  private refuseHello(conn: Connection, key: string, reason: string): void {
+    this.counters.refusedHello++;
+    this.logger.warn({ remote: conn.remote, claimed: key, reason }, `refused hello from ${conn.remote} as ${key}: ${reason}`);
+    conn.close(`hello refused: ${reason}`);
   }
 
   private addNeighbour(peer: Endpoint, id: number, conn: Connection): void {
@@ -294,6 +383,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     conn.on('message', (m) => this.onNeighbourMessage(neighbour, m));
     conn.on('close', (reason) => this.removeNeighbour(neighbour, reason));
     conn.release();
+    this.router.catchUp(neighbour);
     this.logger.info({ peer: key, degree: this.hood.size }, `linked to ${key}`);
     this.emit('neighbour', { peer: key, change: 'added', degree: this.hood.size });
     this.updateAnchor();
@@ -306,6 +396,7 @@ export class Peer extends EventEmitter<PeerEvents> {
 
   private removeNeighbour(n: Neighbour, reason: string | undefined): void {
     if (!this.hood.remove(n) || this.closed) return;
+    this.router.forget(n);
     this.logger.info({ peer: n.key, degree: this.hood.size, reason }, `lost neighbour ${n.key}`);
     this.emit('neighbour', { peer: n.key, change: 'removed', degree: this.hood.size });
     // Watch it: a lost link is not yet a dead peer (it may have closed on purpose or been slow).
