@@ -44,7 +44,7 @@ function open(to: Endpoint, timeoutMs = 3000): Promise<Socket | undefined> {
 }
 
 /** Send frames and collect the messages and bytes that come back until close or `waitMs`. */
-async function converse(to: Endpoint, frames: Buffer[], waitMs = 3000): Promise<{ messages: GossipMessage[]; bytes: number; closed: boolean }> {
+async function converse(to: Endpoint, frames: Buffer[], waitMs = 3000, expect = Infinity): Promise<{ messages: GossipMessage[]; bytes: number; closed: boolean }> {
   const s = await open(to);
   if (!s) return { messages: [], bytes: 0, closed: true };
   const decoder = new FrameDecoder();
@@ -58,6 +58,7 @@ async function converse(to: Endpoint, frames: Buffer[], waitMs = 3000): Promise<
     } catch {
       s.destroy();
     }
+    if (messages.length >= expect) s.destroy();
   });
   s.on('error', () => undefined);
   const done = once(s, 'close').then(() => (closed = true));
@@ -157,7 +158,7 @@ async function reportFlood(): Promise<void> {
   let registered = 0;
   for (let i = 0; i < ports.length && Date.now() < deadline; i += 25) {
     const frames = ports.slice(i, i + 25).map((port) => frame({ type: 'register', peer: { host: self, port } }));
-    const got = await converse(seed, frames, 8000);
+    const got = await converse(seed, frames, 8000, frames.length);
     registered += got.messages.filter((m) => m.type === 'registered').length;
   }
   const reports = ports.map((port) => frame({ type: 'dead-node', peer: { host: self, port }, timestamp: Date.now(), reporter: self }));
