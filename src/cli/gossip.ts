@@ -8,6 +8,7 @@ import cliProgress from 'cli-progress';
 import { WirelabError, fromSystemError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
 import {
+  IdAllocator,
   LineLog,
   Peer,
   Seed,
@@ -41,6 +42,7 @@ interface PeerFlags extends CommonOptions {
   misses: number;
   dissemination: 'tree' | 'announce' | 'flood';
   degreeLog?: string;
+  retryJoin?: boolean;
 }
 
 function addCommon(command: Command): Command {
@@ -80,6 +82,7 @@ function peerOptions(flags: PeerFlags, seeds: Endpoint[], port: number): PeerOpt
     livenessIntervalMs: flags.livenessInterval,
     misses: flags.misses,
     dissemination: flags.dissemination,
+    retryJoin: flags.retryJoin,
   };
 }
 
@@ -92,6 +95,9 @@ function reportPeer(out: Output, peer: Peer): void {
     out.event('neighbour', { peer: peer.key, neighbour: n.peer, change: n.change, degree: n.degree }, `${peer.key} ${n.change} ${n.peer}, degree ${n.degree}`),
   );
   peer.on('dead-reported', (d) => out.event('dead-reported', { peer: peer.key, dead: d.peer }, `${peer.key} reported Dead Node ${d.peer}`));
+  peer.on('join-retry', (r) =>
+    out.event('join-retry', { attempt: r.attempt, error: r.error, retryInMs: r.retryInMs }, `join attempt ${r.attempt} failed (${r.error}); retrying in ${r.retryInMs} ms`),
+  );
 }
 
 function reportSeed(out: Output, seed: Seed): void {
@@ -105,7 +111,8 @@ async function runSeeds(endpoints: Endpoint[], flags: CommonOptions & { confirmT
   const out = new Output(flags);
   const logger = commandLogger(flags, 'gossip-seed');
   const eventLog = flags.eventLog ? new LineLog(flags.eventLog, logFailed(logger, flags.eventLog)) : undefined;
-  const seeds = endpoints.map((e) => new Seed({ host: e.host, port: e.port, confirmTimeoutMs: flags.confirmTimeout }, { logger }));
+  const ids = new IdAllocator(); // one id space for the seeds of this process: ids unique across them
+  const seeds = endpoints.map((e) => new Seed({ host: e.host, port: e.port, confirmTimeoutMs: flags.confirmTimeout, ids }, { logger }));
   try {
     for (const seed of seeds) {
       reportSeed(out, seed);
@@ -220,6 +227,7 @@ export function register(program: Command): void {
 
   addPeerFlags(gossip.command('peer').description('run one peer: join through the seeds, gossip, check neighbours'))
     .addOption(portOption('--port <port>', 'TCP port (0: any free port)', 0))
+    .option('--retry-join', 'if no seed answers, keep trying with back-off (0.5 s doubling to 30 s) instead of exiting')
     .addOption(new Option('--stall-on-sigusr2 <ms>', 'test hook: block the event loop this long on SIGUSR2').argParser(positiveInt('--stall-on-sigusr2')).hideHelp())
     .action((flags: PeerFlags & { port: number; stallOnSigusr2?: number }) => runPeer(flags));
 

@@ -1,5 +1,6 @@
 /** The gossip system's public face: seeds, peers, the swarm, the wire protocol and the degree plot. */
 export { Seed, type SeedOptions, type SeedDeps, type SeedEvents, type SeedStats } from './seed.js';
+export { IdAllocator } from './registry.js';
 export { Peer } from './peer.js';
 export type { PeerOptions, PeerDeps, PeerEvents, PeerStats, GossipSeen } from './peer-types.js';
 export {
