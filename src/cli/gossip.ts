@@ -10,6 +10,8 @@ import type { Logger } from '../common/log.js';
 import {
   IdAllocator,
   LineLog,
+  readKeyring,
+  type Keyring,
   Peer,
   Seed,
   Swarm,
@@ -29,6 +31,7 @@ import { Output, addOutputOptions, commandLogger, positiveInt, portOption, until
 interface CommonOptions extends OutputOptions {
   duration?: number;
   eventLog?: string;
+  secretFile?: string;
 }
 
 interface PeerFlags extends CommonOptions {
@@ -48,7 +51,19 @@ interface PeerFlags extends CommonOptions {
 function addCommon(command: Command): Command {
   return addOutputOptions(command)
     .option('--duration <ms>', 'stop after this many ms (default: run until Ctrl-C)', positiveInt('--duration'))
-    .option('--event-log <file>', "append events to FILE as 'timestamp:event' lines (the seed's outputfile.log)");
+    .option('--event-log <file>', "append events to FILE as 'timestamp:event' lines (the seed's outputfile.log)")
+    .option('--secret-file <file>', 'network key: 32-byte keys (base64), one a line, the first used to send; every frame is encrypted and authenticated, strangers are refused');
+}
+
+/** The keyring of --secret-file, if given; a file others can read is warned about on stderr. */
+async function keyringOf(flags: CommonOptions, logger: Logger): Promise<Keyring | undefined> {
+  if (!flags.secretFile) return undefined;
+  const { keyring, warning } = await readKeyring(flags.secretFile);
+  if (warning) {
+    logger.warn({ path: flags.secretFile }, warning);
+    process.stderr.write(`warning: ${warning}\n`);
+  }
+  return keyring;
 }
 
 function addPeerFlags(command: Command): Command {
@@ -70,8 +85,9 @@ function logFailed(logger: Logger, path: string): (err: Error) => void {
   return (err) => logger.error({ err: err.message, path }, `cannot write ${path}; further lines are dropped`);
 }
 
-function peerOptions(flags: PeerFlags, seeds: Endpoint[], port: number): PeerOptions {
+function peerOptions(flags: PeerFlags, seeds: Endpoint[], port: number, keyring?: Keyring): PeerOptions {
   return {
+    keyring,
     host: flags.host,
     port,
     seeds,
@@ -110,9 +126,10 @@ function reportSeed(out: Output, seed: Seed): void {
 async function runSeeds(endpoints: Endpoint[], flags: CommonOptions & { confirmTimeout?: number }): Promise<void> {
   const out = new Output(flags);
   const logger = commandLogger(flags, 'gossip-seed');
+  const keyring = await keyringOf(flags, logger);
   const eventLog = flags.eventLog ? new LineLog(flags.eventLog, logFailed(logger, flags.eventLog)) : undefined;
   const ids = new IdAllocator(); // one id space for the seeds of this process: ids unique across them
-  const seeds = endpoints.map((e) => new Seed({ host: e.host, port: e.port, confirmTimeoutMs: flags.confirmTimeout, ids }, { logger }));
+  const seeds = endpoints.map((e) => new Seed({ host: e.host, port: e.port, confirmTimeoutMs: flags.confirmTimeout, ids, keyring }, { logger }));
   try {
     for (const seed of seeds) {
       reportSeed(out, seed);
@@ -142,9 +159,10 @@ async function runPeer(flags: PeerFlags & { port: number; stallOnSigusr2?: numbe
   const out = new Output(flags);
   const logger = commandLogger(flags, 'gossip-peer');
   const seeds = await readSeedConfig(flags.config);
+  const keyring = await keyringOf(flags, logger);
   const eventLog = flags.eventLog ? new LineLog(flags.eventLog, logFailed(logger, flags.eventLog)) : undefined;
   const degreeLog = flags.degreeLog ? new LineLog(flags.degreeLog, logFailed(logger, flags.degreeLog)) : undefined;
-  const peer = new Peer(peerOptions(flags, seeds, flags.port), { logger });
+  const peer = new Peer(peerOptions(flags, seeds, flags.port, keyring), { logger });
   reportPeer(out, peer);
   attachPeerLogs(peer, eventLog, degreeLog);
   installStall(flags.stallOnSigusr2);
@@ -163,9 +181,10 @@ async function runSwarm(flags: PeerFlags & { peers: number; settleTimeout: numbe
   const out = new Output(flags);
   const logger = commandLogger({ ...flags, quiet: true }, 'gossip-swarm');
   const seeds = await readSeedConfig(flags.config);
+  const keyring = await keyringOf(flags, logger);
   const eventLog = flags.eventLog ? new LineLog(flags.eventLog, logFailed(logger, flags.eventLog)) : undefined;
   const degreeLog = flags.degreeLog ? new LineLog(flags.degreeLog, logFailed(logger, flags.degreeLog)) : undefined;
-  const swarm = new Swarm({ peers: flags.peers, peer: { ...peerOptions(flags, seeds, 0), autoGossip: false } }, { logger });
+  const swarm = new Swarm({ peers: flags.peers, peer: { ...peerOptions(flags, seeds, 0, keyring), autoGossip: false } }, { logger });
   const bar = process.stdout.isTTY && !flags.json ? new cliProgress.SingleBar({ format: 'peers {bar} {value}/{total}' }, cliProgress.Presets.shades_classic) : undefined;
   swarm.on('peer', (peer) => {
     if (flags.json) reportPeer(out, peer);

@@ -10,6 +10,7 @@ import { isWirelabError } from '../common/errors.js';
 import { FrameDecoder, encodeFrame, formatMessage, parseMessage, type GossipMessage, type ProtocolLimits } from './protocol.js';
 import { FRAME_TIMEOUT_MS, MAX_QUEUED_BYTES } from './constants.js';
 import type { BufferBudget } from './guard.js';
+import { SecureChannel, TAG_BYTES, type Keyring } from './secure.js';
 
 export interface ConnectionEvents {
   message: [GossipMessage];
@@ -26,6 +27,8 @@ export interface ConnectionOptions {
   budget?: BufferBudget;
   /** ms a frame may take from its first byte to its last before the connection is closed (default 10 s) */
   frameTimeoutMs?: number;
+  /** the network key: every frame authenticated and encrypted (secure.ts); without it, plain frames */
+  keyring?: Keyring;
 }
 
 export class Connection extends EventEmitter<ConnectionEvents> {
@@ -43,6 +46,12 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private charged = 0;
   private frameTimer: NodeJS.Timeout | undefined;
   private deadlineTimer: NodeJS.Timeout | undefined;
+  private readonly secure: SecureChannel | undefined;
+  /** plain frames written before the other side's preamble came (keyed mode) */
+  private early: Buffer[] = [];
+  private earlyBytes = 0;
+  /** end() was called before the early frames could be sent */
+  private endAfterFlush = false;
 
   constructor(
     readonly socket: Socket,
@@ -50,8 +59,12 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   ) {
     super();
     this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
-    this.decoder = new FrameDecoder(options.limits.maxFrameBytes);
+    this.decoder = new FrameDecoder(options.limits.maxFrameBytes + (options.keyring ? TAG_BYTES : 0));
     socket.setNoDelay(true);
+    if (options.keyring) {
+      this.secure = new SecureChannel(options.keyring);
+      socket.write(this.secure.preamble);
+    }
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => this.close(`socket error: ${err.message}`));
     socket.on('end', () => socket.end());
@@ -67,7 +80,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.bytesIn += chunk.length;
     let texts: string[];
     try {
-      texts = this.decoder.push(chunk);
+      texts = this.secure ? this.openSealed(chunk) : this.decoder.push(chunk);
     } catch (err) {
       this.malformed(err);
       return;
@@ -86,6 +99,33 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       if (this.held) this.held.push(message);
       else this.emit('message', message);
     }
+  }
+
+  /** Keyed mode: the other side's preamble first, then sealed frames, opened and decoded as text. */
+  private openSealed(chunk: Buffer): string[] {
+    const secure = this.secure!;
+    let rest: Buffer | undefined = chunk;
+    if (!secure.ready) {
+      rest = secure.acceptPreamble(chunk);
+      if (rest === undefined) return [];
+      this.flushEarly();
+    }
+    return this.decoder.pushRaw(rest).map((sealed) => this.decoder.text(secure.open(sealed)));
+  }
+
+  private flushEarly(): void {
+    const early = this.early;
+    this.early = [];
+    this.earlyBytes = 0;
+    for (const frame of early) this.socket.write(this.secure!.seal(frame.subarray(4)));
+    if (this.endAfterFlush) this.socket.end();
+  }
+
+  /** Close our side once everything sent so far is flushed (in keyed mode, once it could be sealed). */
+  end(): void {
+    if (this.closed) return;
+    if (this.secure && !this.secure.ready) this.endAfterFlush = true;
+    else this.socket.end();
   }
 
   /**
@@ -170,7 +210,19 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       return false;
     }
     this.bytesOut += frame.length;
-    this.socket.write(frame);
+    if (!this.secure) {
+      this.socket.write(frame);
+    } else if (this.secure.ready) {
+      this.socket.write(this.secure.seal(frame.subarray(4)));
+    } else {
+      // Before the other side's preamble no key is known: hold the frame (bounded, as the queue is).
+      this.earlyBytes += frame.length;
+      if (this.earlyBytes > (this.options.maxQueuedBytes ?? MAX_QUEUED_BYTES)) {
+        this.close('slow consumer');
+        return false;
+      }
+      this.early.push(frame);
+    }
     return true;
   }
 
@@ -187,7 +239,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   sendAndEnd(message: GossipMessage, reason: string): void {
     if (this.send(message)) {
       this.reason = reason;
-      this.socket.end();
+      this.end();
     }
   }
 

@@ -9,6 +9,7 @@ import type { Clock } from '../common/lifecycle.js';
 import { Connection } from './connection.js';
 import { endpointKey, type Endpoint, type GossipMessage, type ProtocolLimits } from './protocol.js';
 import { seedQuorum } from './topology.js';
+import type { Keyring } from './secure.js';
 
 export interface DialOptions {
   limits: ProtocolLimits;
@@ -20,6 +21,8 @@ export interface DialOptions {
   localAddress?: string;
   /** aborted when the owner closes: the dial fails and the connection it made closes */
   signal?: AbortSignal;
+  /** the network key (secure.ts) */
+  keyring?: Keyring;
 }
 
 /**
@@ -46,7 +49,7 @@ export function dial(to: Endpoint, options: DialOptions): Promise<Connection> {
       options.clock.clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       socket.removeAllListeners('error');
-      resolve(closeOnAbort(new Connection(socket, { limits: options.limits, logger: options.logger }), signal));
+      resolve(closeOnAbort(new Connection(socket, { limits: options.limits, logger: options.logger, keyring: options.keyring }), signal));
     });
   });
 }
@@ -114,7 +117,7 @@ export async function request(
 export async function notify(to: Endpoint, messages: GossipMessage[], options: DialOptions): Promise<void> {
   const conn = await dial(to, options);
   for (const m of messages) conn.send(m);
-  conn.socket.end();
+  conn.end();
 }
 
 /**

@@ -22,3 +22,4 @@ export { Swarm, countComponents, type SwarmOptions, type SwarmState, type SwarmE
 export { parseSeedConfig, readSeedConfig } from './config.js';
 export { LineLog, attachPeerLogs, attachSeedLog } from './logs.js';
 export { parseDegreeLog, summarizeDegrees, renderDegreesSvg, renderPng, type DegreeSummary } from './degrees.js';
+export { parseKeyring, readKeyring, SecureChannel, type Keyring } from './secure.js';

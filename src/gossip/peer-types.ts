@@ -3,6 +3,7 @@ import type { Logger } from '../common/log.js';
 import type { Clock } from '../common/lifecycle.js';
 import type { Endpoint, ProtocolLimits } from './protocol.js';
 import type { DegreePolicyName } from './topology.js';
+import type { Keyring } from './secure.js';
 
 export interface PeerOptions {
   /** IPv4 address to listen on and dial from (default 127.0.0.1) */
@@ -43,6 +44,8 @@ export interface PeerOptions {
   limits?: ProtocolLimits;
   /** keep retrying the first join with back-off (0.5 s doubling to 30 s) until it succeeds or the peer closes (Serf's -retry-join) */
   retryJoin?: boolean;
+  /** the network key: every frame authenticated and encrypted; strangers cannot register, link, gossip or report (secure.ts) */
+  keyring?: Keyring;
   /** link attempts run in parallel (default 8) */
   dialParallel?: number;
   /** uniform [0, 1) (default Math.random) */

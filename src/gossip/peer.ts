@@ -171,6 +171,7 @@ export class Peer extends EventEmitter<PeerEvents> {
       timeoutMs: this.options.requestTimeoutMs ?? C.REQUEST_TIMEOUT_MS,
       localAddress: this.options.host,
       signal: this.closing.signal,
+      keyring: this.options.keyring,
     };
   }
 
@@ -307,7 +308,7 @@ export class Peer extends EventEmitter<PeerEvents> {
       socket.destroy();
       return;
     }
-    const conn = new Connection(socket, { limits: this.options.limits ?? defaultLimits, logger: this.logger, budget: this.budget });
+    const conn = new Connection(socket, { limits: this.options.limits ?? defaultLimits, logger: this.logger, budget: this.budget, keyring: this.options.keyring });
     // Until it is a link, an inbound connection (a probe, or a stranger) may not idle for long, nor
     // take longer than the handshake deadline however slowly its bytes come.
     socket.setTimeout(C.INBOUND_IDLE_MS, () => conn.close('idle'));

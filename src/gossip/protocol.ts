@@ -75,16 +75,31 @@ export class FrameDecoder {
 
   constructor(private readonly maxFrameBytes = MAX_FRAME_BYTES) {}
 
-  /** Feed bytes; returns every frame completed by them. Throws DecodeError on bad input. */
+  /** Feed bytes; returns every frame completed by them, as text. Throws DecodeError on bad input. */
   push(chunk: Uint8Array): string[] {
+    return this.pushRaw(chunk).map((body) => this.text(body));
+  }
+
+  /** Feed bytes; returns the bodies of every frame completed by them (for a layer that decrypts them). */
+  pushRaw(chunk: Uint8Array): Buffer[] {
     if (this.failed) throw this.failed;
-    const frames: string[] = [];
+    const frames: Buffer[] = [];
     let at = 0;
     while (at < chunk.length) {
       at = this.bodyLength < 0 ? this.readHeader(chunk, at) : this.readBody(chunk, at, frames);
     }
     this.offset += chunk.length;
     return frames;
+  }
+
+  /** Decode a body as UTF-8 text; a failure fails the decoder. */
+  text(body: Buffer): string {
+    try {
+      return this.utf8.decode(body);
+    } catch {
+      this.failed = new DecodeError('E_DECODE', 'frame is not valid UTF-8', this.offset);
+      throw this.failed;
+    }
   }
 
   private readHeader(chunk: Uint8Array, at: number): number {
@@ -103,7 +118,7 @@ export class FrameDecoder {
     return at + take;
   }
 
-  private readBody(chunk: Uint8Array, at: number, frames: string[]): number {
+  private readBody(chunk: Uint8Array, at: number, frames: Buffer[]): number {
     const take = Math.min(this.bodyLength - this.bodyFill, chunk.length - at);
     if (take > 0) this.bodyParts.push(Buffer.from(chunk.subarray(at, at + take)));
     this.bodyFill += take;
@@ -112,12 +127,7 @@ export class FrameDecoder {
       this.bodyParts = [];
       this.bodyFill = 0;
       this.bodyLength = -1;
-      try {
-        frames.push(this.utf8.decode(body));
-      } catch {
-        this.failed = new DecodeError('E_DECODE', 'frame is not valid UTF-8', this.offset + at);
-        throw this.failed;
-      }
+      frames.push(body);
     }
     return at + take;
   }

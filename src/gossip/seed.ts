@@ -18,6 +18,7 @@ import { BufferBudget, SourceLimiter, refusedAddress, sourceAddress } from './gu
 import { IdAllocator, Registry } from './registry.js';
 import { defaultLimits, encodeFrame, endpointKey, formatMessage, type Endpoint, type GossipMessage, type ProtocolLimits } from './protocol.js';
 import * as C from './constants.js';
+import type { Keyring } from './secure.js';
 
 export interface SeedOptions {
   /** IPv4 address to listen on (default 127.0.0.1) */
@@ -48,6 +49,8 @@ export interface SeedOptions {
   ids?: IdAllocator;
   /** uniform [0, 1) (default Math.random), for the peer-list sample */
   random?: () => number;
+  /** the network key: only holders may register, report or even be answered (secure.ts) */
+  keyring?: Keyring;
 }
 
 export interface SeedDeps {
@@ -188,7 +191,7 @@ export class Seed extends EventEmitter<SeedEvents> {
       socket.destroy();
       return;
     }
-    const conn = new Connection(socket, { limits: this.limits, logger: this.logger, budget: this.budget });
+    const conn = new Connection(socket, { limits: this.limits, logger: this.logger, budget: this.budget, keyring: this.options.keyring });
     socket.setTimeout(this.options.idleTimeoutMs ?? 60_000, () => conn.close('idle'));
     // A seed's conversations are one-shots: however slowly its bytes come, none lasts longer.
     conn.setDeadline(C.SEED_CONVERSATION_MS, 'conversation too long');
@@ -372,6 +375,7 @@ export class Seed extends EventEmitter<SeedEvents> {
       timeoutMs,
       localAddress: this.options.host,
       signal: this.closing.signal,
+      keyring: this.options.keyring,
     }, nonce);
   }
 }
