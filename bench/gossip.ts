@@ -301,7 +301,7 @@ async function stallRun(n: number): Promise<Record<string, string>> {
     s.on('removed', () => counts.removed++);
     s.on('refused', (r) => (r.reporter === LIAR ? counts.liesRefused++ : counts.honestReports++));
   }
-  const liar = connect(seeds[0]!.address().port, '127.0.0.1');
+  const liar = connect({ port: seeds[0]!.address().port, host: '127.0.0.1', localAddress: LIAR }); // a report names its source
   const end = Date.now() + 20_000;
   for (let round = 0; Date.now() < end; round++) {
     for (const { proc } of stalled) proc.child.kill('SIGUSR2');

@@ -103,7 +103,10 @@ export class GossipRouter {
     switch (m.type) {
       case 'gossip':
         this.counters.gossipReceived++;
-        if (this.admit(n, m)) this.accept(m, n);
+        {
+          const hash = messageHash(m.text);
+          if (this.admit(n, m, hash)) this.accept(m, n, hash);
+        }
         return true;
       case 'ihave':
         if (this.ihavesPerNeighbour.take(n.key, this.clock.now())) this.onIhave(n, m.hash, endpointKey(m.origin));
@@ -131,7 +134,7 @@ export class GossipRouter {
    * older than the cache's memory (expiry must not bring a message back) nor from the future, and
    * the rate limits per neighbour and (for what we did not ask for) per origin.
    */
-  private admit(n: Neighbour, m: Gossip): boolean {
+  private admit(n: Neighbour, m: Gossip, hash: string): boolean {
     const now = this.clock.now();
     const origin = endpointKey(m.origin);
     const ok =
@@ -143,7 +146,6 @@ export class GossipRouter {
       this.counters.gossipRefused++;
       return false;
     }
-    const hash = messageHash(m.text);
     if (this.cache.has(hash, now)) return true; // a duplicate: counted, and costs the origin nothing
     // Our own messages are in our cache, so one claiming us as origin is forged.
     if (origin === this.selfKey || (!this.pull.isWanted(hash) && !this.perOrigin.take(origin, now))) {
@@ -192,8 +194,7 @@ export class GossipRouter {
   }
 
   /** A message seen here (our own, or from neighbour `from`). */
-  accept(m: Gossip, from: Neighbour | undefined): void {
-    const hash = messageHash(m.text);
+  accept(m: Gossip, from: Neighbour | undefined, hash = messageHash(m.text)): void {
     const origin = endpointKey(m.origin);
     if (!this.cache.add(hash, this.clock.now())) {
       this.counters.duplicates++;
