@@ -121,6 +121,7 @@ function reportSeed(out: Output, seed: Seed): void {
   seed.on('registered', (r) => out.event('registered', { seed: self(), peer: r.peer, id: r.id }, `seed ${self()} registered ${r.peer} (id ${r.id})`));
   seed.on('removed', (r) => out.event('removed', { seed: self(), peer: r.peer, reporter: r.reporter }, `seed ${self()} removed ${r.peer}`));
   seed.on('refused', (r) => out.event('refused', { seed: self(), peer: r.peer, reporter: r.reporter }, `seed ${self()} refused a report about ${r.peer}`));
+  seed.on('expired', (r) => out.event('expired', { seed: self(), peer: r.peer }, `seed ${self()} expired ${r.peer} (no longer answers)`));
 }
 
 async function runSeeds(endpoints: Endpoint[], flags: CommonOptions & { confirmTimeout?: number }): Promise<void> {
