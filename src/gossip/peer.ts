@@ -358,16 +358,22 @@ export class Peer extends EventEmitter<PeerEvents> {
     const key = endpointKey(peer);
     const why = refusedAddress(peer.host) ?? (key === this.key ? 'own address' : undefined) ?? (peer.host !== source ? `claimed ${peer.host} from ${source}` : undefined);
     if (why) return this.refuseHello(conn, key, why);
-    if (this.busyReason(key)) return conn.sendAndEnd({ type: 'busy', peer: this.self }, 'busy');
+    if (this.busyReason(key)) return this.sayBusy(conn);
     const proved = await probeLiveness(peer, this.self, this.dialOptions(), randomInt(1, 2 ** 47));
     if (!proved) return this.refuseHello(conn, key, 'connect-back failed');
     if (!conn.isOpen) return;
-    if (this.busyReason(key)) return conn.sendAndEnd({ type: 'busy', peer: this.self }, 'busy');
+    if (this.busyReason(key)) return this.sayBusy(conn);
     admitted();
     conn.clearDeadline();
     conn.socket.setTimeout(0); // a link now: liveness checks watch it
     conn.send({ type: 'welcome', peer: this.self, id: this.idValue, neighbours: this.hood.endpoints().slice(0, 64) });
     this.addNeighbour(peer, id, conn);
+  }
+
+  /** Answer busy and close; reading resumes so that the other side's close completes at once. */
+  private sayBusy(conn: Connection): void {
+    conn.release();
+    conn.sendAndEnd({ type: 'busy', peer: this.self }, 'busy');
   }
 
   private refuseHello(conn: Connection, key: string, reason: string): void {
