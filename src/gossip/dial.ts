@@ -10,6 +10,7 @@ import { Connection } from './connection.js';
 import { endpointKey, type Endpoint, type GossipMessage, type ProtocolLimits } from './protocol.js';
 import { seedQuorum } from './topology.js';
 import type { Keyring } from './secure.js';
+import type { BufferBudget } from './guard.js';
 
 export interface DialOptions {
   limits: ProtocolLimits;
@@ -23,6 +24,8 @@ export interface DialOptions {
   signal?: AbortSignal;
   /** the network key (secure.ts) */
   keyring?: Keyring;
+  /** the owner's budget of bytes in unfinished frames (guard.ts) */
+  budget?: BufferBudget;
 }
 
 /**
@@ -49,7 +52,7 @@ export function dial(to: Endpoint, options: DialOptions): Promise<Connection> {
       options.clock.clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       socket.removeAllListeners('error');
-      resolve(closeOnAbort(new Connection(socket, { limits: options.limits, logger: options.logger, keyring: options.keyring }), signal));
+      resolve(closeOnAbort(new Connection(socket, { limits: options.limits, logger: options.logger, keyring: options.keyring, budget: options.budget }), signal));
     });
   });
 }

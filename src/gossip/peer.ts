@@ -4,14 +4,13 @@
  * neighbours' liveness, reporting the dead to the seeds.
  */
 import { EventEmitter, setMaxListeners } from 'node:events';
-import { randomInt } from 'node:crypto';
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { silentLogger, type Logger } from '../common/log.js';
 import { listenTcp } from '../common/net.js';
 import { PeriodicTask, systemClock, type Clock } from '../common/lifecycle.js';
-import { Connection } from './connection.js';
-import { dial, handshake, probeLiveness, registerWithQuorum, type DialOptions } from './dial.js';
-import { BufferBudget, SourceLimiter, refusedAddress, sourceAddress } from './guard.js';
+import type { Connection } from './connection.js';
+import { dial, handshake, registerWithQuorum, type DialOptions } from './dial.js';
+import { InboundGate } from './inbound.js';
 import { LivenessMonitor } from './liveness-monitor.js';
 import { GossipRouter } from './router.js';
 import { defaultLimits, endpointKey, gossipText, type Endpoint, type GossipMessage } from './protocol.js';
@@ -30,10 +29,8 @@ export class Peer extends EventEmitter<PeerEvents> {
   private readonly router: GossipRouter;
   private readonly liveness: LivenessMonitor;
   private readonly hood: Neighbourhood;
-  private readonly inbound = new Set<Connection>();
-  /** inbound connections not yet links, per source and in all */
-  private readonly pendingLimiter = new SourceLimiter(C.PEER_MAX_PENDING_PER_SOURCE, C.PEER_MAX_PENDING);
-  private readonly budget = new BufferBudget(C.BUFFER_BUDGET_BYTES);
+  /** inbound connections until they are links (inbound.ts) */
+  private readonly gate: InboundGate;
   /** aborted by close(): ends every dial, request and probe in flight (dial.ts) */
   private readonly closing = new AbortController();
   private readonly gossipTask: PeriodicTask;
@@ -52,7 +49,7 @@ export class Peer extends EventEmitter<PeerEvents> {
   private sent = 0;
   private started = false;
   private closed = false;
-  private readonly counters = { malformed: 0, refusedBusy: 0, refusedHello: 0, joinAttempts: 0 };
+  private readonly counters = { malformed: 0, refusedBusy: 0, joinAttempts: 0 };
 
   constructor(
     private readonly options: PeerOptions,
@@ -77,7 +74,21 @@ export class Peer extends EventEmitter<PeerEvents> {
     );
     const emitGossip = (seen: GossipSeen): boolean => this.emit('gossip', seen);
     this.router = new GossipRouter(this.hood, options.dissemination ?? 'tree', this.clock, emitGossip, options.lazyDelayMs ?? C.LAZY_DELAY_MS);
-    this.server = createServer((socket) => this.onSocket(socket));
+    this.gate = new InboundGate({
+      limits: options.limits ?? defaultLimits,
+      logger: this.logger,
+      keyring: options.keyring,
+      self: () => this.self,
+      dialOptions: () => this.dialOptions(),
+      answerProbe: (conn, m) => this.liveness.answer(conn, m),
+      busyReason: (key) => this.busyReason(key),
+      accept: (conn, peer, id) => {
+        conn.send({ type: 'welcome', peer: this.self, id: this.idValue, neighbours: this.hood.endpoints().slice(0, 64) });
+        this.addNeighbour(peer, id, conn);
+      },
+      unexpected: (conn, m) => this.dropUnexpected(conn, m),
+    });
+    this.server = createServer((socket) => this.gate.onSocket(socket));
     const onError = (err: unknown): void => this.logger.error({ err }, 'periodic task failed');
     this.gossipTask = new PeriodicTask(options.gossipIntervalMs ?? C.GOSSIP_INTERVAL_MS, () => this.originate(), onError, this.clock);
     this.pullTimeoutMs = options.pullTimeoutMs ?? C.PULL_TIMEOUT_MS;
@@ -137,6 +148,8 @@ export class Peer extends EventEmitter<PeerEvents> {
   stats(): PeerStats {
     return {
       ...this.counters,
+      malformed: this.counters.malformed + this.gate.counters.malformed,
+      refusedHello: this.gate.counters.refusedHello,
       ...this.router.counters,
       ...this.liveness.counters,
       id: this.idValue,
@@ -145,7 +158,7 @@ export class Peer extends EventEmitter<PeerEvents> {
       originated: this.sent,
       seen: this.router.seen,
       known: this.hood.candidateCount,
-      connectionsRefused: this.pendingLimiter.refused,
+      connectionsRefused: this.gate.refusedConnections,
     };
   }
 
@@ -159,7 +172,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.router.close();
     this.liveness.close();
     for (const n of this.hood.all()) n.conn.close('peer closing');
-    for (const conn of this.inbound) conn.close('peer closing');
+    this.gate.close();
     if (this.started) await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
@@ -172,6 +185,7 @@ export class Peer extends EventEmitter<PeerEvents> {
       localAddress: this.options.host,
       signal: this.closing.signal,
       keyring: this.options.keyring,
+      budget: this.gate.budget,
     };
   }
 
@@ -301,45 +315,6 @@ export class Peer extends EventEmitter<PeerEvents> {
     }
   }
 
-  private onSocket(socket: Socket): void {
-    const source = sourceAddress(socket.remoteAddress);
-    // Inbound connections that are not links yet are capped per source and in all.
-    if (this.closed || !this.pendingLimiter.admit(source)) {
-      socket.destroy();
-      return;
-    }
-    const conn = new Connection(socket, { limits: this.options.limits ?? defaultLimits, logger: this.logger, budget: this.budget, keyring: this.options.keyring });
-    // Until it is a link, an inbound connection (a probe, or a stranger) may not idle for long, nor
-    // take longer than the handshake deadline however slowly its bytes come.
-    socket.setTimeout(C.INBOUND_IDLE_MS, () => conn.close('idle'));
-    conn.setDeadline(C.HANDSHAKE_TIMEOUT_MS, 'no handshake in time');
-    this.inbound.add(conn);
-    let admitted = true;
-    const leave = (): void => {
-      if (admitted) this.pendingLimiter.release(source);
-      admitted = false;
-      this.inbound.delete(conn);
-    };
-    conn.on('close', (reason) => {
-      leave();
-      if (reason?.startsWith('malformed')) this.counters.malformed++;
-    });
-    const onFirst = (m: GossipMessage): void => {
-      if (m.type === 'liveness-request') {
-        this.liveness.answer(conn, m);
-        return;
-      }
-      conn.off('message', onFirst);
-      if (m.type !== 'hello') {
-        this.dropUnexpected(conn, m);
-        return;
-      }
-      conn.hold(); // nothing more is read until the claim is proved
-      void this.onHello(conn, source, m.peer, m.id, leave);
-    };
-    conn.on('message', onFirst);
-  }
-
   /** Why a hello must be answered `busy` now (full, already linked, tie lost), or undefined. */
   private busyReason(key: string): string | undefined {
     // Both sides dialling at once: the dial of the smaller key wins, so exactly one link survives.
@@ -347,39 +322,6 @@ export class Peer extends EventEmitter<PeerEvents> {
     if (this.hood.isNeighbour(key)) return 'already linked';
     if (this.hood.size >= (this.policyValue?.capacity ?? 0)) return 'full';
     return this.closed ? 'closing' : undefined;
-  }
-
-  /**
-   * Take a new neighbour unless busy. Its claimed address must be the connection's source, not one
-   * nobody may claim, and proved by a connect-back (a Liveness Request with a nonce to the claimed
-   * port) before the peer acts on it: no impersonation, no probes or reports aimed where a stranger chooses.
-   */
-  private async onHello(conn: Connection, source: string, peer: Endpoint, id: number, admitted: () => void): Promise<void> {
-    const key = endpointKey(peer);
-    const why = refusedAddress(peer.host) ?? (key === this.key ? 'own address' : undefined) ?? (peer.host !== source ? `claimed ${peer.host} from ${source}` : undefined);
-    if (why) return this.refuseHello(conn, key, why);
-    if (this.busyReason(key)) return this.sayBusy(conn);
-    const proved = await probeLiveness(peer, this.self, this.dialOptions(), randomInt(1, 2 ** 47));
-    if (!proved) return this.refuseHello(conn, key, 'connect-back failed');
-    if (!conn.isOpen) return;
-    if (this.busyReason(key)) return this.sayBusy(conn);
-    admitted();
-    conn.clearDeadline();
-    conn.socket.setTimeout(0); // a link now: liveness checks watch it
-    conn.send({ type: 'welcome', peer: this.self, id: this.idValue, neighbours: this.hood.endpoints().slice(0, 64) });
-    this.addNeighbour(peer, id, conn);
-  }
-
-  /** Answer busy and close; reading resumes so that the other side's close completes at once. */
-  private sayBusy(conn: Connection): void {
-    conn.release();
-    conn.sendAndEnd({ type: 'busy', peer: this.self }, 'busy');
-  }
-
-  private refuseHello(conn: Connection, key: string, reason: string): void {
-    this.counters.refusedHello++;
-    this.logger.warn({ remote: conn.remote, claimed: key, reason }, `refused hello from ${conn.remote} as ${key}: ${reason}`);
-    conn.close(`hello refused: ${reason}`);
   }
 
   private addNeighbour(peer: Endpoint, id: number, conn: Connection): void {
