@@ -111,3 +111,5 @@ export const CATCH_UP_MAX = 2_048;
 /** Join retries (--retry-join): the first wait and the longest (ms). */
 export const RETRY_JOIN_FIRST_MS = 500;
 export const RETRY_JOIN_MAX_MS = 30_000;
+/** A peer registers again this often, before its seeds' re-probe (SEED_REVALIDATE_MS) would come (ms). */
+export const REGISTRATION_REFRESH_MS = 45_000;

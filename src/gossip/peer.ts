@@ -402,6 +402,11 @@ export class Peer extends EventEmitter<PeerEvents> {
   /** Keep the degree: replace lost neighbours; alone and out of candidates, join the seeds again. */
   private async maintain(): Promise<void> {
     const policy = this.policyValue;
+    // Refresh the registrations before the seeds' re-probe would find them old: a peer a seed
+    // expired while it could not answer (a partition, a long stall) is listed again.
+    if (policy && !this.closed && this.clock.now() - this.lastJoin >= C.REGISTRATION_REFRESH_MS) {
+      await this.join().catch((err: unknown) => this.logger.warn({ err: (err as Error).message }, 'registration refresh failed'));
+    }
     if (!policy || this.closed || (this.hood.size >= policy.target && this.hood.anchored)) {
       this.fillBackoff = 0;
       return;
