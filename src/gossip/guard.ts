@@ -12,6 +12,11 @@ export function sourceAddress(remote: string | undefined): string {
   return remote.startsWith('::ffff:') ? remote.slice(7) : remote;
 }
 
+/** Whether an IPv4 address is in 127.0.0.0/8. */
+export function isLoopback(address: string): boolean {
+  return address.startsWith('127.');
+}
+
 /** Counts open connections per source address and in all; refuses past either cap. */
 export class SourceLimiter {
   private readonly bySource = new Map<string, number>();
@@ -19,15 +24,20 @@ export class SourceLimiter {
   /** connections refused so far */
   refused = 0;
 
+  /**
+   * @param exempt sources the per-source cap does not apply to (the total still does): loopback,
+   *   which every process of this host shares (a swarm or a bench of 1,000 peers in one process)
+   */
   constructor(
     private readonly maxPerSource: number,
     private readonly maxTotal: number,
+    private readonly exempt: (source: string) => boolean = isLoopback,
   ) {}
 
   /** Admit one connection from `source`; false (and counted) when a cap is reached. */
   admit(source: string): boolean {
     const held = this.bySource.get(source) ?? 0;
-    if (held >= this.maxPerSource || this.total >= this.maxTotal) {
+    if ((held >= this.maxPerSource && !this.exempt(source)) || this.total >= this.maxTotal) {
       this.refused++;
       return false;
     }

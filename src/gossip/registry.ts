@@ -53,10 +53,12 @@ export class Registry {
   private readonly entries = new Map<string, Registration>();
   private readonly perSource = new Map<string, number>();
 
+  /** @param exempt sources the per-source bound does not apply to (the total still does) */
   constructor(
     private readonly ids: IdAllocator,
     private readonly maxEntries: number,
     private readonly maxPerSource: number,
+    private readonly exempt: (source: string) => boolean = () => false,
   ) {}
 
   get size(): number {
@@ -70,7 +72,7 @@ export class Registry {
   /** Why a new registration from `source` is refused now, or undefined when it may go ahead. */
   refusal(source: string): string | undefined {
     if (this.entries.size >= this.maxEntries) return 'registry full';
-    if ((this.perSource.get(source) ?? 0) >= this.maxPerSource) return `${this.maxPerSource} registrations from ${source}`;
+    if ((this.perSource.get(source) ?? 0) >= this.maxPerSource && !this.exempt(source)) return `${this.maxPerSource} registrations from ${source}`;
     return undefined;
   }
 

@@ -14,7 +14,7 @@ import { listenTcp } from '../common/net.js';
 import { PeriodicTask, systemClock, type Clock } from '../common/lifecycle.js';
 import { Connection } from './connection.js';
 import { probeLiveness } from './dial.js';
-import { BufferBudget, SourceLimiter, refusedAddress, sourceAddress } from './guard.js';
+import { BufferBudget, SourceLimiter, isLoopback, refusedAddress, sourceAddress } from './guard.js';
 import { IdAllocator, Registry } from './registry.js';
 import { defaultLimits, encodeFrame, endpointKey, formatMessage, type Endpoint, type GossipMessage, type ProtocolLimits } from './protocol.js';
 import * as C from './constants.js';
@@ -34,10 +34,10 @@ export interface SeedOptions {
   proveTimeoutMs?: number;
   /** a registered peer not proved for this long is probed again, and removed if silent (ms, default 60 s) */
   revalidateMs?: number;
-  /** Connections held at once (default 4096) and from one source address (default 64). */
+  /** Connections held at once (default 4096) and from one source address (default 64; not for 127.0.0.0/8, which every local process shares). */
   maxConnections?: number;
   maxConnectionsPerSource?: number;
-  /** Peers registered at once (default 100,000) and registered from one source address (default 1024). */
+  /** Peers registered at once (default 100,000) and from one source address (default 1024, loopback exempt unless this is given). */
   maxPeers?: number;
   maxPeersPerSource?: number;
   /** Most entries in one peer list (a random sample of the live peers; default 1024). */
@@ -134,7 +134,9 @@ export class Seed extends EventEmitter<SeedEvents> {
     this.clock = deps.clock ?? systemClock;
     this.logger = deps.logger ?? silentLogger;
     this.limits = options.limits ?? defaultLimits;
-    this.registry = new Registry(options.ids ?? new IdAllocator(), options.maxPeers ?? C.SEED_MAX_PEERS, options.maxPeersPerSource ?? C.SEED_MAX_PEERS_PER_SOURCE);
+    // Loopback is every local process's source: its registrations are bounded only when asked for.
+    const exemptLoopback = options.maxPeersPerSource === undefined ? isLoopback : (): boolean => false;
+    this.registry = new Registry(options.ids ?? new IdAllocator(), options.maxPeers ?? C.SEED_MAX_PEERS, options.maxPeersPerSource ?? C.SEED_MAX_PEERS_PER_SOURCE, exemptLoopback);
     this.limiter = new SourceLimiter(options.maxConnectionsPerSource ?? C.SEED_MAX_CONNECTIONS_PER_SOURCE, options.maxConnections ?? C.SEED_MAX_CONNECTIONS);
     setMaxListeners(0, this.closing.signal); // one listener per probe in flight
     this.server = createServer((socket) => this.onSocket(socket));

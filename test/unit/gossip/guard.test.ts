@@ -15,6 +15,10 @@ test('source limiter: caps per source and in all, and releases', () => {
   assert.equal(limiter.refused, 2);
   assert.equal(limiter.size, 3);
   assert.equal(sourceAddress('::ffff:10.0.0.1'), '10.0.0.1');
+  // Loopback (every local process) is held only to the total.
+  const local = new SourceLimiter(1, 3);
+  assert.ok(local.admit('127.0.0.1') && local.admit('127.0.0.1') && local.admit('127.0.0.1'));
+  assert.equal(local.admit('127.0.0.1'), false, 'the total still applies');
 });
 
 test('buffer budget: a charge past the budget is refused whole', () => {
