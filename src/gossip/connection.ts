@@ -85,7 +85,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       this.malformed(err);
       return;
     }
-    if (!this.account()) return;
+    if (!this.account(texts.length > 0)) return;
     // Messages before a malformed one in the same chunk are still delivered, in order.
     for (const text of texts) {
       if (this.closed) return;
@@ -130,9 +130,10 @@ export class Connection extends EventEmitter<ConnectionEvents> {
 
   /**
    * Charge the unfinished frame's bytes to the shared budget and run the frame deadline while one is
-   * unfinished; false when the connection was closed for either.
+   * unfinished (restarted when a frame completed: the deadline is per frame, so a busy stream whose
+   * chunks always end inside some frame is not cut); false when the connection was closed for either.
    */
-  private account(): boolean {
+  private account(completed: boolean): boolean {
     const pending = this.decoder.pending;
     const { budget } = this.options;
     if (budget && pending !== this.charged) {
@@ -144,10 +145,11 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       if (pending < this.charged) budget.release(this.charged - pending);
       this.charged = pending;
     }
-    if (pending === 0 && this.frameTimer) {
+    if ((pending === 0 || completed) && this.frameTimer) {
       clearTimeout(this.frameTimer);
       this.frameTimer = undefined;
-    } else if (pending > 0 && !this.frameTimer) {
+    }
+    if (pending > 0 && !this.frameTimer) {
       const ms = this.options.frameTimeoutMs ?? FRAME_TIMEOUT_MS;
       this.frameTimer = setTimeout(() => this.close(`frame not completed in ${ms} ms`), ms);
     }
