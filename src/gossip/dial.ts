@@ -151,9 +151,12 @@ export function handshake(conn: Connection, hello: GossipMessage, options: Pick<
   });
 }
 
-/** Register `self` at a seed and fetch its peer list, on one connection. */
+/**
+ * Register `self` at a seed and fetch its peer list, on one connection. The seed connects back to
+ * prove our address before it answers, so the deadline is twice the request timeout.
+ */
 export async function registerAt(seed: Endpoint, self: Endpoint, options: DialOptions): Promise<{ id: number; peers: Endpoint[] }> {
-  const got = await request(seed, [{ type: 'register', peer: self }, { type: 'peer-list-request' }], (r) => r.length >= 2, options);
+  const got = await request(seed, [{ type: 'register', peer: self }, { type: 'peer-list-request' }], (r) => r.length >= 2, { ...options, timeoutMs: 2 * options.timeoutMs });
   const registered = got.find((m) => m.type === 'registered');
   const list = got.find((m) => m.type === 'peer-list');
   if (!registered || !list) throw new WirelabError('E_NETWORK', `seed ${endpointKey(seed)} answered out of protocol`);
