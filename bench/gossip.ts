@@ -52,7 +52,8 @@ async function build(n: number, dissemination: 'tree' | 'announce' | 'flood', se
   let lastChange = Date.now();
   for (let i = 0; i < n; i += 20) {
     const batch = Array.from({ length: Math.min(20, n - i) }, () => {
-      const p = new Peer({ seeds: endpoints, livenessIntervalMs: LIVENESS_MS, misses: MISSES, autoGossip: false, dissemination, random });
+      // retryJoin: under heavy load a registration (now proved by a connect-back) may time out; the bench measures spread, not joins.
+      const p = new Peer({ seeds: endpoints, livenessIntervalMs: LIVENESS_MS, misses: MISSES, autoGossip: false, dissemination, random, retryJoin: true });
       p.on('neighbour', () => (lastChange = Date.now()));
       return p;
     });
