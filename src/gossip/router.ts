@@ -132,16 +132,20 @@ export class GossipRouter {
   /**
    * Checks on a body from a neighbour before it is believed: a plausible origin, a timestamp neither
    * older than the cache's memory (expiry must not bring a message back) nor from the future, and
-   * the rate limits per neighbour and (for what we did not ask for) per origin.
+   * the rate limits per neighbour and (for what we did not ask for) per origin. The per-neighbour
+   * limit is for what a neighbour relays: its own messages (its proved address as origin) and bodies
+   * we asked for are bounded by the per-origin limit and our own asks, so a stranger's flood relayed
+   * through an honest neighbour cannot crowd out that neighbour's own messages.
    */
   private admit(n: Neighbour, m: Gossip, hash: string): boolean {
     const now = this.clock.now();
     const origin = endpointKey(m.origin);
+    const relayed = origin !== n.key && !this.pull.isWanted(hash);
     const ok =
       now - m.timestamp < this.cache.ttl &&
       m.timestamp - now <= C.MAX_CLOCK_SKEW_MS &&
       refusedAddress(m.origin.host) === undefined &&
-      this.perNeighbour.take(n.key, now);
+      (!relayed || this.perNeighbour.take(n.key, now));
     if (!ok) {
       this.counters.gossipRefused++;
       return false;
