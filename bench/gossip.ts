@@ -52,7 +52,8 @@ async function build(n: number, dissemination: 'tree' | 'announce' | 'flood', se
   let lastChange = Date.now();
   for (let i = 0; i < n; i += 20) {
     const batch = Array.from({ length: Math.min(20, n - i) }, () => {
-      const p = new Peer({ seeds: endpoints, livenessIntervalMs: LIVENESS_MS, misses: MISSES, autoGossip: false, dissemination, random });
+      // retryJoin: under heavy load a registration (now proved by a connect-back) may time out; the bench measures spread, not joins.
+      const p = new Peer({ seeds: endpoints, livenessIntervalMs: LIVENESS_MS, misses: MISSES, autoGossip: false, dissemination, random, retryJoin: true });
       p.on('neighbour', () => (lastChange = Date.now()));
       return p;
     });
@@ -301,7 +302,7 @@ async function stallRun(n: number): Promise<Record<string, string>> {
     s.on('removed', () => counts.removed++);
     s.on('refused', (r) => (r.reporter === LIAR ? counts.liesRefused++ : counts.honestReports++));
   }
-  const liar = connect(seeds[0]!.address().port, '127.0.0.1');
+  const liar = connect({ port: seeds[0]!.address().port, host: '127.0.0.1', localAddress: LIAR }); // a report names its source
   const end = Date.now() + 20_000;
   for (let round = 0; Date.now() < end; round++) {
     for (const { proc } of stalled) proc.child.kill('SIGUSR2');

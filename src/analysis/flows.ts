@@ -391,7 +391,8 @@ export class FlowTable<T = undefined> {
   peek(limit: number): FlowRecord<T>[] {
     const newest: Flow<T>[] = [];
     for (const queue of [this.closing, this.tcp, this.datagram]) {
-      const flows = [...queue.flows.values()];
+      // a flow just reported by the active timeout has no packet in its next part yet (start NaN)
+      const flows = [...queue.flows.values()].filter((flow) => !Number.isNaN(flow.start));
       newest.push(...flows.slice(Math.max(0, flows.length - limit)));
     }
     newest.sort((a, b) => b.last - a.last);

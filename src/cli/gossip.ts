@@ -8,7 +8,10 @@ import cliProgress from 'cli-progress';
 import { WirelabError, fromSystemError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
 import {
+  IdAllocator,
   LineLog,
+  readKeyring,
+  type Keyring,
   Peer,
   Seed,
   Swarm,
@@ -31,6 +34,7 @@ import { Output, addExamples, addOutputOptions, commandLogger, durationOption, p
 interface CommonOptions extends OutputOptions {
   duration?: number;
   eventLog?: string;
+  secretFile?: string;
 }
 
 interface PeerFlags extends CommonOptions {
@@ -44,6 +48,7 @@ interface PeerFlags extends CommonOptions {
   misses: number;
   dissemination: 'tree' | 'announce' | 'flood';
   degreeLog?: string;
+  retryJoin?: boolean;
 }
 
 /** `--protocol whispernet`: the original WhisperNet's bare text (docs/whispernet.md). */
@@ -54,7 +59,16 @@ type Protocol = { protocol: 'wirelab' | 'whispernet' };
 function addCommon(command: Command): Command {
   return command
     .addOption(durationOption('--duration <duration>', 'stop after this long (default: run until stopped)'))
-    .option('--event-log <file>', "append events to FILE as 'timestamp:event' lines (the seed's outputfile.log)");
+    .option('--event-log <file>', "append events to FILE as 'timestamp:event' lines (the seed's outputfile.log)")
+    .option('--secret-file <file>', 'network key: 32-byte keys (base64), one a line, the first used to send; every frame is encrypted and authenticated, strangers are refused');
+}
+
+/** The keyring of --secret-file, if given; a file others can read is warned about on stderr. */
+async function keyringOf(flags: CommonOptions, logger: Logger): Promise<Keyring | undefined> {
+  if (!flags.secretFile) return undefined;
+  const { keyring, warning } = await readKeyring(flags.secretFile);
+  if (warning) logger.warn({ path: flags.secretFile }, warning);
+  return keyring;
 }
 
 function addPeerFlags(command: Command): Command {
@@ -76,8 +90,9 @@ function logFailed(logger: Logger, path: string): (err: Error) => void {
   return (err) => logger.error({ err: err.message, path }, `cannot write ${path}; further lines are dropped`);
 }
 
-function peerOptions(flags: PeerFlags, seeds: Endpoint[], port: number): PeerOptions {
+function peerOptions(flags: PeerFlags, seeds: Endpoint[], port: number, keyring?: Keyring): PeerOptions {
   return {
+    keyring,
     host: flags.host,
     port,
     seeds,
@@ -88,6 +103,7 @@ function peerOptions(flags: PeerFlags, seeds: Endpoint[], port: number): PeerOpt
     livenessIntervalMs: flags.livenessInterval,
     misses: flags.misses,
     dissemination: flags.dissemination,
+    retryJoin: flags.retryJoin,
   };
 }
 
@@ -100,6 +116,9 @@ function reportPeer(out: Output, peer: Peer): void {
     out.event('neighbour', { peer: peer.key, neighbour: n.peer, change: n.change, degree: n.degree }, `${peer.key} ${n.change} ${n.peer}, degree ${n.degree}`),
   );
   peer.on('dead-reported', (d) => out.event('dead-reported', { peer: peer.key, dead: d.peer }, `${peer.key} reported Dead Node ${d.peer}`));
+  peer.on('join-retry', (r) =>
+    out.event('join-retry', { attempt: r.attempt, error: r.error, retryInMs: r.retryInMs }, `join attempt ${r.attempt} failed (${r.error}); retrying in ${r.retryInMs} ms`),
+  );
 }
 
 function reportSeed(out: Output, seed: Seed): void {
@@ -107,13 +126,16 @@ function reportSeed(out: Output, seed: Seed): void {
   seed.on('registered', (r) => out.event('registered', { seed: self(), peer: r.peer, id: r.id }, `seed ${self()} registered ${r.peer} (id ${r.id})`));
   seed.on('removed', (r) => out.event('removed', { seed: self(), peer: r.peer, reporter: r.reporter }, `seed ${self()} removed ${r.peer}`));
   seed.on('refused', (r) => out.event('refused', { seed: self(), peer: r.peer, reporter: r.reporter }, `seed ${self()} refused a report about ${r.peer}`));
+  seed.on('expired', (r) => out.event('expired', { seed: self(), peer: r.peer }, `seed ${self()} expired ${r.peer} (no longer answers)`));
 }
 
 async function runSeeds(endpoints: Endpoint[], flags: CommonOptions & { confirmTimeout?: number }): Promise<void> {
   const out = new Output(flags);
   const logger = commandLogger(flags, 'gossip-seed');
+  const keyring = await keyringOf(flags, logger);
   const eventLog = flags.eventLog ? new LineLog(flags.eventLog, logFailed(logger, flags.eventLog)) : undefined;
-  const seeds = endpoints.map((e) => new Seed({ host: e.host, port: e.port, confirmTimeoutMs: flags.confirmTimeout }, { logger }));
+  const ids = new IdAllocator(); // one id space for the seeds of this process: ids unique across them
+  const seeds = endpoints.map((e) => new Seed({ host: e.host, port: e.port, confirmTimeoutMs: flags.confirmTimeout, ids, keyring }, { logger }));
   try {
     for (const seed of seeds) {
       reportSeed(out, seed);
@@ -143,9 +165,10 @@ async function runPeer(flags: PeerFlags & { port: number; stallOnSigusr2?: numbe
   const out = new Output(flags);
   const logger = commandLogger(flags, 'gossip-peer');
   const seeds = await readSeedConfig(flags.config);
+  const keyring = await keyringOf(flags, logger);
   const eventLog = flags.eventLog ? new LineLog(flags.eventLog, logFailed(logger, flags.eventLog)) : undefined;
   const degreeLog = flags.degreeLog ? new LineLog(flags.degreeLog, logFailed(logger, flags.degreeLog)) : undefined;
-  const peer = new Peer(peerOptions(flags, seeds, flags.port), { logger });
+  const peer = new Peer(peerOptions(flags, seeds, flags.port, keyring), { logger });
   reportPeer(out, peer);
   attachPeerLogs(peer, eventLog, degreeLog);
   installStall(flags.stallOnSigusr2);
@@ -164,9 +187,10 @@ async function runSwarm(flags: PeerFlags & { peers: number; settleTimeout: numbe
   const out = new Output(flags);
   const logger = commandLogger({ ...flags, quiet: flags.quiet === true || flags.verbose !== true }, 'gossip-swarm');
   const seeds = await readSeedConfig(flags.config);
+  const keyring = await keyringOf(flags, logger);
   const eventLog = flags.eventLog ? new LineLog(flags.eventLog, logFailed(logger, flags.eventLog)) : undefined;
   const degreeLog = flags.degreeLog ? new LineLog(flags.degreeLog, logFailed(logger, flags.degreeLog)) : undefined;
-  const swarm = new Swarm({ peers: flags.peers, peer: { ...peerOptions(flags, seeds, 0), autoGossip: false } }, { logger });
+  const swarm = new Swarm({ peers: flags.peers, peer: { ...peerOptions(flags, seeds, 0, keyring), autoGossip: false } }, { logger });
   const bar = process.stdout.isTTY && !flags.json ? new cliProgress.SingleBar({ format: 'peers {bar} {value}/{total}' }, cliProgress.Presets.shades_classic) : undefined;
   swarm.on('peer', (peer) => {
     if (flags.json) reportPeer(out, peer);
@@ -266,16 +290,18 @@ export function register(program: Command): void {
 
   const peer = addPeerFlags(gossip.command('peer').description('run one peer: join through the seeds, gossip, check neighbours'))
     .addOption(portOption('--port <port>', 'TCP port (0: any free port)', 0))
+    .option('--retry-join', 'if no seed answers, keep trying with back-off (0.5 s doubling to 30 s) instead of exiting')
     .addOption(durationOption('--stall-on-sigusr2 <duration>', 'test hook: block the event loop this long on SIGUSR2').hideHelp())
     .addOption(protocolOption());
   addOutputOptions(peer).action((flags: PeerFlags & Protocol & { port: number; stallOnSigusr2?: number }, command: Command) => {
     if (flags.protocol !== 'whispernet') return runPeer(flags);
-    rejectWirelabOnlyFlags(command, ['policy', 'dissemination', 'stallOnSigusr2']);
+    rejectWirelabOnlyFlags(command, ['policy', 'dissemination', 'stallOnSigusr2', 'secretFile', 'retryJoin']);
     return runWhispernetPeer(flags);
   });
   addExamples(peer, [
     ['gossip peer --config seeds.txt', 'join through a quorum of the seeds and gossip ten messages'],
     ['gossip peer --config seeds.txt --gossip-interval 1s --liveness-interval 5s', 'faster gossip and liveness checks'],
+    ['gossip peer --config seeds.txt --secret-file gossip.key --retry-join', 'with the network key; wait for the seeds to come up'],
     ['gossip peer --config config.txt --protocol whispernet', 'join a network of the original WhisperNet seeds and peers'],
   ]);
 

@@ -8,7 +8,9 @@ import type { Socket } from 'node:net';
 import type { Logger } from '../common/log.js';
 import { isWirelabError } from '../common/errors.js';
 import { FrameDecoder, encodeFrame, formatMessage, parseMessage, type GossipMessage, type ProtocolLimits } from './protocol.js';
-import { MAX_QUEUED_BYTES } from './constants.js';
+import { FRAME_TIMEOUT_MS, MAX_QUEUED_BYTES } from './constants.js';
+import type { BufferBudget } from './guard.js';
+import { SecureChannel, TAG_BYTES, type Keyring } from './secure.js';
 
 export interface ConnectionEvents {
   message: [GossipMessage];
@@ -21,6 +23,12 @@ export interface ConnectionOptions {
   logger: Logger;
   /** bytes queued before the connection is dropped as a slow consumer */
   maxQueuedBytes?: number;
+  /** shared by every connection of a seed or peer: bytes of unfinished frames held in all */
+  budget?: BufferBudget;
+  /** ms a frame may take from its first byte to its last before the connection is closed (default 10 s) */
+  frameTimeoutMs?: number;
+  /** the network key: every frame authenticated and encrypted (secure.ts); without it, plain frames */
+  keyring?: Keyring;
 }
 
 export class Connection extends EventEmitter<ConnectionEvents> {
@@ -34,6 +42,16 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private reason: string | undefined;
   /** messages decoded while held (see hold()) */
   private held: GossipMessage[] | undefined;
+  /** bytes of the unfinished frame charged to the budget */
+  private charged = 0;
+  private frameTimer: NodeJS.Timeout | undefined;
+  private deadlineTimer: NodeJS.Timeout | undefined;
+  private readonly secure: SecureChannel | undefined;
+  /** plain frames written before the other side's preamble came (keyed mode) */
+  private early: Buffer[] = [];
+  private earlyBytes = 0;
+  /** end() was called before the early frames could be sent */
+  private endAfterFlush = false;
 
   constructor(
     readonly socket: Socket,
@@ -41,8 +59,12 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   ) {
     super();
     this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
-    this.decoder = new FrameDecoder(options.limits.maxFrameBytes);
+    this.decoder = new FrameDecoder(options.limits.maxFrameBytes + (options.keyring ? TAG_BYTES : 0));
     socket.setNoDelay(true);
+    if (options.keyring) {
+      this.secure = new SecureChannel(options.keyring);
+      socket.write(this.secure.preamble);
+    }
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => this.close(`socket error: ${err.message}`));
     socket.on('end', () => socket.end());
@@ -58,11 +80,12 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.bytesIn += chunk.length;
     let texts: string[];
     try {
-      texts = this.decoder.push(chunk);
+      texts = this.secure ? this.openSealed(chunk) : this.decoder.push(chunk);
     } catch (err) {
       this.malformed(err);
       return;
     }
+    if (!this.account(texts.length > 0)) return;
     // Messages before a malformed one in the same chunk are still delivered, in order.
     for (const text of texts) {
       if (this.closed) return;
@@ -76,6 +99,75 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       if (this.held) this.held.push(message);
       else this.emit('message', message);
     }
+  }
+
+  /** Keyed mode: the other side's preamble first, then sealed frames, opened and decoded as text. */
+  private openSealed(chunk: Buffer): string[] {
+    const secure = this.secure!;
+    let rest: Buffer | undefined = chunk;
+    if (!secure.ready) {
+      rest = secure.acceptPreamble(chunk);
+      if (rest === undefined) return [];
+      this.flushEarly();
+    }
+    return this.decoder.pushRaw(rest).map((sealed) => this.decoder.text(secure.open(sealed)));
+  }
+
+  private flushEarly(): void {
+    const early = this.early;
+    this.early = [];
+    this.earlyBytes = 0;
+    for (const frame of early) this.socket.write(this.secure!.seal(frame.subarray(4)));
+    if (this.endAfterFlush) this.socket.end();
+  }
+
+  /** Close our side once everything sent so far is flushed (in keyed mode, once it could be sealed). */
+  end(): void {
+    if (this.closed) return;
+    if (this.secure && !this.secure.ready) this.endAfterFlush = true;
+    else this.socket.end();
+  }
+
+  /**
+   * Charge the unfinished frame's bytes to the shared budget and run the frame deadline while one is
+   * unfinished (restarted when a frame completed: the deadline is per frame, so a busy stream whose
+   * chunks always end inside some frame is not cut); false when the connection was closed for either.
+   */
+  private account(completed: boolean): boolean {
+    const pending = this.decoder.pending;
+    const { budget } = this.options;
+    if (budget && pending !== this.charged) {
+      if (pending > this.charged && !budget.charge(pending - this.charged)) {
+        this.options.logger.warn({ remote: this.remote, used: budget.used }, 'closing connection: buffer budget spent');
+        this.close('buffer budget spent');
+        return false;
+      }
+      if (pending < this.charged) budget.release(this.charged - pending);
+      this.charged = pending;
+    }
+    if ((pending === 0 || completed) && this.frameTimer) {
+      clearTimeout(this.frameTimer);
+      this.frameTimer = undefined;
+    }
+    if (pending > 0 && !this.frameTimer) {
+      const ms = this.options.frameTimeoutMs ?? FRAME_TIMEOUT_MS;
+      this.frameTimer = setTimeout(() => this.close(`frame not completed in ${ms} ms`), ms);
+    }
+    return true;
+  }
+
+  /**
+   * Close the connection unless clearDeadline() is called within `ms` (a handshake, or a seed's whole
+   * conversation, must finish in time however slowly its bytes come).
+   */
+  setDeadline(ms: number, reason: string): void {
+    this.clearDeadline();
+    if (!this.closed) this.deadlineTimer = setTimeout(() => this.close(reason), ms);
+  }
+
+  clearDeadline(): void {
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = undefined;
   }
 
   private malformed(err: unknown): void {
@@ -120,7 +212,19 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       return false;
     }
     this.bytesOut += frame.length;
-    this.socket.write(frame);
+    if (!this.secure) {
+      this.socket.write(frame);
+    } else if (this.secure.ready) {
+      this.socket.write(this.secure.seal(frame.subarray(4)));
+    } else {
+      // Before the other side's preamble no key is known: hold the frame (bounded, as the queue is).
+      this.earlyBytes += frame.length;
+      if (this.earlyBytes > (this.options.maxQueuedBytes ?? MAX_QUEUED_BYTES)) {
+        this.close('slow consumer');
+        return false;
+      }
+      this.early.push(frame);
+    }
     return true;
   }
 
@@ -137,7 +241,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   sendAndEnd(message: GossipMessage, reason: string): void {
     if (this.send(message)) {
       this.reason = reason;
-      this.socket.end();
+      this.end();
     }
   }
 
@@ -151,6 +255,11 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private finish(): void {
     if (this.closed) return;
     this.closed = true;
+    this.clearDeadline();
+    if (this.frameTimer) clearTimeout(this.frameTimer);
+    this.frameTimer = undefined;
+    this.options.budget?.release(this.charged);
+    this.charged = 0;
     this.emit('close', this.reason);
   }
 }

@@ -65,3 +65,51 @@ export const SEED_MAX_CONFIRMING = 256;
 export const MAX_CANDIDATES = 8_192;
 /** An inbound connection that has not become a link is closed after this long idle (ms). */
 export const INBOUND_IDLE_MS = 30_000;
+
+/** A frame must arrive whole within this long from its first byte (ms). */
+export const FRAME_TIMEOUT_MS = 10_000;
+/** An inbound connection to a peer must say hello (or finish its probe) within this long (ms). */
+export const HANDSHAKE_TIMEOUT_MS = 10_000;
+/** A connection to a seed is closed this long after it opened, whatever it is doing (ms). */
+export const SEED_CONVERSATION_MS = 30_000;
+/** Connections a seed holds at once, and from one source address. */
+export const SEED_MAX_CONNECTIONS = 4_096;
+export const SEED_MAX_CONNECTIONS_PER_SOURCE = 64;
+/** Inbound connections a peer holds before they become links (or finish a probe), in all and per source. */
+export const PEER_MAX_PENDING = 256;
+export const PEER_MAX_PENDING_PER_SOURCE = 16;
+/** Bytes held in unfinished frames by all connections of one seed or peer together. */
+export const BUFFER_BUDGET_BYTES = 64 * 1024 * 1024;
+/** Peers registered from one source address; the live peers in one peer list (a random sample). */
+export const SEED_MAX_PEERS_PER_SOURCE = 1_024;
+export const SEED_LIST_SAMPLE = 1_024;
+/** A registered peer not proved for this long is probed again by its seed, and removed if silent (ms). */
+export const SEED_REVALIDATE_MS = 60_000;
+/** Re-probes a seed runs at once. */
+export const SEED_SWEEP_BATCH = 32;
+/** Dead Node confirmations in flight on behalf of one reporter (address). */
+export const SEED_MAX_CONFIRMING_PER_REPORTER = 16;
+/** Lost links a peer keeps probing at once (the oldest is dropped past it). */
+export const MAX_WATCHED = 256;
+/** Outbound link attempts a peer runs in parallel. */
+export const DIAL_PARALLEL = 8;
+/** A Dead Node report is repeated to a seed that did not answer, this many times in all. */
+export const REPORT_ATTEMPTS = 6;
+/** Gossip bodies accepted per neighbour: per second sustained, and in a burst. */
+export const GOSSIP_RATE_PER_NEIGHBOUR = 1_000;
+export const GOSSIP_BURST_PER_NEIGHBOUR = 2_000;
+/** Gossip messages accepted per origin: per second sustained, and in a burst. */
+export const GOSSIP_RATE_PER_ORIGIN = 100;
+export const GOSSIP_BURST_PER_ORIGIN = 200;
+/** IHAVE announcements accepted per neighbour: per second sustained, and in a burst (a catch-up digest is one burst). */
+export const IHAVE_RATE_PER_NEIGHBOUR = 4_000;
+export const IHAVE_BURST_PER_NEIGHBOUR = 4_096;
+/** A gossip message stamped this far in the future is refused (ms). */
+export const MAX_CLOCK_SKEW_MS = 60_000;
+/** Catch-up: on a new link, IHAVE for at most this many of the latest messages still in the cache window. */
+export const CATCH_UP_MAX = 2_048;
+/** Join retries (--retry-join): the first wait and the longest (ms). */
+export const RETRY_JOIN_FIRST_MS = 500;
+export const RETRY_JOIN_MAX_MS = 30_000;
+/** A peer registers again this often, before its seeds' re-probe (SEED_REVALIDATE_MS) would come (ms). */
+export const REGISTRATION_REFRESH_MS = 45_000;

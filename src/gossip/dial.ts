@@ -9,6 +9,8 @@ import type { Clock } from '../common/lifecycle.js';
 import { Connection } from './connection.js';
 import { endpointKey, type Endpoint, type GossipMessage, type ProtocolLimits } from './protocol.js';
 import { seedQuorum } from './topology.js';
+import type { Keyring } from './secure.js';
+import type { BufferBudget } from './guard.js';
 
 export interface DialOptions {
   limits: ProtocolLimits;
@@ -20,6 +22,10 @@ export interface DialOptions {
   localAddress?: string;
   /** aborted when the owner closes: the dial fails and the connection it made closes */
   signal?: AbortSignal;
+  /** the network key (secure.ts) */
+  keyring?: Keyring;
+  /** the owner's budget of bytes in unfinished frames (guard.ts) */
+  budget?: BufferBudget;
 }
 
 /**
@@ -46,7 +52,7 @@ export function dial(to: Endpoint, options: DialOptions): Promise<Connection> {
       options.clock.clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       socket.removeAllListeners('error');
-      resolve(closeOnAbort(new Connection(socket, { limits: options.limits, logger: options.logger }), signal));
+      resolve(closeOnAbort(new Connection(socket, { limits: options.limits, logger: options.logger, keyring: options.keyring, budget: options.budget }), signal));
     });
   });
 }
@@ -114,7 +120,7 @@ export async function request(
 export async function notify(to: Endpoint, messages: GossipMessage[], options: DialOptions): Promise<void> {
   const conn = await dial(to, options);
   for (const m of messages) conn.send(m);
-  conn.socket.end();
+  conn.end();
 }
 
 /**
@@ -145,9 +151,12 @@ export function handshake(conn: Connection, hello: GossipMessage, options: Pick<
   });
 }
 
-/** Register `self` at a seed and fetch its peer list, on one connection. */
+/**
+ * Register `self` at a seed and fetch its peer list, on one connection. The seed connects back to
+ * prove our address before it answers, so the deadline is twice the request timeout.
+ */
 export async function registerAt(seed: Endpoint, self: Endpoint, options: DialOptions): Promise<{ id: number; peers: Endpoint[] }> {
-  const got = await request(seed, [{ type: 'register', peer: self }, { type: 'peer-list-request' }], (r) => r.length >= 2, options);
+  const got = await request(seed, [{ type: 'register', peer: self }, { type: 'peer-list-request' }], (r) => r.length >= 2, { ...options, timeoutMs: 2 * options.timeoutMs });
   const registered = got.find((m) => m.type === 'registered');
   const list = got.find((m) => m.type === 'peer-list');
   if (!registered || !list) throw new WirelabError('E_NETWORK', `seed ${endpointKey(seed)} answered out of protocol`);
@@ -178,11 +187,15 @@ export async function registerWithQuorum(
   return joined;
 }
 
-/** One liveness probe over a fresh connection: true when a Liveness Reply comes within the timeout. */
-export async function probeLiveness(to: Endpoint, self: Endpoint, options: DialOptions): Promise<boolean> {
-  const ping: GossipMessage = { type: 'liveness-request', timestamp: options.clock.now(), peer: self };
+/**
+ * One liveness probe over a fresh connection: true when a Liveness Reply comes within the timeout.
+ * With a `nonce` (sent as the timestamp) only a reply echoing it counts: proof that whoever listens
+ * at `to` read this very request.
+ */
+export async function probeLiveness(to: Endpoint, self: Endpoint, options: DialOptions, nonce?: number): Promise<boolean> {
+  const ping: GossipMessage = { type: 'liveness-request', timestamp: nonce ?? options.clock.now(), peer: self };
   try {
-    await request(to, [ping], (got) => got.some((m) => m.type === 'liveness-reply'), options);
+    await request(to, [ping], (got) => got.some((m) => m.type === 'liveness-reply' && (nonce === undefined || m.timestamp === nonce)), options);
     return true;
   } catch {
     return false;

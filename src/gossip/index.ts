@@ -1,5 +1,6 @@
 /** The gossip system's public face: seeds, peers, the swarm, the wire protocol and the degree plot. */
 export { Seed, type SeedOptions, type SeedDeps, type SeedEvents, type SeedStats } from './seed.js';
+export { IdAllocator } from './registry.js';
 export { Peer } from './peer.js';
 export type { PeerOptions, PeerDeps, PeerEvents, PeerStats, GossipSeen } from './peer-types.js';
 export {
@@ -21,3 +22,4 @@ export { Swarm, countComponents, type SwarmOptions, type SwarmState, type SwarmE
 export { parseSeedConfig, readSeedConfig } from './config.js';
 export { LineLog, attachPeerLogs, attachSeedLog } from './logs.js';
 export { parseDegreeLog, summarizeDegrees, renderDegreesSvg, renderPng, type DegreeSummary } from './degrees.js';
+export { parseKeyring, readKeyring, SecureChannel, type Keyring } from './secure.js';

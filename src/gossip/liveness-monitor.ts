@@ -6,7 +6,8 @@
  */
 import type { Logger } from '../common/log.js';
 import type { Connection } from './connection.js';
-import { notify, probeLiveness, type DialOptions } from './dial.js';
+import { probeLiveness, request, type DialOptions } from './dial.js';
+import { REPORT_ATTEMPTS } from './constants.js';
 import { LivenessTracker } from './liveness.js';
 import type { Neighbourhood } from './neighbourhood.js';
 import { encodeFrame, endpointKey, formatMessage, type Endpoint, type GossipMessage } from './protocol.js';
@@ -19,6 +20,8 @@ export interface LivenessCounters {
   /** bytes of those frames, headers included */
   livenessBytes: number;
   deadReported: number;
+  /** Dead Node reports repeated to a seed that had not answered */
+  reportRetries: number;
 }
 
 export interface LivenessMonitorOptions {
@@ -41,8 +44,11 @@ export interface LivenessMonitorDeps {
 }
 
 export class LivenessMonitor {
-  readonly counters: LivenessCounters = { livenessFrames: 0, livenessBytes: 0, deadReported: 0 };
+  readonly counters: LivenessCounters = { livenessFrames: 0, livenessBytes: 0, deadReported: 0, reportRetries: 0 };
   private readonly tracker: LivenessTracker;
+  /** timers of reports waiting to be repeated */
+  private readonly retries = new Set<NodeJS.Timeout>();
+  private closed = false;
 
   constructor(
     private readonly options: LivenessMonitorOptions,
@@ -85,6 +91,13 @@ export class LivenessMonitor {
     this.tracker.answered(key);
   }
 
+  /** Drop the reports waiting to be repeated. */
+  close(): void {
+    this.closed = true;
+    for (const timer of this.retries) clearTimeout(timer);
+    this.retries.clear();
+  }
+
   /** A new link to `key` starts with a clean count. */
   forget(key: string): void {
     this.tracker.forget(key);
@@ -117,10 +130,28 @@ export class LivenessMonitor {
     logger.warn({ peer: key }, `Dead Node ${key}: reporting to the seeds`);
     this.deps.reported(peer);
     const report: GossipMessage = { type: 'dead-node', peer, timestamp: now, reporter: this.deps.self().host };
-    for (const seed of this.options.seeds) {
-      notify(seed, [report], this.deps.dialOptions()).catch((err: unknown) => {
-        logger.warn({ seed: endpointKey(seed), err: (err as Error).message }, 'could not report to seed');
-      });
+    for (const seed of this.options.seeds) void this.reportTo(seed, report, 1);
+  }
+
+  /**
+   * Send a report to one seed and wait for its `report noted`; a seed that does not answer (down, or
+   * its confirmation slots taken) is asked again, one interval later and then doubling, up to
+   * REPORT_ATTEMPTS times in all, so a dead peer does not stay listed because one report was dropped.
+   */
+  private async reportTo(seed: Endpoint, report: Extract<GossipMessage, { type: 'dead-node' }>, attempt: number): Promise<void> {
+    const noted = (got: GossipMessage[]): boolean => got.some((m) => m.type === 'report-noted' && endpointKey(m.peer) === endpointKey(report.peer));
+    try {
+      await request(seed, [report], noted, this.deps.dialOptions());
+      return;
+    } catch (err) {
+      this.deps.logger.warn({ seed: endpointKey(seed), attempt, err: (err as Error).message }, 'seed did not note the Dead Node report');
     }
+    if (this.closed || attempt >= REPORT_ATTEMPTS) return;
+    const timer = setTimeout(() => {
+      this.retries.delete(timer);
+      this.counters.reportRetries++;
+      void this.reportTo(seed, report, attempt + 1);
+    }, this.options.intervalMs * 2 ** (attempt - 1));
+    this.retries.add(timer);
   }
 }

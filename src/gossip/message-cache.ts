@@ -22,11 +22,12 @@ export interface MessageCacheOptions {
 export class MessageCache {
   private readonly seen = new Map<string, number>();
   private readonly maxEntries: number;
-  private readonly ttlMs: number;
+  /** ms an entry is remembered */
+  readonly ttl: number;
 
   constructor(options: MessageCacheOptions = {}) {
     this.maxEntries = options.maxEntries ?? MESSAGE_CACHE_ENTRIES;
-    this.ttlMs = options.ttlMs ?? MESSAGE_CACHE_TTL_MS;
+    this.ttl = options.ttlMs ?? MESSAGE_CACHE_TTL_MS;
   }
 
   /**
@@ -56,7 +57,7 @@ export class MessageCache {
   /** Drop entries older than the TTL; entries are in time order, so stop at the first young one. */
   private expire(now: number): void {
     for (const [hash, at] of this.seen) {
-      if (now - at < this.ttlMs) break;
+      if (now - at < this.ttl) break;
       this.seen.delete(hash);
     }
   }

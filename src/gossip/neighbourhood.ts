@@ -4,8 +4,8 @@
  * bookkeeping; the order in which candidates are tried is the degree policy's (topology.ts).
  */
 import type { Connection } from './connection.js';
-import { endpointKey, type Endpoint } from './protocol.js';
-import { CAPACITY_BASE, MAX_CANDIDATES } from './constants.js';
+import { endpointKey, type Endpoint, type ListedPeer } from './protocol.js';
+import { CAPACITY_BASE, MAX_CANDIDATES, MAX_WATCHED } from './constants.js';
 import { powerLawCapacity, shuffled, type DegreePolicyName } from './topology.js';
 
 export interface Neighbour {
@@ -135,9 +135,11 @@ export class Neighbourhood {
     return false;
   }
 
-  /** Learn peers from a seed's list, in its (registration) order. */
-  learn(peers: Endpoint[]): void {
-    peers.forEach((endpoint, rank) => {
+  /** Learn peers from a seed's list, in its (registration) order; an entry's id, when given, is its rank. */
+  learn(peers: ListedPeer[]): void {
+    peers.forEach((listed, position) => {
+      const endpoint: Endpoint = { host: listed.host, port: listed.port };
+      const rank = listed.id ?? position;
       const key = endpointKey(endpoint);
       const known = this.known.get(key);
       if (known) known.rank = Math.min(known.rank, rank);
@@ -171,8 +173,10 @@ export class Neighbourhood {
     this.lost.delete(key);
   }
 
+  /** Watch a lost link (bounded: past MAX_WATCHED the oldest watch is dropped). */
   watch(endpoint: Endpoint): void {
     this.lost.set(endpointKey(endpoint), endpoint);
+    if (this.lost.size > MAX_WATCHED) this.lost.delete(this.lost.keys().next().value!);
   }
 
   unwatch(key: string): void {

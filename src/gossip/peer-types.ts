@@ -3,6 +3,7 @@ import type { Logger } from '../common/log.js';
 import type { Clock } from '../common/lifecycle.js';
 import type { Endpoint, ProtocolLimits } from './protocol.js';
 import type { DegreePolicyName } from './topology.js';
+import type { Keyring } from './secure.js';
 
 export interface PeerOptions {
   /** IPv4 address to listen on and dial from (default 127.0.0.1) */
@@ -41,6 +42,12 @@ export interface PeerOptions {
   /** ms for a seed request or a dial (default 3000) */
   requestTimeoutMs?: number;
   limits?: ProtocolLimits;
+  /** keep retrying the first join with back-off (0.5 s doubling to 30 s) until it succeeds or the peer closes (Serf's -retry-join) */
+  retryJoin?: boolean;
+  /** the network key: every frame authenticated and encrypted; strangers cannot register, link, gossip or report (secure.ts) */
+  keyring?: Keyring;
+  /** link attempts run in parallel (default 8) */
+  dialParallel?: number;
   /** uniform [0, 1) (default Math.random) */
   random?: () => number;
 }
@@ -66,6 +73,8 @@ export interface PeerEvents {
   neighbour: [{ peer: string; change: 'added' | 'removed'; degree: number }];
   registered: [{ seed: string; id: number }];
   'dead-reported': [{ peer: string }];
+  /** the first join failed and will be tried again in `retryInMs` (retryJoin) */
+  'join-retry': [{ attempt: number; error: string; retryInMs: number }];
 }
 
 export interface PeerStats {
@@ -90,4 +99,16 @@ export interface PeerStats {
   deadReported: number;
   malformed: number;
   refusedBusy: number;
+  /** hellos refused: a claimed address that is not the source, not allowed, or not proved */
+  refusedHello: number;
+  /** first-join attempts made */
+  joinAttempts: number;
+  /** gossip bodies and IHAVEs refused by the checks and rate limits */
+  gossipRefused: number;
+  /** IHAVEs sent to new neighbours to catch up */
+  catchUpAnnounced: number;
+  /** inbound connections refused at the per-source or total cap */
+  connectionsRefused: number;
+  /** Dead Node reports repeated to a seed that had not answered */
+  reportRetries: number;
 }

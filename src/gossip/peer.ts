@@ -4,12 +4,13 @@
  * neighbours' liveness, reporting the dead to the seeds.
  */
 import { EventEmitter, setMaxListeners } from 'node:events';
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { silentLogger, type Logger } from '../common/log.js';
 import { listenTcp } from '../common/net.js';
 import { PeriodicTask, systemClock, type Clock } from '../common/lifecycle.js';
-import { Connection } from './connection.js';
+import type { Connection } from './connection.js';
 import { dial, handshake, registerWithQuorum, type DialOptions } from './dial.js';
+import { InboundGate } from './inbound.js';
 import { LivenessMonitor } from './liveness-monitor.js';
 import { GossipRouter } from './router.js';
 import { defaultLimits, endpointKey, gossipText, type Endpoint, type GossipMessage } from './protocol.js';
@@ -28,7 +29,8 @@ export class Peer extends EventEmitter<PeerEvents> {
   private readonly router: GossipRouter;
   private readonly liveness: LivenessMonitor;
   private readonly hood: Neighbourhood;
-  private readonly inbound = new Set<Connection>();
+  /** inbound connections until they are links (inbound.ts) */
+  private readonly gate: InboundGate;
   /** aborted by close(): ends every dial, request and probe in flight (dial.ts) */
   private readonly closing = new AbortController();
   private readonly gossipTask: PeriodicTask;
@@ -47,7 +49,7 @@ export class Peer extends EventEmitter<PeerEvents> {
   private sent = 0;
   private started = false;
   private closed = false;
-  private readonly counters = { malformed: 0, refusedBusy: 0 };
+  private readonly counters = { malformed: 0, refusedBusy: 0, joinAttempts: 0 };
 
   constructor(
     private readonly options: PeerOptions,
@@ -72,7 +74,21 @@ export class Peer extends EventEmitter<PeerEvents> {
     );
     const emitGossip = (seen: GossipSeen): boolean => this.emit('gossip', seen);
     this.router = new GossipRouter(this.hood, options.dissemination ?? 'tree', this.clock, emitGossip, options.lazyDelayMs ?? C.LAZY_DELAY_MS);
-    this.server = createServer((socket) => this.onSocket(socket));
+    this.gate = new InboundGate({
+      limits: options.limits ?? defaultLimits,
+      logger: this.logger,
+      keyring: options.keyring,
+      self: () => this.self,
+      dialOptions: () => this.dialOptions(),
+      answerProbe: (conn, m) => this.liveness.answer(conn, m),
+      busyReason: (key) => this.busyReason(key),
+      accept: (conn, peer, id) => {
+        conn.send({ type: 'welcome', peer: this.self, id: this.idValue, neighbours: this.hood.endpoints().slice(0, 64) });
+        this.addNeighbour(peer, id, conn);
+      },
+      unexpected: (conn, m) => this.dropUnexpected(conn, m),
+    });
+    this.server = createServer((socket) => this.gate.onSocket(socket));
     const onError = (err: unknown): void => this.logger.error({ err }, 'periodic task failed');
     this.gossipTask = new PeriodicTask(options.gossipIntervalMs ?? C.GOSSIP_INTERVAL_MS, () => this.originate(), onError, this.clock);
     this.pullTimeoutMs = options.pullTimeoutMs ?? C.PULL_TIMEOUT_MS;
@@ -90,7 +106,8 @@ export class Peer extends EventEmitter<PeerEvents> {
     const addr = this.server.address();
     this.self = { host: this.options.advertiseHost ?? host, port: typeof addr === 'object' && addr ? addr.port : 0 };
     this.selfKey = endpointKey(this.self);
-    await this.join();
+    this.router.selfKey = this.selfKey;
+    await this.joinFirst();
     await this.fill();
     if (this.closed) return; // closed while joining: start no timer
     this.livenessTask.start();
@@ -131,6 +148,8 @@ export class Peer extends EventEmitter<PeerEvents> {
   stats(): PeerStats {
     return {
       ...this.counters,
+      malformed: this.counters.malformed + this.gate.counters.malformed,
+      refusedHello: this.gate.counters.refusedHello,
       ...this.router.counters,
       ...this.liveness.counters,
       id: this.idValue,
@@ -139,6 +158,7 @@ export class Peer extends EventEmitter<PeerEvents> {
       originated: this.sent,
       seen: this.router.seen,
       known: this.hood.candidateCount,
+      connectionsRefused: this.gate.refusedConnections,
     };
   }
 
@@ -150,8 +170,9 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.livenessTask.stop();
     this.pullTask.stop();
     this.router.close();
+    this.liveness.close();
     for (const n of this.hood.all()) n.conn.close('peer closing');
-    for (const conn of this.inbound) conn.close('peer closing');
+    this.gate.close();
     if (this.started) await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
@@ -163,10 +184,48 @@ export class Peer extends EventEmitter<PeerEvents> {
       timeoutMs: this.options.requestTimeoutMs ?? C.REQUEST_TIMEOUT_MS,
       localAddress: this.options.host,
       signal: this.closing.signal,
+      keyring: this.options.keyring,
+      budget: this.gate.budget,
     };
   }
 
   // ---- joining: seeds ----
+
+  /**
+   * The first join. With `retryJoin` a peer started before its seeds tries again with exponential
+   * back-off (Serf's -retry-join) until it joins or is closed; without, the first failure is final.
+   */
+  private async joinFirst(): Promise<void> {
+    let waitMs = C.RETRY_JOIN_FIRST_MS;
+    for (;;) {
+      try {
+        this.counters.joinAttempts++;
+        await this.join();
+        return;
+      } catch (err) {
+        if (!this.options.retryJoin || this.closed) throw err;
+        this.logger.warn({ err: (err as Error).message, retryInMs: waitMs }, `join failed; retrying in ${waitMs} ms`);
+        this.emit('join-retry', { attempt: this.counters.joinAttempts, error: (err as Error).message, retryInMs: waitMs });
+        await this.pause(waitMs);
+        if (this.closed) return;
+        waitMs = Math.min(C.RETRY_JOIN_MAX_MS, waitMs * 2);
+      }
+    }
+  }
+
+  /** Wait `ms`, or less when the peer closes. */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const signal = this.closing.signal;
+      const done = (): void => {
+        this.clock.clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = this.clock.setTimeout(done, ms);
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
 
   /** Register with a majority of the seeds and learn their peer lists; the first join fixes the id. */
   private async join(): Promise<void> {
@@ -199,22 +258,33 @@ export class Peer extends EventEmitter<PeerEvents> {
     return precedes({ id, key }, { id: this.idValue, key: this.key });
   }
 
+  /**
+   * Dial candidates, best first, up to DIAL_PARALLEL at once (so that unreachable candidates, each
+   * costing a timeout, cannot hide the reachable ones behind them), until the target is reached.
+   */
   private async fillOnce(): Promise<void> {
     const policy = this.policyValue;
     if (!policy || this.closed) return;
+    const queue = this.hood.candidates(this.clock.now(), policy.name);
     let tried = 0;
-    for (const candidate of this.hood.candidates(this.clock.now(), policy.name)) {
-      if (this.closed || (this.hood.size >= policy.target && this.hood.anchored)) break;
-      // Alone, try every candidate: a peer must attach somewhere. Otherwise a few per round.
-      if (this.hood.size > 0 && tried >= C.CONNECT_ATTEMPTS_PER_ROUND) break;
-      const key = endpointKey(candidate.endpoint);
-      // Only an anchor is missing: dial peers that registered before us (rank estimates the id).
-      const anchorOnly = this.hood.size >= policy.target;
-      if (this.hood.isLinked(key) || (anchorOnly && candidate.rank >= this.idValue)) continue;
-      tried++;
-      const welcomed = await this.link(candidate.endpoint, anchorOnly);
-      if (welcomed && policy.name === 'preferential') this.hood.preferNeighboursOf(welcomed);
-    }
+    const worker = async (): Promise<void> => {
+      for (let candidate = queue.shift(); candidate; candidate = queue.shift()) {
+        // Links in flight count toward the target (no overshoot), except while alone: then every
+        // worker dials, so that candidates that do not answer cannot hide those that do.
+        const inFlight = this.hood.size === 0 ? 0 : this.hood.pending.size;
+        if (this.closed || (this.hood.size + inFlight >= policy.target && this.hood.anchored)) return;
+        // Alone, try every candidate: a peer must attach somewhere. Otherwise a few per round.
+        if (this.hood.size > 0 && tried >= C.CONNECT_ATTEMPTS_PER_ROUND) return;
+        const key = endpointKey(candidate.endpoint);
+        // Only an anchor is missing: dial peers that registered before us (rank estimates the id).
+        const anchorOnly = this.hood.size >= policy.target;
+        if (this.hood.isLinked(key) || (anchorOnly && candidate.rank >= this.idValue)) continue;
+        tried++;
+        const welcomed = await this.link(candidate.endpoint, anchorOnly);
+        if (welcomed && policy.name === 'preferential') this.hood.preferNeighboursOf(welcomed);
+      }
+    };
+    await Promise.all(Array.from({ length: this.options.dialParallel ?? C.DIAL_PARALLEL }, worker));
   }
 
   /** Connect to a candidate and say hello; resolves with its neighbours when it took us. */
@@ -245,45 +315,13 @@ export class Peer extends EventEmitter<PeerEvents> {
     }
   }
 
-  private onSocket(socket: Socket): void {
-    if (this.closed) {
-      socket.destroy();
-      return;
-    }
-    const conn = new Connection(socket, { limits: this.options.limits ?? defaultLimits, logger: this.logger });
-    // Until it says hello, an inbound connection (a probe, or a stranger) may not idle for long.
-    socket.setTimeout(C.INBOUND_IDLE_MS, () => conn.close('idle'));
-    this.inbound.add(conn);
-    conn.on('close', (reason) => {
-      this.inbound.delete(conn);
-      if (reason?.startsWith('malformed')) this.counters.malformed++;
-    });
-    const onFirst = (m: GossipMessage): void => {
-      if (m.type === 'liveness-request') {
-        this.liveness.answer(conn, m);
-        return;
-      }
-      conn.off('message', onFirst);
-      if (m.type === 'hello') this.onHello(conn, m.peer, m.id);
-      else this.dropUnexpected(conn, m);
-    };
-    conn.on('message', onFirst);
-  }
-
-  /** Take a new neighbour unless full, already linked, or it loses a simultaneous-connect tie. */
-  private onHello(conn: Connection, peer: Endpoint, id: number): void {
-    const key = endpointKey(peer);
-    const capacity = this.policyValue?.capacity ?? 0;
+  /** Why a hello must be answered `busy` now (full, already linked, tie lost), or undefined. */
+  private busyReason(key: string): string | undefined {
     // Both sides dialling at once: the dial of the smaller key wins, so exactly one link survives.
-    const tieLost = this.hood.pending.has(key) && this.key < key;
-    if (this.closed || key === this.key || this.hood.isNeighbour(key) || this.hood.size >= capacity || tieLost) {
-      conn.sendAndEnd({ type: 'busy', peer: this.self }, 'busy');
-      return;
-    }
-    this.inbound.delete(conn);
-    conn.socket.setTimeout(0); // a link now: liveness checks watch it
-    conn.send({ type: 'welcome', peer: this.self, id: this.idValue, neighbours: this.hood.endpoints().slice(0, 64) });
-    this.addNeighbour(peer, id, conn);
+    if (this.hood.pending.has(key) && this.key < key) return 'tie lost';
+    if (this.hood.isNeighbour(key)) return 'already linked';
+    if (this.hood.size >= (this.policyValue?.capacity ?? 0)) return 'full';
+    return this.closed ? 'closing' : undefined;
   }
 
   private addNeighbour(peer: Endpoint, id: number, conn: Connection): void {
@@ -294,6 +332,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     conn.on('message', (m) => this.onNeighbourMessage(neighbour, m));
     conn.on('close', (reason) => this.removeNeighbour(neighbour, reason));
     conn.release();
+    this.router.catchUp(neighbour);
     this.logger.info({ peer: key, degree: this.hood.size }, `linked to ${key}`);
     this.emit('neighbour', { peer: key, change: 'added', degree: this.hood.size });
     this.updateAnchor();
@@ -306,6 +345,7 @@ export class Peer extends EventEmitter<PeerEvents> {
 
   private removeNeighbour(n: Neighbour, reason: string | undefined): void {
     if (!this.hood.remove(n) || this.closed) return;
+    this.router.forget(n);
     this.logger.info({ peer: n.key, degree: this.hood.size, reason }, `lost neighbour ${n.key}`);
     this.emit('neighbour', { peer: n.key, change: 'removed', degree: this.hood.size });
     // Watch it: a lost link is not yet a dead peer (it may have closed on purpose or been slow).
@@ -362,6 +402,11 @@ export class Peer extends EventEmitter<PeerEvents> {
   /** Keep the degree: replace lost neighbours; alone and out of candidates, join the seeds again. */
   private async maintain(): Promise<void> {
     const policy = this.policyValue;
+    // Refresh the registrations before the seeds' re-probe would find them old: a peer a seed
+    // expired while it could not answer (a partition, a long stall) is listed again.
+    if (policy && !this.closed && this.clock.now() - this.lastJoin >= C.REGISTRATION_REFRESH_MS) {
+      await this.join().catch((err: unknown) => this.logger.warn({ err: (err as Error).message }, 'registration refresh failed'));
+    }
     if (!policy || this.closed || (this.hood.size >= policy.target && this.hood.anchored)) {
       this.fillBackoff = 0;
       return;

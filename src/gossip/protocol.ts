@@ -14,11 +14,16 @@ export interface Endpoint {
   port: number;
 }
 
+/** A peer-list entry: an address and, from seeds that send it, the peer's id (its join order). */
+export interface ListedPeer extends Endpoint {
+  id?: number;
+}
+
 export type GossipMessage =
   | { type: 'register'; peer: Endpoint }
   | { type: 'registered'; id: number }
   | { type: 'peer-list-request' }
-  | { type: 'peer-list'; peers: Endpoint[] }
+  | { type: 'peer-list'; peers: ListedPeer[] }
   | { type: 'hello'; peer: Endpoint; id: number }
   | { type: 'welcome'; peer: Endpoint; id: number; neighbours: Endpoint[] }
   | { type: 'busy'; peer: Endpoint }
@@ -29,7 +34,8 @@ export type GossipMessage =
   | { type: 'iwant'; hash: string }
   | { type: 'prune'; origin: Endpoint }
   | { type: 'anchor' }
-  | { type: 'dead-node'; peer: Endpoint; timestamp: number; reporter: string };
+  | { type: 'dead-node'; peer: Endpoint; timestamp: number; reporter: string }
+  | { type: 'report-noted'; peer: Endpoint };
 
 export interface ProtocolLimits {
   /** bytes */
@@ -69,16 +75,31 @@ export class FrameDecoder {
 
   constructor(private readonly maxFrameBytes = MAX_FRAME_BYTES) {}
 
-  /** Feed bytes; returns every frame completed by them. Throws DecodeError on bad input. */
+  /** Feed bytes; returns every frame completed by them, as text. Throws DecodeError on bad input. */
   push(chunk: Uint8Array): string[] {
+    return this.pushRaw(chunk).map((body) => this.text(body));
+  }
+
+  /** Feed bytes; returns the bodies of every frame completed by them (for a layer that decrypts them). */
+  pushRaw(chunk: Uint8Array): Buffer[] {
     if (this.failed) throw this.failed;
-    const frames: string[] = [];
+    const frames: Buffer[] = [];
     let at = 0;
     while (at < chunk.length) {
       at = this.bodyLength < 0 ? this.readHeader(chunk, at) : this.readBody(chunk, at, frames);
     }
     this.offset += chunk.length;
     return frames;
+  }
+
+  /** Decode a body as UTF-8 text; a failure fails the decoder. */
+  text(body: Buffer): string {
+    try {
+      return this.utf8.decode(body);
+    } catch {
+      this.failed = new DecodeError('E_DECODE', 'frame is not valid UTF-8', this.offset);
+      throw this.failed;
+    }
   }
 
   private readHeader(chunk: Uint8Array, at: number): number {
@@ -97,7 +118,7 @@ export class FrameDecoder {
     return at + take;
   }
 
-  private readBody(chunk: Uint8Array, at: number, frames: string[]): number {
+  private readBody(chunk: Uint8Array, at: number, frames: Buffer[]): number {
     const take = Math.min(this.bodyLength - this.bodyFill, chunk.length - at);
     if (take > 0) this.bodyParts.push(Buffer.from(chunk.subarray(at, at + take)));
     this.bodyFill += take;
@@ -106,12 +127,7 @@ export class FrameDecoder {
       this.bodyParts = [];
       this.bodyFill = 0;
       this.bodyLength = -1;
-      try {
-        frames.push(this.utf8.decode(body));
-      } catch {
-        this.failed = new DecodeError('E_DECODE', 'frame is not valid UTF-8', this.offset + at);
-        throw this.failed;
-      }
+      frames.push(body);
     }
     return at + take;
   }
@@ -151,15 +167,17 @@ function endpointAt(parts: string[], i: number): Endpoint {
   return { host: parseHost(parts[i]), port: parsePortText(parts[i + 1]) };
 }
 
-/** `ip#port` list entries, as in the seed's peer list. */
-function parseList(items: string[], limits: ProtocolLimits): Endpoint[] {
+/** `ip#port` list entries, as in the seed's peer list, or `ip#port#id` (our seeds add the id). */
+function parseList(items: string[], limits: ProtocolLimits): ListedPeer[] {
   if (items.length > limits.maxListEntries) {
     throw new DecodeError('E_TOO_LARGE', `list of ${items.length} entries exceeds ${limits.maxListEntries}`);
   }
   return items.map((item) => {
-    const [host, port, extra] = item.split('#');
+    const [host, port, id, extra] = item.split('#', 4);
     if (extra !== undefined) throw bad(`bad list entry '${item.slice(0, 32)}'`);
-    return { host: parseHost(host), port: parsePortText(port) };
+    const entry: ListedPeer = { host: parseHost(host), port: parsePortText(port) };
+    if (id !== undefined) entry.id = parseUint(id, 'id');
+    return entry;
   });
 }
 
@@ -210,6 +228,7 @@ const parsers: Record<string, Parser> = {
     expectFields(p, 5, 'dead node');
     return { type: 'dead-node', peer: endpointAt(p, 1), timestamp: parseUint(p[3], 'timestamp'), reporter: parseHost(p[4]) };
   },
+  'report noted': (p) => (expectFields(p, 3, 'report noted'), { type: 'report-noted', peer: endpointAt(p, 1) }),
 };
 
 /** Parse one frame's text. Throws DecodeError for anything outside the vocabulary. */
@@ -222,7 +241,7 @@ export function parseMessage(text: string, limits: ProtocolLimits = defaultLimit
 }
 
 const ep = (e: Endpoint): string => `${e.host}:${e.port}`;
-const list = (items: Endpoint[]): string => items.map((e) => `:${e.host}#${e.port}`).join('');
+const list = (items: ListedPeer[]): string => items.map((e) => `:${e.host}#${e.port}${e.id === undefined ? '' : `#${e.id}`}`).join('');
 
 /** The text of a gossip message as the seed made it: `<timestamp>:<ip>:<port>:<n>`. */
 export function gossipText(timestamp: number, origin: Endpoint, seq: number): string {
@@ -262,6 +281,8 @@ export function formatMessage(m: GossipMessage): string {
       return 'anchor';
     case 'dead-node':
       return `Dead Node:${ep(m.peer)}:${m.timestamp}:${m.reporter}`;
+    case 'report-noted':
+      return `report noted:${ep(m.peer)}`;
   }
 }
 

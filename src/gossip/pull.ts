@@ -37,6 +37,17 @@ export class PullState {
     return this.store.get(hash);
   }
 
+  /** Whether an IWANT of ours for `hash` is pending (a body arriving for it was asked for). */
+  isWanted(hash: string): boolean {
+    return this.wanted.has(hash);
+  }
+
+  /** The latest `max` bodies kept (oldest first) with their hashes: a catch-up digest. */
+  recent(max: number): { hash: string; message: Gossip }[] {
+    const all = [...this.store.entries()];
+    return all.slice(Math.max(0, all.length - max)).map(([hash, message]) => ({ hash, message }));
+  }
+
   /**
    * `from` announced `hash` (which we lack): 'ask' it now, or 'wait' (an ask is in flight, or with
    * `askNow` false the body may still come another way; overdue() then names whom to ask).

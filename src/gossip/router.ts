@@ -23,7 +23,10 @@ import type { Neighbour, Neighbourhood } from './neighbourhood.js';
 import { PullState } from './pull.js';
 import { encodeFrame, endpointKey, formatMessage, type GossipMessage } from './protocol.js';
 import type { GossipSeen } from './peer-types.js';
-import { LAZY_QUEUE_MAX, TREE_ORIGINS } from './constants.js';
+import { RateLimiter, refusedAddress } from './guard.js';
+import * as C from './constants.js';
+
+const { LAZY_QUEUE_MAX, TREE_ORIGINS } = C;
 
 type Gossip = Extract<GossipMessage, { type: 'gossip' }>;
 type Ihave = Extract<GossipMessage, { type: 'ihave' }>;
@@ -37,6 +40,10 @@ export interface RouterCounters {
   forwarded: number;
   /** IHAVE announcements sent */
   announced: number;
+  /** gossip bodies and IHAVEs refused: over a rate limit, stale, from the future, or a bad origin */
+  gossipRefused: number;
+  /** IHAVEs sent to new neighbours so that they catch up */
+  catchUpAnnounced: number;
 }
 
 /** Add to an insertion-ordered set, forgetting the oldest entry past `max`. */
@@ -47,8 +54,13 @@ function boundedAdd(set: Set<string>, item: string, max: number): void {
 }
 
 export class GossipRouter {
-  readonly counters: RouterCounters = { gossipReceived: 0, duplicates: 0, forwarded: 0, announced: 0 };
+  readonly counters: RouterCounters = { gossipReceived: 0, duplicates: 0, forwarded: 0, announced: 0, gossipRefused: 0, catchUpAnnounced: 0 };
   private readonly cache = new MessageCache();
+  private readonly perNeighbour = new RateLimiter(C.GOSSIP_RATE_PER_NEIGHBOUR, C.GOSSIP_BURST_PER_NEIGHBOUR);
+  private readonly perOrigin = new RateLimiter(C.GOSSIP_RATE_PER_ORIGIN, C.GOSSIP_BURST_PER_ORIGIN);
+  private readonly ihavesPerNeighbour = new RateLimiter(C.IHAVE_RATE_PER_NEIGHBOUR, C.IHAVE_BURST_PER_NEIGHBOUR);
+  /** this peer's own key (messages claiming it as origin come only from us) */
+  selfKey = '';
   private readonly pull = new PullState();
   /** tree: origin -> the neighbour that delivers its messages to us ('' for our own messages) */
   private readonly parents = new Map<string, string>();
@@ -91,10 +103,14 @@ export class GossipRouter {
     switch (m.type) {
       case 'gossip':
         this.counters.gossipReceived++;
-        this.accept(m, n);
+        {
+          const hash = messageHash(m.text);
+          if (this.admit(n, m, hash)) this.accept(m, n, hash);
+        }
         return true;
       case 'ihave':
-        this.onIhave(n, m.hash, endpointKey(m.origin));
+        if (this.ihavesPerNeighbour.take(n.key, this.clock.now())) this.onIhave(n, m.hash, endpointKey(m.origin));
+        else this.counters.gossipRefused++;
         return true;
       case 'iwant': {
         const body = this.pull.body(m.hash);
@@ -111,6 +127,57 @@ export class GossipRouter {
       default:
         return false;
     }
+  }
+
+  /**
+   * Checks on a body from a neighbour before it is believed: a plausible origin, a timestamp neither
+   * older than the cache's memory (expiry must not bring a message back) nor from the future, and
+   * the rate limits per neighbour and (for what we did not ask for) per origin. The per-neighbour
+   * limit is for what a neighbour relays: its own messages (its proved address as origin) and bodies
+   * we asked for are bounded by the per-origin limit and our own asks, so a stranger's flood relayed
+   * through an honest neighbour cannot crowd out that neighbour's own messages.
+   */
+  private admit(n: Neighbour, m: Gossip, hash: string): boolean {
+    const now = this.clock.now();
+    const origin = endpointKey(m.origin);
+    const relayed = origin !== n.key && !this.pull.isWanted(hash);
+    const ok =
+      now - m.timestamp < this.cache.ttl &&
+      m.timestamp - now <= C.MAX_CLOCK_SKEW_MS &&
+      refusedAddress(m.origin.host) === undefined &&
+      (!relayed || this.perNeighbour.take(n.key, now));
+    if (!ok) {
+      this.counters.gossipRefused++;
+      return false;
+    }
+    if (this.cache.has(hash, now)) return true; // a duplicate: counted, and costs the origin nothing
+    // Our own messages are in our cache, so one claiming us as origin is forged.
+    if (origin === this.selfKey || (!this.pull.isWanted(hash) && !this.perOrigin.take(origin, now))) {
+      this.counters.gossipRefused++;
+      return false;
+    }
+    return true;
+  }
+
+  /** A neighbour left: its rate-limit buckets go too. */
+  forget(n: Neighbour): void {
+    this.perNeighbour.forget(n.key);
+    this.ihavesPerNeighbour.forget(n.key);
+    this.lazy.delete(n);
+  }
+
+  /**
+   * Catch-up on link-up (Serf's event buffer, gossipsub's IHAVE): announce to a new neighbour the
+   * latest messages still in the cache window; it pulls (IWANT) what it lacks, so delivery does not
+   * depend on when a peer joined or linked.
+   */
+  catchUp(n: Neighbour): void {
+    const now = this.clock.now();
+    const digest: Ihave[] = [];
+    for (const { hash, message } of this.pull.recent(C.CATCH_UP_MAX)) {
+      if (now - message.timestamp < this.cache.ttl) digest.push({ type: 'ihave', hash, origin: message.origin });
+    }
+    if (digest.length > 0) this.counters.catchUpAnnounced += n.conn.sendBatch(digest);
   }
 
   private onIhave(n: Neighbour, hash: string, origin: string): void {
@@ -131,8 +198,7 @@ export class GossipRouter {
   }
 
   /** A message seen here (our own, or from neighbour `from`). */
-  accept(m: Gossip, from: Neighbour | undefined): void {
-    const hash = messageHash(m.text);
+  accept(m: Gossip, from: Neighbour | undefined, hash = messageHash(m.text)): void {
     const origin = endpointKey(m.origin);
     if (!this.cache.add(hash, this.clock.now())) {
       this.counters.duplicates++;

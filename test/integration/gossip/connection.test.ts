@@ -94,3 +94,32 @@ test('Connection.sendBatch sends every frame, in order, and counts them', async 
   while (Buffer.concat(chunks).length < expected.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   assert.deepEqual(Buffer.concat(chunks), expected);
 });
+
+test('the frame deadline is per frame: a busy stream split inside frames stays open, a stalled frame is cut', async (t) => {
+  const { Connection } = await import('../../../src/gossip/connection.js');
+  const accepted: Socket[] = [];
+  const srv = await server(t, (s) => accepted.push(s));
+  const client = await dial({ host: '127.0.0.1', port: portOf(srv) }, options(5000));
+  t.after(() => client.close());
+  await new Promise((r) => setImmediate(r));
+  const conn = new Connection(accepted[0]!, { limits: defaultLimits, logger: silentLogger, frameTimeoutMs: 300 });
+  let got = 0;
+  conn.on('message', () => got++);
+  // About 1.2 s of writes of one frame and one byte each: a write ends on a frame boundary only
+  // every 74th time (740 ms and more), far past the 300 ms deadline of one frame.
+  const one = frame({ type: 'iwant', hash: 'ab'.repeat(32) });
+  assert.equal(one.length, 74);
+  const stream = Buffer.concat(Array.from({ length: 130 }, () => one));
+  const step = one.length + 1;
+  for (let at = 0; at + step <= stream.length; at += step) {
+    client.socket.write(stream.subarray(at, at + step));
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.ok(conn.isOpen, `open after ${got} frames of a stream split inside frames`);
+  assert.ok(got >= 120);
+  // Now a frame that never completes.
+  const closed = once(conn, 'close');
+  client.socket.write(Buffer.from([0, 0, 1, 0, 1, 2]));
+  const [reason] = (await Promise.race([closed, new Promise((_, reject) => setTimeout(() => reject(new Error('not closed')), 3000))])) as [string];
+  assert.match(reason, /frame not completed in 300 ms/);
+});

@@ -219,5 +219,6 @@ test('an open flow past the active timeout is reported with what it did so far, 
   const quiet = new FlowTable({ activeTimeout: 1 });
   quiet.push(packet({ ...C, t: T0 }));
   assert.equal(quiet.push(packet({ ...C, t: T0 + 1 })).length, 1);
+  assert.deepEqual(quiet.peek(10), [], 'peek lists no empty part (its duration would be NaN)');
   assert.deepEqual(quiet.flush(), []);
 });
