@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, in DESIGN.md's order: type check, lint, unit tests, integration tests,
-# browser tests (after the dashboard page is built).
+# browser tests (the dashboard page is built before the integration tests, which open it too).
 # Installs what it needs first (scripts/setup.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,11 +25,12 @@ run_tests() {
 step "unit tests"
 run_tests test/unit
 
-step "integration tests"
-run_tests test/integration
-
+# the page first: the demo's integration test opens it in the browser
 step "build the dashboard page"
 npm run --silent build:web
+
+step "integration tests"
+run_tests test/integration
 
 step "browser tests"
 run_tests test/browser

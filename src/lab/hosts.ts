@@ -67,6 +67,8 @@ async function ip(args: string[]): Promise<void> {
 }
 
 export class Lab {
+  /** the host name that means the switch's own namespace (where the bridge br0 is), for spawn() */
+  static readonly SWITCH = '(switch)';
   readonly id: string;
   readonly switchNetns: string;
   private readonly hostsByName = new Map<string, LabHost>();
@@ -154,10 +156,10 @@ export class Lab {
     return [...this.hostsByName.values()];
   }
 
-  /** Start a process inside a host's namespace. */
+  /** Start a process inside a host's namespace (or the switch's: `Lab.SWITCH`). */
   spawn(hostName: string, command: string, args: string[], options: SpawnOptions = {}): ChildProcess {
-    const host = this.host(hostName);
-    return spawn('ip', ['netns', 'exec', host.netns, command, ...args], options);
+    const netns = hostName === Lab.SWITCH ? this.switchNetns : this.host(hostName).netns;
+    return spawn('ip', ['netns', 'exec', netns, command, ...args], options);
   }
 
   /** Run a command inside a host's namespace and return its stdout. */

@@ -41,6 +41,10 @@ export interface StartOptions {
   keep?: boolean;
   /** start it in its own process group, out of reach of the terminal's signals (default false) */
   detached?: boolean;
+  /** keep stdin open as a pipe, for write() (default: closed) */
+  stdin?: boolean;
+  /** what node runs before `args` (default: the wirelab command); see src/lab/scripts.ts */
+  entry?: string[];
 }
 
 interface Waiter {
@@ -85,8 +89,8 @@ export class WirelabProcess extends EventEmitter<WirelabProcessEvents> {
   /** Start `wirelab ARGS` (stdin closed, stdout and stderr piped, colours off). */
   static start(args: string[], options: StartOptions = {}): WirelabProcess {
     const env = { ...process.env, NO_COLOR: '1', ...options.env };
-    const argv = [wirelabBin, ...args];
-    const stdio: ('ignore' | 'pipe')[] = ['ignore', 'pipe', 'pipe'];
+    const argv = [...(options.entry ?? [wirelabBin]), ...args];
+    const stdio: ('ignore' | 'pipe')[] = [options.stdin === true ? 'pipe' : 'ignore', 'pipe', 'pipe'];
     const spawnOptions = { env, stdio, detached: options.detached === true };
     const child =
       options.lab && options.host !== undefined
@@ -153,6 +157,15 @@ export class WirelabProcess extends EventEmitter<WirelabProcessEvents> {
         reject(new Error(`${this.label}: exited (${code}) before ${what()}; stderr: ${lastError()}`));
       });
     });
+  }
+
+  /** Write one line to the child's stdin (started with `stdin: true`); false when it is gone. */
+  writeLine(line: string): boolean {
+    const stdin = this.child.stdin;
+    if (!stdin || stdin.destroyed || !stdin.writable) return false;
+    stdin.on('error', () => undefined);
+    stdin.write(`${line}\n`);
+    return true;
   }
 
   /** Send a signal (default SIGTERM) and wait for the exit; SIGKILL after `graceMs`. Idempotent. */

@@ -1,19 +1,25 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { Lab } from '../../../src/lab/hosts.js';
 import { WirelabProcess, runWirelab } from '../../helpers/process.js';
+import { removeLeftovers, stopDemo } from './leftovers.js';
 
 const namespaces = (): string[] => execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').map((l) => l.split(' ')[0]!).filter((l) => l.startsWith('wl-'));
 
 /** Runs the demo, checks what it showed, and returns the namespaces it said it made. */
 async function checkDemo(args: string[], mode: 'namespaces' | 'loopback'): Promise<string[]> {
-  const result = await runWirelab(['demo', '--duration', '5s', '--interval', '300ms', '--json', ...args], { timeoutMs: 60_000 });
+  const result = await runWirelab(['demo', '--duration', '5s', '--interval', '300ms', '--no-dashboard', '--json', ...args], { timeoutMs: 90_000 });
   assert.equal(result.code, 0, result.stderr);
   const ready = result.events.find((e) => e.event === 'ready');
+  if (result.code !== 0) removeLeftovers(ready); // killed at its deadline: it could not clean up
   assert.equal(ready?.mode, mode);
-  assert.equal((ready?.hosts as unknown[]).length, 5);
+  assert.equal((ready?.hosts as unknown[]).length, mode === 'namespaces' ? 13 : 1);
+  assert.equal((ready?.dashboard as { reason: string }).reason, 'not asked for (--no-dashboard)');
+  const steps = result.events.filter((e) => e.event === 'progress').map((e) => e.step);
+  assert.deepEqual(steps, [1, 2, 3, 4, 5, 6], 'progress while it builds, before it is ready');
+  assert.ok(result.events.findIndex((e) => e.event === 'progress') < result.events.indexOf(ready));
   if (mode === 'loopback') assert.match(String(ready?.target), /^127\.255\.255\.255:\d+$/);
   else assert.match(String(ready?.target), /^198\.18\.\d+\.255:12345$/);
   const reports = result.events.filter((e) => e.event === 'report');
@@ -32,7 +38,7 @@ test('the demo on loopback: a master and four nodes, every broadcast acknowledge
 test('the demo in namespaces: the same across separate hosts, and the namespaces are gone afterwards', { skip: Lab.unavailableReason() }, async () => {
   // other tests may make and remove their own labs meanwhile: look only at the demo's namespaces
   const made = await checkDemo([], 'namespaces');
-  assert.equal(made.length, 6, 'a switch and five hosts');
+  assert.equal(made.length, 14, 'a switch and thirteen hosts');
   const left = namespaces();
   assert.deepEqual(made.filter((ns) => left.includes(ns)), []);
 });
@@ -65,12 +71,13 @@ async function survivors(pids: number[], ms = 5_000): Promise<number[]> {
 }
 
 test('SIGHUP tears the demo down like Ctrl-C: exit 129, no child process and no namespace left', { timeout: 60_000 }, async (t) => {
-  const demo = WirelabProcess.start(['demo', '--interval', '200ms', '--json']);
-  t.after(() => demo.stop('SIGKILL'));
-  const ready = await demo.waitFor((e) => e.event === 'ready', 40_000);
+  const demo = WirelabProcess.start(['demo', '--interval', '200ms', '--no-dashboard', '--json']);
+  t.after(() => stopDemo(demo, () => demo.events.find((e) => e.event === 'ready')));
+  const ready = await demo.waitFor((e) => e.event === 'ready', 60_000);
   await demo.waitFor((e) => e.event === 'report', 20_000);
   const pids = ready.pids as number[];
-  assert.equal(pids.length, 5, 'a master and four nodes');
+  // 5 broadcast, 3 seeds and the peers' swarm, the chat server and 3 clients
+  assert.equal(pids.length, 13, 'every child of the lab');
   assert.ok(pids.every(alive));
   const started = Date.now();
   const exit = await demo.stop('SIGHUP', 20_000);
@@ -79,11 +86,12 @@ test('SIGHUP tears the demo down like Ctrl-C: exit 129, no child process and no 
   assert.deepEqual(pids.filter(alive), [], 'every child is gone');
   const left = namespaces();
   assert.deepEqual((ready.namespaces as string[]).filter((ns) => left.includes(ns)), [], 'every namespace is gone');
+  assert.equal(existsSync(String(ready.tempDir)), false, 'the temporary directory is gone');
   assert.equal(demo.events.at(-1)?.event, 'stopped');
 });
 
 test('the demo prints in causal order, each line with its time', { timeout: 60_000 }, async () => {
-  const result = await runWirelab(['demo', '--loopback', '--duration', '3s', '--interval', '100ms'], { timeoutMs: 60_000 });
+  const result = await runWirelab(['demo', '--loopback', '--no-dashboard', '--duration', '3s', '--interval', '100ms'], { timeoutMs: 90_000 });
   assert.equal(result.code, 0, result.stderr);
   const lines = result.stdout.split('\n').filter((l) => /^\d\d:\d\d:\d\d\.\d{3} /.test(l));
   assert.ok(lines.length > 10, result.stdout);
@@ -107,9 +115,9 @@ test('the demo prints in causal order, each line with its time', { timeout: 60_0
 });
 
 test('a second Ctrl-C during the shutdown exits at once with 130, and still leaves no child behind', { timeout: 60_000 }, async (t) => {
-  const demo = WirelabProcess.start(['demo', '--loopback', '--interval', '200ms', '--json']);
-  t.after(() => demo.stop('SIGKILL'));
-  const ready = await demo.waitFor((e) => e.event === 'ready', 40_000);
+  const demo = WirelabProcess.start(['demo', '--loopback', '--no-dashboard', '--interval', '200ms', '--json']);
+  t.after(() => stopDemo(demo, () => demo.events.find((e) => e.event === 'ready')));
+  const ready = await demo.waitFor((e) => e.event === 'ready', 60_000);
   await demo.waitFor((e) => e.event === 'report', 20_000);
   demo.child.kill('SIGINT');
   demo.child.kill('SIGINT');
