@@ -102,7 +102,7 @@ async function ingestStep(run: Run, rate: number, seconds: number): Promise<Row>
   const port = await freePort('udp');
   const filter = `udp and dst port ${port}`;
   const proc = run === 'analyze'
-    ? start(['analyze', '--interface', 'lo', '--filter', filter, '--stats', '--stats-interval', '3600'])
+    ? start(['analyze', '--interface', 'lo', '--filter', filter, '--stats', '--stats-interval', '1h'])
     : start(['dashboard', '--interface', 'lo', '--filter', filter, '--port', '0', ...(run === 'dashboard' ? [] : ['--no-anomalies'])]);
   let browsers: Awaited<ReturnType<typeof watchers>> | undefined;
   try {

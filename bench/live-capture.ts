@@ -73,7 +73,7 @@ async function stop(child: ChildProcess): Promise<void> {
 async function step(lab: Lab, run: string, rate: number, seconds: number): Promise<Step> {
   const engine = run.startsWith('wirelab') ? run.split(' ')[1]! : undefined;
   const args = engine
-    ? [process.execPath, [wirelab, 'analyze', '--interface', 'lo', '--engine', engine, '--filter', FILTER, '--stats', '--stats-interval', '3600', '--json']]
+    ? [process.execPath, [wirelab, 'analyze', '--interface', 'lo', '--engine', engine, '--filter', FILTER, '--stats', '--stats-interval', '1h', '--json']]
     : ['tcpdump', ['-i', 'lo', '-B', String(BUFFER_KIB), '--time-stamp-precision=nano', '-w', '/dev/null', FILTER]];
   const capture = lab.spawn('solo', args[0] as string, args[1] as string[], { stdio: ['ignore', 'pipe', 'pipe'] });
   const io = watch(capture, engine ? /"event":"started"/ : /listening on/);
