@@ -22,6 +22,7 @@ import type { Page } from 'playwright-core';
 import { freePort } from '../src/common/net.js';
 import { percentile } from '../src/common/percentile.js';
 import { launch } from '../test/browser/browser.js';
+import { stopChild } from './support/stop-child.js';
 
 const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
 const wirelab = here('../bin/wirelab.js');
@@ -55,15 +56,6 @@ function start(args: string[]): { child: ChildProcess; events: Array<Record<stri
       waiters.push([event, (e) => (clearTimeout(timer), resolve(e))]);
     });
   return { child, events, first };
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGINT');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 async function send(rate: number, count: number, port: number): Promise<{ sent: number; rate: number }> {
@@ -109,12 +101,12 @@ async function ingestStep(run: Run, rate: number, seconds: number): Promise<Row>
     if (run === 'analyze') await proc.first('started');
     else browsers = await watchers(String((await proc.first('listening')).url));
     const report = await send(rate, rate * seconds, port);
-    await stop(proc.child);
+    await stopChild(proc.child);
     const end = run === 'analyze' ? await proc.first('summary') : await proc.first('stopped');
     return { run, rate, sent: report.sent, seen: Number(end.packets), dropped: (end.droppedByKernel as number | null) ?? null };
   } finally {
     await browsers?.close();
-    await stop(proc.child);
+    await stopChild(proc.child);
   }
 }
 
@@ -137,7 +129,7 @@ async function latency(probes: number): Promise<number[]> {
   } finally {
     socket.close();
     await browsers.close();
-    await stop(proc.child);
+    await stopChild(proc.child);
   }
   return samples;
 }
@@ -166,7 +158,7 @@ async function memory(minutes: number, rate: number): Promise<Array<[number, num
     await traffic;
   } finally {
     await browsers.close();
-    await stop(proc.child);
+    await stopChild(proc.child);
   }
   return points;
 }

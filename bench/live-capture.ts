@@ -14,6 +14,7 @@ import { loadavg } from 'node:os';
 import { parseTcpdumpStats } from '../src/capture/index.js';
 import { LIVE_DRAIN_MS } from '../src/capture/constants.js';
 import { Lab } from '../src/lab/hosts.js';
+import { stopChild } from './support/stop-child.js';
 
 const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
 const wirelab = here('../bin/wirelab.js');
@@ -60,15 +61,6 @@ function watch(child: ChildProcess, pattern: RegExp): { out: () => string; err: 
   return { out: () => out, err: () => err, ready };
 }
 
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGINT');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-  await exited;
-  clearTimeout(timer);
-}
-
 /** One capture at one rate: start it, send for `seconds`, stop it, read what it saw and dropped. */
 async function step(lab: Lab, run: string, rate: number, seconds: number): Promise<Step> {
   const engine = run.startsWith('wirelab') ? run.split(' ')[1]! : undefined;
@@ -85,7 +77,7 @@ async function step(lab: Lab, run: string, rate: number, seconds: number): Promi
     const report = JSON.parse(sendIo.out().trim().split('\n').at(-1) ?? '{}') as { sent?: number; rate?: number };
     // wirelab lets the kernel's last block arrive before it stops its engine; give the reference the same
     if (!engine) await new Promise((resolve) => setTimeout(resolve, LIVE_DRAIN_MS));
-    await stop(capture);
+    await stopChild(capture);
     let seen: number | undefined;
     let dropped: number | undefined;
     if (engine) {
@@ -99,7 +91,7 @@ async function step(lab: Lab, run: string, rate: number, seconds: number): Promi
     }
     return { run, rate, sent: report.sent ?? 0, achieved: Math.round(report.rate ?? 0), seen, dropped };
   } finally {
-    await stop(capture);
+    await stopChild(capture);
   }
 }
 
