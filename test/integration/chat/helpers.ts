@@ -27,6 +27,21 @@ export function workDir(): { dir: string; data: string; cleanup: () => void } {
   return { dir, data: join(dir, 'data'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/**
+ * One record of the seed's framing, written by the test itself (not by src/chat, which it checks):
+ * u16be header length, header, u32be payload length, payload.
+ */
+export function seedRecord(header: string, payload: string | Buffer): Buffer {
+  const h = Buffer.from(header);
+  const p = typeof payload === 'string' ? Buffer.from(payload) : payload;
+  const b = Buffer.alloc(6 + h.length + p.length);
+  b.writeUInt16BE(h.length, 0);
+  h.copy(b, 2);
+  b.writeUInt32BE(p.length, 2 + h.length);
+  p.copy(b, 6 + h.length);
+  return b;
+}
+
 /** `wirelab chat server --json` as a child process. */
 export class ServerProcess {
   readonly events: Event[] = [];
@@ -131,14 +146,7 @@ export class SeedClient {
 
   /** One record: u16be header length, header, u32be payload length, payload. */
   send(header: string, payload: string | Buffer): void {
-    const h = Buffer.from(header);
-    const p = typeof payload === 'string' ? Buffer.from(payload) : payload;
-    const b = Buffer.alloc(6 + h.length + p.length);
-    b.writeUInt16BE(h.length, 0);
-    h.copy(b, 2);
-    b.writeUInt32BE(p.length, 2 + h.length);
-    p.copy(b, 6 + h.length);
-    this.socket.write(b);
+    this.socket.write(seedRecord(header, payload));
   }
 
   /** Bytes as they are. */

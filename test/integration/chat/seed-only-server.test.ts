@@ -9,19 +9,9 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { TestUser } from './clients.js';
-import { workDir } from './helpers.js';
+import { seedRecord, workDir } from './helpers.js';
 import { withDeadline } from '../../helpers/deadline.js';
 
-const record = (header: string, payload: string | Buffer): Buffer => {
-  const h = Buffer.from(header);
-  const p = typeof payload === 'string' ? Buffer.from(payload) : payload;
-  const b = Buffer.alloc(6 + h.length + p.length);
-  b.writeUInt16BE(h.length, 0);
-  h.copy(b, 2);
-  b.writeUInt32BE(p.length, 2 + h.length);
-  p.copy(b, 6 + h.length);
-  return b;
-};
 
 /** The seed's server, reduced to what this test needs, reading as server.py did. */
 class SeedOnlyServer {
@@ -44,7 +34,7 @@ class SeedOnlyServer {
 
   private accept(s: Socket): void {
     this.socket = s;
-    s.write(record('info', 'Are you already registered? (yes/no):'));
+    s.write(seedRecord('info', 'Are you already registered? (yes/no):'));
     s.on('data', (chunk: Buffer) => this.onData(chunk));
     s.on('error', () => undefined);
   }
@@ -82,9 +72,9 @@ class SeedOnlyServer {
     this.got.push({ header, text });
     const s = this.socket!;
     this.step++;
-    if (this.step === 2) s.write(record('info', 'Username registered successfully.'));
-    else if (this.step === 3) s.write(record('info', 'Server: You joined the server.\n'));
-    else if (header === 'caps') s.write(record('error', 'Server: Invalid message format. Please adhere to the message protocol.\n'));
+    if (this.step === 2) s.write(seedRecord('info', 'Username registered successfully.'));
+    else if (this.step === 3) s.write(seedRecord('info', 'Server: You joined the server.\n'));
+    else if (header === 'caps') s.write(seedRecord('error', 'Server: Invalid message format. Please adhere to the message protocol.\n'));
     else if (header === 'file_transfer') this.raw = [];
     this.onGot?.();
   }
@@ -134,9 +124,9 @@ test('our client falls back to the seed protocol against a seed-only server', { 
 
   // a file from the seed server: announcement with the trailing newline, raw bytes, EOF
   const content = Buffer.from('from the seed server\n');
-  seed.socket!.write(record('file_transfer', 'file from server:seeded.txt\n'));
+  seed.socket!.write(seedRecord('file_transfer', 'file from server:seeded.txt\n'));
   seed.socket!.write(Buffer.concat([content, Buffer.from('EOF')]));
-  seed.socket!.write(record('info', "Server: File 'seeded.txt' sent to alice\n"));
+  seed.socket!.write(seedRecord('info', "Server: File 'seeded.txt' sent to alice\n"));
   const saved = await alice.waitSaved();
   assert.equal(saved.name, 'seeded.txt');
   assert.deepEqual(readFileSync(saved.path), content);
