@@ -7,7 +7,8 @@
 import { statSync, write, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { createRequire } from 'node:module';
-import { pino, destination, multistream, type Level, type Logger, type DestinationStream, type StreamEntry } from 'pino';
+import type { Bindings, Level, Logger, DestinationStream, StreamEntry } from 'pino';
+import type * as PinoExports from 'pino';
 import type { PrettyOptions, PrettyStream } from 'pino-pretty';
 import { WirelabError } from './errors.js';
 import { colourWanted, escapeControl } from './format.js';
@@ -168,24 +169,68 @@ export function checkLogPath(file: string): string {
 
 export function createLogger(options: LogOptions = {}): Logger {
   const level = options.level ?? 'warn';
+  if (options.file) checkLogPath(options.file);
+  const fileLevel: Level = LEVEL_VALUES[level] < LEVEL_VALUES.info ? level : 'info';
+  const least = options.file && LEVEL_VALUES[fileLevel] < LEVEL_VALUES[level] ? fileLevel : level;
+  const make = (): Logger => buildLogger(options, level, fileLevel, least);
+  // a log file is opened at once, so that a bad path fails before the command starts
+  return options.file ? make() : lazyLogger(least, make);
+}
+
+function buildLogger(options: LogOptions, level: Level, fileLevel: Level, least: Level): Logger {
+  const { pino, destination, multistream } = loadPino();
   const quiet = LEVEL_VALUES[level] >= LEVEL_VALUES.warn;
   const usePretty = options.pretty ?? (!quiet && options.stderr === undefined && process.stderr.isTTY === true);
   const stderr: DestinationStream = usePretty
     ? loadPretty()({ destination: 2, colorize: colourWanted(process.stderr), sync: true, ignore: 'pid,hostname', translateTime: 'SYS:HH:MM:ss.l' })
     : plainStream(options.stderr ?? (sharedStderr ??= new StderrLineWriter()));
   const streams: StreamEntry[] = [{ stream: stderr, level }];
-  let least = level;
   if (options.file) {
-    checkLogPath(options.file);
-    const fileLevel: Level = LEVEL_VALUES[level] < LEVEL_VALUES.info ? level : 'info';
     try {
       streams.push({ stream: destination({ dest: options.file, mkdir: false, sync: true }), level: fileLevel });
     } catch (err) {
       throw new WirelabError('E_USAGE', `--log ${options.file}: ${(err as Error).message}`, { cause: err });
     }
-    if (LEVEL_VALUES[fileLevel] < LEVEL_VALUES[least]) least = fileLevel;
   }
   return pino({ level: least, name: options.name, base: undefined }, multistream(streams));
+}
+
+const LOG_METHODS = new Set<string | symbol>(['trace', 'debug', 'info', 'warn', 'error', 'fatal']);
+const noop = (): void => undefined;
+
+/**
+ * A logger that loads and builds pino only when something is logged at an enabled level (or the
+ * logger is used in any other way): a command that logs nothing, such as reading a capture file,
+ * does not pay pino's start-up (about 20 ms of a run). Calls below `least` are dropped unbuilt, and
+ * `child()` stays lazy too.
+ */
+function lazyLogger(least: Level | 'silent', make: () => Logger): Logger {
+  let real: Logger | undefined;
+  const bound = new Map<string | symbol, unknown>();
+  const build = (): Logger => (real ??= make());
+  const enabled = (name: string): boolean => least !== 'silent' && LEVEL_VALUES[name as Level] >= LEVEL_VALUES[least];
+  const get = (_target: object, prop: string | symbol): unknown => {
+    if (real === undefined) {
+      if (LOG_METHODS.has(prop) && !enabled(prop as string)) return noop;
+      if (prop === 'level') return least;
+      if (prop === 'isLevelEnabled') return enabled;
+      if (prop === 'child') return (bindings: Bindings): Logger => lazyLogger(least, () => build().child(bindings));
+      build();
+    }
+    if (!bound.has(prop)) {
+      const value = (real as unknown as Record<string | symbol, unknown>)[prop];
+      bound.set(prop, typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(real) : value);
+    }
+    return bound.get(prop);
+  };
+  return new Proxy({}, { get }) as Logger;
+}
+
+type PinoModule = typeof PinoExports;
+
+/** pino, loaded (synchronously: it is CommonJS) the first time a logger is really built. */
+function loadPino(): PinoModule {
+  return createRequire(import.meta.url)('pino') as PinoModule;
 }
 
 /** pino-pretty, loaded only when a log is pretty-printed: it costs a command's start-up about 40 ms. */
@@ -193,5 +238,5 @@ function loadPretty(): (options: PrettyOptions) => PrettyStream {
   return createRequire(import.meta.url)('pino-pretty') as (options: PrettyOptions) => PrettyStream;
 }
 
-/** A logger that writes nothing: the default for library components built without one. */
-export const silentLogger: Logger = pino({ level: 'silent' });
+/** A logger that writes nothing: the default for library components built without one (pino never loaded for it). */
+export const silentLogger: Logger = lazyLogger('silent', () => loadPino().pino({ level: 'silent' }));

@@ -30,11 +30,14 @@ const PORT_QUIC = 443;
 const MAX_TEXT = 160;
 
 /**
- * The application protocol of a TCP payload, if one is recognised. `detail` false: only the name
- * matters (statistics, the fast line writer), so the costly text (HTTP lines and headers, the TLS
- * server name) is not made and `info` may be empty.
+ * How much of a match to make: `name` only (statistics: the costly text, HTTP lines and headers and
+ * the TLS server name, is not made and `info` may be empty), the `line`'s info text (no `fields`
+ * beyond what the text needs: no HTTP header search), or everything for JSON (`fields`).
  */
-export function matchTcpApp(sport: number, dport: number, buf: Buffer, offset: number, end: number, detail = true): AppMatch | undefined {
+export type AppDetail = 'name' | 'line' | 'fields';
+
+/** The application protocol of a TCP payload, if one is recognised, made to the `detail` asked for. */
+export function matchTcpApp(sport: number, dport: number, buf: Buffer, offset: number, end: number, detail: AppDetail = 'fields'): AppMatch | undefined {
   if (end <= offset) return undefined;
   if (HTTP_PORTS.has(dport) || HTTP_PORTS.has(sport)) return http(buf, offset, end, detail);
   if (TLS_PORTS.has(dport) || TLS_PORTS.has(sport)) return tls(buf, offset, end, true, detail);
@@ -44,7 +47,7 @@ export function matchTcpApp(sport: number, dport: number, buf: Buffer, offset: n
   return gossip(buf, offset, end) ?? tls(buf, offset, end, false, detail) ?? httpRequestAnywhere(buf, offset, end, detail);
 }
 
-/** Shared results for `detail` false: a name and nothing to make. */
+/** Shared results for `detail` name: a name and nothing to make. */
 const HTTP_NAME: AppMatch = { name: 'HTTP', info: '' };
 const TLS_NAME: AppMatch = { name: 'TLS', info: '' };
 
@@ -86,14 +89,15 @@ function httpMethod(buf: Buffer, offset: number, end: number): string | undefine
 }
 
 /** An HTTP/1.x request line or status line starting the segment. */
-function http(buf: Buffer, offset: number, end: number, detail: boolean): AppMatch | undefined {
+function http(buf: Buffer, offset: number, end: number, detail: AppDetail): AppMatch | undefined {
   const method = httpMethod(buf, offset, end);
   // a segment that starts neither a request nor a response ("HTTP/") is a continuation: not named
   if (method === undefined && !startsWithAscii(buf, offset, end, 'HTTP/')) return undefined;
-  if (!detail && (method !== undefined || statusLine(buf, offset, end))) return HTTP_NAME;
+  if (detail === 'name' && (method !== undefined || statusLine(buf, offset, end))) return HTTP_NAME;
   // the first line ends within MAX_TEXT characters for the line, or the header search covers it
   const eol = lineEnd(buf, offset, Math.min(end, offset + 8192));
   const line = text(buf, offset, eol);
+  if (detail === 'line') return method !== undefined || statusLine(buf, offset, end) ? { name: 'HTTP', info: line } : undefined;
   if (method !== undefined) {
     const version = line.lastIndexOf(' HTTP/');
     const uri = line.slice(method.length, version > method.length - 1 ? version : line.length);
@@ -117,7 +121,7 @@ function statusLine(buf: Buffer, offset: number, end: number): boolean {
   return p < end && buf[p] === 0x20 && isDigit(p + 1) && isDigit(p + 2) && isDigit(p + 3);
 }
 
-function httpRequestAnywhere(buf: Buffer, offset: number, end: number, detail: boolean): AppMatch | undefined {
+function httpRequestAnywhere(buf: Buffer, offset: number, end: number, detail: AppDetail): AppMatch | undefined {
   if (httpMethod(buf, offset, end) === undefined) return undefined;
   const line = text(buf, offset, lineEnd(buf, offset, Math.min(end, offset + 8192)));
   return / HTTP\/1\.[01]$/.test(line) ? http(buf, offset, end, detail) : undefined;
@@ -148,7 +152,7 @@ const TLS_HANDSHAKE: Record<number, string> = {
 };
 
 /** A TLS record header (RFC 8446 5.1): type 20..24, version 3.0..3.4, length up to 2^14 + 2048. */
-function tls(buf: Buffer, offset: number, end: number, onPort: boolean, detail: boolean): AppMatch | undefined {
+function tls(buf: Buffer, offset: number, end: number, onPort: boolean, detail: AppDetail): AppMatch | undefined {
   if (end - offset < 5) return undefined;
   const type = buf[offset]!;
   const major = buf[offset + 1]!;
@@ -157,12 +161,12 @@ function tls(buf: Buffer, offset: number, end: number, onPort: boolean, detail: 
   if (TLS_CONTENT[type] === undefined || major !== 3 || minor > 4 || length > 18432) return undefined;
   // off its ports, only a handshake record is taken for TLS
   if (!onPort && type !== 22) return undefined;
-  if (!detail && onPort) return TLS_NAME;
+  if (detail === 'name' && onPort) return TLS_NAME;
   if (type !== 22 || end - offset < 6) return { name: 'TLS', info: TLS_CONTENT[type] };
   const hsType = buf[offset + 5]!;
   const what = TLS_HANDSHAKE[hsType] ?? (onPort ? 'Encrypted Handshake Message' : undefined);
   if (what === undefined) return undefined;
-  if (hsType !== 1 || !detail) return { name: 'TLS', info: what };
+  if (hsType !== 1 || detail === 'name') return { name: 'TLS', info: what };
   const sni = serverName(buf, offset + 5, Math.min(end, offset + 5 + length));
   return sni === undefined ? { name: 'TLS', info: what } : { name: 'TLS', info: `${what} (SNI=${sni})`, fields: { sni } };
 }

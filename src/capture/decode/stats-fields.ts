@@ -193,7 +193,7 @@ export class StatsFieldsDecoder {
       this.summary.protocol = match.name;
       return true;
     }
-    const app = transport === 'tcp' ? matchTcpApp(sport, dport, buf, payload, end, false) : matchUdpApp(sport, dport, buf, payload, end);
+    const app = transport === 'tcp' ? matchTcpApp(sport, dport, buf, payload, end, 'name') : matchUdpApp(sport, dport, buf, payload, end);
     if (app !== undefined) this.summary.protocol = app.name;
     return true;
   }
