@@ -58,6 +58,8 @@ export interface DemoReady {
   tempDir: string;
   namespaces: string[];
   pids: number[];
+  /** the watchdog that removes all of the above should the demo die without its teardown (src/lab/reaper.ts) */
+  reaper: number | null;
 }
 
 export interface DemoProgress {

@@ -5,7 +5,8 @@
  * server and three scripted clients (src/lab/chat-bot.ts) that chat, send a file and take a quiz; the
  * dashboard capturing the lab's traffic (the bridge in namespaces, reached from the host through
  * src/lab/relay.ts; loopback as root otherwise). Every part is a real child process whose NDJSON
- * events become the demo's events (src/lab/demo-systems.ts).
+ * events become the demo's events (src/lab/demo-systems.ts). A reaper (src/lab/reaper.ts) hears of every
+ * process, namespace and directory made, and removes them should the demo be killed outright.
  */
 import { EventEmitter } from 'node:events';
 import { Lab } from './hosts.js';
@@ -14,6 +15,7 @@ import { WirelabProcess, type WirelabEvent } from './processes.js';
 import { DemoFiles, dashboardUnavailableReason } from './demo-setup.js';
 import { freePort } from '../common/net.js';
 import { TcpRelay } from './relay.js';
+import { ReaperLink } from './reaper.js';
 import { scriptEntry } from './scripts.js';
 import { startBroadcast, startChat, startGossip, type Place, type SystemContext } from './demo-systems.js';
 import type { DemoEvents, DemoOptions, DemoReady, DemoReceived, DemoReport, DemoSent } from './demo-events.js';
@@ -34,6 +36,7 @@ export class Demo extends EventEmitter<DemoEvents> {
   private files: DemoFiles | undefined;
   private relay: TcpRelay | undefined;
   private readonly children: WirelabProcess[] = [];
+  private readonly reaper = new ReaperLink();
   private closing = false;
   private step = 0;
   /** the systems' events while the lab is being built: passed on after `ready`, in order */
@@ -86,7 +89,12 @@ export class Demo extends EventEmitter<DemoEvents> {
 
   private async build(namespaces: boolean): Promise<void> {
     this.progress('writing the lab files (quiz, seed list, a file to send)');
+    // first the reaper, so that nothing is made that it does not hear of
+    await this.reaper.start((code) => {
+      if (!this.closing) this.emit('failed', { label: 'reaper', reason: `exited with code ${code}: the demo would have no safety net` });
+    });
     const files = (this.files = new DemoFiles());
+    this.reaper.directory(files.dir);
     this.progress(namespaces ? 'building the network namespaces' : 'staying on loopback');
     const lab = namespaces ? await this.buildLab() : undefined;
     const ctx: SystemContext = {
@@ -120,6 +128,7 @@ export class Demo extends EventEmitter<DemoEvents> {
       tempDir: files.dir,
       namespaces: lab ? [lab.switchNetns, ...lab.hosts.map((h) => h.netns)] : [],
       pids: this.pids(),
+      reaper: this.reaper.pid ?? null,
     };
     this.emit('ready', ready);
     const held = this.held;
@@ -130,7 +139,7 @@ export class Demo extends EventEmitter<DemoEvents> {
 
   private async buildLab(): Promise<Lab> {
     const hosts = ['master', 'node1', 'node2', 'node3', 'node4', 'seed1', 'seed2', 'seed3', 'peers', 'chat', 'alice', 'bob', 'carol'];
-    this.lab = await Lab.create({ hosts });
+    this.lab = await Lab.create({ hosts, onNamespace: (name) => this.reaper.namespace(name) });
     return this.lab;
   }
 
@@ -177,6 +186,7 @@ export class Demo extends EventEmitter<DemoEvents> {
     const argv = extra.own ? args : [...args, '--json', '--quiet'];
     // detached: a terminal's Ctrl-C or hangup reaches the demo alone, which then stops its children in order
     const child = WirelabProcess.start(argv, { label, keep: false, detached: true, entry: extra.entry, stdin: extra.stdin, ...where });
+    this.reaper.process(child.child.pid);
     child.on('exit', ({ code, stderrTail }) => {
       if (!this.closing) this.emit('failed', { label, reason: `exited with code ${code}: ${stderrTail.trim().split('\n').at(-1) ?? ''}` });
     });
@@ -197,6 +207,7 @@ export class Demo extends EventEmitter<DemoEvents> {
     await this.lab?.destroy();
     this.lab = undefined;
     this.files?.remove();
+    await this.reaper.close();
   }
 }
 

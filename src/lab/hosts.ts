@@ -33,6 +33,8 @@ export interface LabHost {
 
 export interface LabOptions {
   hosts: (HostSpec | string)[];
+  /** hears each namespace's name just before it is made (the demo's reaper: src/lab/reaper.ts) */
+  onNamespace?: (name: string) => void;
 }
 
 /** Labs alive in this process, torn down on exit and on signals. */
@@ -78,6 +80,7 @@ export class Lab {
   private constructor(
     id: string,
     private readonly subnets: [string, string],
+    private readonly onNamespace?: (name: string) => void,
   ) {
     this.id = id;
     this.switchNetns = `wl-${id}-sw`;
@@ -100,7 +103,7 @@ export class Lab {
     const reason = Lab.unavailableReason();
     if (reason) throw new WirelabError('E_PERMISSION', `cannot build a lab: ${reason}`);
     const third = randomBytes(1)[0]! % 255; // 198.18.x.0/24 and 198.18.(x+1).0/24
-    const lab = new Lab(randomBytes(3).toString('hex'), [`198.18.${third}`, `198.18.${third + 1}`]);
+    const lab = new Lab(randomBytes(3).toString('hex'), [`198.18.${third}`, `198.18.${third + 1}`], options.onNamespace);
     installSignalHandlers();
     liveLabs.add(lab);
     try {
@@ -127,6 +130,7 @@ export class Lab {
   }
 
   private async addNamespace(name: string): Promise<void> {
+    this.onNamespace?.(name);
     await ip(['netns', 'add', name]);
     this.namespaces.push(name);
     await ip(['-n', name, 'link', 'set', 'lo', 'up']);

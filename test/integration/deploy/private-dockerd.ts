@@ -119,9 +119,14 @@ export class PrivateDockerd {
     return execFileAsync('docker-compose', args, { env: this.env, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
   }
 
-  /** Start a long-running client command (docker events, compose logs -f) against this engine. */
-  spawn(program: string, args: string[]): ChildProcess {
-    return spawn(program, args, { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  /** Start a long-running client command (docker events, compose logs -f, docker run -i) against this engine. */
+  spawn(program: string, args: string[], options: { stdin?: boolean } = {}): ChildProcess {
+    return spawn(program, args, { env: this.env, stdio: [options.stdin === true ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+  }
+
+  /** Run a program inside the engine's network namespace (where published ports and the lab's bridge are). */
+  inNamespace(program: string, args: string[], timeoutMs = 30_000): Promise<RunResult> {
+    return execFileAsync('nsenter', [`--net=/run/netns/${this.netns}`, program, ...args], { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
   }
 
   /** Stop dockerd by its PID (SIGTERM, then SIGKILL after graceMs), delete its namespace and roots. Idempotent. */
