@@ -4,7 +4,10 @@
  * same run and each several times (the median kept): `tcpdump -nn -r F` and `wirelab analyze -r F`
  * printing a line per packet, `--json`, and `--stats` beside `capinfos F`. wirelab runs compiled
  * (dist/, as installed; the bench builds it first); output goes to /dev/null; start-up included.
- * Run: node --import tsx bench/analyze-real.ts [--min-packets N] [--repeat R]
+ * Each file is made at every size asked (`--sizes`, packets at least: 100k, where start-up weighs,
+ * and 1M, where the per-packet cost does), and `node -e 0` is timed beside them: the floor of any
+ * Node program's start-up on this machine.
+ * Run: node --import tsx bench/analyze-real.ts [--sizes 100000,1000000] [--repeat R]
  */
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -46,37 +49,48 @@ function table(rows: string[][]): string {
   return [line(rows[0]!), line(widths.map((w) => '-'.repeat(w))), ...rows.slice(1).map(line)].join('\n');
 }
 
+/** The five runs on one file, each beside its reference (tcpdump or capinfos) from the same run. */
+async function runsOn(file: string, what: string, repeat: number): Promise<string[][]> {
+  const runs: Array<[string, string, string[], string]> = [
+    ['tcpdump -nn -r F', 'tcpdump', ['-nn', '-r', file], 'tcpdump'],
+    ['wirelab analyze -r F', process.execPath, [compiled, 'analyze', '-r', file], 'tcpdump'],
+    ['wirelab analyze -r F --json', process.execPath, [compiled, 'analyze', '-r', file, '--json'], 'tcpdump'],
+    ['capinfos F', 'capinfos', [file], 'capinfos'],
+    ['wirelab analyze -r F --stats', process.execPath, [compiled, 'analyze', '-r', file, '--stats'], 'capinfos'],
+  ];
+  const measured = new Map<string, Measured>();
+  const rows: string[][] = [];
+  for (const [label, cmd, args, ref] of runs) {
+    process.stderr.write(`running: ${what} ${label}\n`);
+    const m = await median(cmd, args, repeat);
+    measured.set(label, m);
+    const r = measured.get(ref === 'tcpdump' ? 'tcpdump -nn -r F' : 'capinfos F')!;
+    rows.push([
+      what, label, m.seconds.toFixed(2), m.cpuSeconds?.toFixed(2) ?? '?',
+      (r.seconds / m.seconds).toFixed(2) + 'x', m.cpuSeconds && r.cpuSeconds ? (r.cpuSeconds / m.cpuSeconds).toFixed(2) + 'x' : '?', ref,
+    ]);
+  }
+  return rows;
+}
+
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  const option = (name: string, fallback: number): number => (argv.includes(name) ? Number(argv[argv.indexOf(name) + 1]) : fallback);
-  const minPackets = option('--min-packets', 100_000);
-  const repeat = option('--repeat', 3);
+  const option = (name: string, fallback: string): string => (argv.includes(name) ? argv[argv.indexOf(name) + 1]! : fallback);
+  const sizes = option('--sizes', option('--min-packets', '100000,1000000')).split(',').map(Number);
+  const repeat = Number(option('--repeat', '3'));
   process.stderr.write('building dist/ (npm run build)\n');
   await build(here('..'));
   const dir = await mkdtemp(join(tmpdir(), 'wirelab-bench-real-'));
   const before = loadavg();
   try {
     const rows = [['file (packets)', 'run', 'wall s', 'CPU s', 'vs reference (wall)', 'vs reference (CPU)', 'reference']];
-    for (const name of ['example.pcap', 'many-protocols.pcap']) {
-      const [file, packets] = await appended(dir, name, minPackets);
-      const what = `${name} (${packets.toLocaleString('en-US')})`;
-      const runs: Array<[string, string, string[], string]> = [
-        ['tcpdump -nn -r F', 'tcpdump', ['-nn', '-r', file], 'tcpdump'],
-        ['wirelab analyze -r F', process.execPath, [compiled, 'analyze', '-r', file], 'tcpdump'],
-        ['wirelab analyze -r F --json', process.execPath, [compiled, 'analyze', '-r', file, '--json'], 'tcpdump'],
-        ['capinfos F', 'capinfos', [file], 'capinfos'],
-        ['wirelab analyze -r F --stats', process.execPath, [compiled, 'analyze', '-r', file, '--stats'], 'capinfos'],
-      ];
-      const measured = new Map<string, Measured>();
-      for (const [label, cmd, args, ref] of runs) {
-        process.stderr.write(`running: ${what} ${label}\n`);
-        const m = await median(cmd, args, repeat);
-        measured.set(label, m);
-        const r = measured.get(ref === 'tcpdump' ? 'tcpdump -nn -r F' : 'capinfos F')!;
-        rows.push([
-          what, label, m.seconds.toFixed(2), m.cpuSeconds?.toFixed(2) ?? '?',
-          (r.seconds / m.seconds).toFixed(2) + 'x', m.cpuSeconds && r.cpuSeconds ? (r.cpuSeconds / m.cpuSeconds).toFixed(2) + 'x' : '?', ref,
-        ]);
+    const floor = await median(process.execPath, ['-e', '0'], repeat);
+    rows.push(['-', 'node -e 0 (Node start-up alone)', floor.seconds.toFixed(3), floor.cpuSeconds?.toFixed(3) ?? '?', '-', '-', '-']);
+    for (const minPackets of sizes) {
+      for (const name of ['example.pcap', 'many-protocols.pcap']) {
+        const [file, packets] = await appended(dir, name, minPackets);
+        rows.push(...(await runsOn(file, `${name} (${packets.toLocaleString('en-US')})`, repeat)));
+        await rm(file);
       }
     }
     const after = loadavg();

@@ -2,6 +2,7 @@
  * Terminal rendering of statistics and anomalies: plain aligned text, one concern per function, no
  * colour (the CLI adds colour on a TTY if it wants).
  */
+import { groupDigits } from '../common/format.js';
 import type { Anomaly } from './anomaly.js';
 import type { StatsSnapshot, Talker } from './stats.js';
 
@@ -42,7 +43,7 @@ export function formatStats(snapshot: StatsSnapshot, topN = 5): string {
   const duration =
     snapshot.firstTs !== null && snapshot.lastTs !== null ? snapshot.lastTs - snapshot.firstTs : 0;
   const lines = [
-    `Packets: ${snapshot.packets.toLocaleString('en-US')}  Bytes: ${formatBytes(snapshot.bytes)}  Average size: ${snapshot.avgPacketSize.toFixed(1)} B  Duration: ${duration.toFixed(3)} s`,
+    `Packets: ${groupDigits(snapshot.packets)}  Bytes: ${formatBytes(snapshot.bytes)}  Average size: ${snapshot.avgPacketSize.toFixed(1)} B  Duration: ${duration.toFixed(3)} s`,
   ];
   const recent = snapshot.series.packets.slice(-10);
   if (recent.length > 0) lines.push(`Packets/s (last ${recent.length} s): ${recent.join(' ')}`);

@@ -9,6 +9,7 @@ import { EventEmitter } from 'node:events';
 import { randomBytes, type KeyObject } from 'node:crypto';
 import { hostname } from 'node:os';
 import { DecodeError, WirelabError, fromSystemError } from '../common/errors.js';
+import { groupDigits } from '../common/format.js';
 import { silentLogger, type Logger } from '../common/log.js';
 import { systemClock, type Clock } from '../common/lifecycle.js';
 import { bindUdp, broadcastTargets, formatEndpoint, ipv4Interfaces, isIpv4Multicast } from '../common/net.js';
@@ -175,7 +176,7 @@ export class BroadcastMaster extends EventEmitter<MasterEvents> {
     if (this.options.plain) {
       const fitted = fitUtf8(text, ORIGINAL_READ_BYTES);
       if (fitted.length < text.length) {
-        this.warn(seq, `message ${seq} is ${Buffer.byteLength(text).toLocaleString('en-US')} bytes; cut to ${Buffer.byteLength(fitted).toLocaleString('en-US')} at a character boundary to fit the seeds' node.py, which reads ${ORIGINAL_READ_BYTES} bytes`);
+        this.warn(seq, `message ${seq} is ${groupDigits(Buffer.byteLength(text))} bytes; cut to ${groupDigits(Buffer.byteLength(fitted))} at a character boundary to fit the seeds' node.py, which reads ${ORIGINAL_READ_BYTES} bytes`);
       }
       if (Buffer.byteLength(fitted) > MAX_BODY_BYTES) throw new WirelabError('E_USAGE', 'message too long');
       return Buffer.from(fitted, 'utf8');
@@ -188,7 +189,7 @@ export class BroadcastMaster extends EventEmitter<MasterEvents> {
       throw err;
     }
     if (datagram.length > ORIGINAL_READ_BYTES) {
-      this.warn(seq, `message ${seq} is a ${datagram.length.toLocaleString('en-US')}-byte datagram; the seeds' node.py reads only ${ORIGINAL_READ_BYTES} bytes and will cut it (use --plain and a shorter message for original nodes)`);
+      this.warn(seq, `message ${seq} is a ${groupDigits(datagram.length)}-byte datagram; the seeds' node.py reads only ${ORIGINAL_READ_BYTES} bytes and will cut it (use --plain and a shorter message for original nodes)`);
     }
     return datagram;
   }

@@ -7,7 +7,7 @@
  */
 import type { Clock } from '../common/lifecycle.js';
 import { SUMMARY_SOURCES, WARNINGS_PER_INTERVAL, WARNING_INTERVAL_MS, MAX_TRACKED_SOURCES } from './constants.js';
-import { escapeControl } from '../common/format.js';
+import { escapeControl, groupDigits } from '../common/format.js';
 
 export interface WarningDigestOptions {
   /** ms, default 10 000 */
@@ -24,7 +24,7 @@ export interface WarningDigestOptions {
 export type WarningSink = (line: string, fields: Record<string, unknown>) => void;
 
 const plural = (n: number, noun: string): string =>
-  `${n.toLocaleString('en-US')} ${n === 1 ? noun : /[^aeiou]y$/.test(noun) ? `${noun.slice(0, -1)}ies` : `${noun}s`}`;
+  `${groupDigits(n)} ${n === 1 ? noun : /[^aeiou]y$/.test(noun) ? `${noun.slice(0, -1)}ies` : `${noun}s`}`;
 
 export class WarningDigest {
   private readonly intervalMs: number;
@@ -92,7 +92,7 @@ export class WarningDigest {
       const nouns = new Set(rest.map(([key]) => key.split('\0')[0]!));
       if (this.overflow.count > 0) nouns.add(this.overflow.noun);
       const noun = nouns.size === 1 ? [...nouns][0]! : 'warning';
-      const sources = this.overflow.count > 0 ? `${rest.length.toLocaleString('en-US')}+ other sources` : plural(others, 'other source');
+      const sources = this.overflow.count > 0 ? `${groupDigits(rest.length)}+ other sources` : plural(others, 'other source');
       this.sink(`${plural(restCount, noun)} from ${sources} in the last ${seconds} s`, { count: restCount, seconds, summary: true });
     }
     this.counts.clear();

@@ -7,7 +7,7 @@ import { statSync } from 'node:fs';
 import { Dashboard, isLoopback, limits } from '../dashboard/index.js';
 import { ipv4Interfaces } from '../common/net.js';
 import { WirelabError } from '../common/errors.js';
-import { escapeControl, plural } from '../common/format.js';
+import { escapeControl, groupDigits, plural } from '../common/format.js';
 import { Output, addExamples, addOutputOptions, commandLogger, durationOption, portOption, positiveInt, untilStopped, type OutputOptions } from './shared.js';
 
 interface DashboardFlags extends OutputOptions {
@@ -99,7 +99,7 @@ export function register(program: Command): void {
     .addHelpText(
       'after',
       `
-Limits: series ${limits.SERIES_SECONDS} s; ${limits.HISTORY_PACKETS.toLocaleString('en-US')} packets (${limits.HISTORY_BYTES / 1024 / 1024} MiB) kept for download; uploads up to ${limits.MAX_UPLOAD_BYTES / 1024 / 1024} MiB.`,
+Limits: series ${limits.SERIES_SECONDS} s; ${groupDigits(limits.HISTORY_PACKETS)} packets (${limits.HISTORY_BYTES / 1024 / 1024} MiB) kept for download; uploads up to ${limits.MAX_UPLOAD_BYTES / 1024 / 1024} MiB.`,
     );
   addOutputOptions(command).action(runDashboard);
   addExamples(command, [
