@@ -273,7 +273,6 @@ export class FastLineWriter {
       const payload = p + headerLength;
       if (payload < ipEnd) {
         if (isDnsPort(sport) || isDnsPort(dport) || hasWirelabPort('tcp', sport, dport)) return false;
-        // human lines take TCP application protocols too (their name and info text); JSON would need their fields
         // human lines take the application's info text; JSON its info and fields
         const app = matchTcpApp(sport, dport, buf, payload, ipEnd, human ? 'line' : 'fields');
         if (app !== undefined && !(human ? this.takeApp(app) : this.takeAppJson(app))) return false;
