@@ -6,7 +6,7 @@
  * is checked against a maximum before a byte of the body is buffered. docs/gossip.md is the spec.
  */
 import { DecodeError } from '../common/errors.js';
-import { MAX_FRAME_BYTES, MAX_GOSSIP_TEXT, MAX_LIST_ENTRIES } from './constants.js';
+import { MAX_FRAME_BYTES, MAX_GOSSIP_TEXT, MAX_ID_SPACES, MAX_LIST_ENTRIES } from './constants.js';
 
 /** An IPv4 address and TCP port. */
 export interface Endpoint {
@@ -21,7 +21,8 @@ export interface ListedPeer extends Endpoint {
 
 export type GossipMessage =
   | { type: 'register'; peer: Endpoint }
-  | { type: 'registered'; id: number }
+  /** `spaces`: how many id spaces the seeds share (IdAllocator); 1 when absent */
+  | { type: 'registered'; id: number; spaces?: number }
   | { type: 'peer-list-request' }
   | { type: 'peer-list'; peers: ListedPeer[] }
   | { type: 'hello'; peer: Endpoint; id: number }
@@ -35,7 +36,11 @@ export type GossipMessage =
   | { type: 'prune'; origin: Endpoint }
   | { type: 'anchor' }
   | { type: 'dead-node'; peer: Endpoint; timestamp: number; reporter: string }
-  | { type: 'report-noted'; peer: Endpoint };
+  | { type: 'report-noted'; peer: Endpoint }
+  /** seed -> seed: which id do you hold for this address? */
+  | { type: 'id-query'; peer: Endpoint }
+  /** the answer: the id held (absent: none) and the highest id the seed knows in use (-1: none) */
+  | { type: 'id-answer'; id?: number; highest: number };
 
 export interface ProtocolLimits {
   /** bytes */
@@ -195,7 +200,13 @@ type Parser = (parts: string[], limits: ProtocolLimits) => GossipMessage;
 
 const parsers: Record<string, Parser> = {
   register: (p) => (expectFields(p, 3, 'register'), { type: 'register', peer: endpointAt(p, 1) }),
-  'registered successfully': (p) => (expectFields(p, 2, 'registered'), { type: 'registered', id: parseUint(p[1], 'id') }),
+  'registered successfully': (p) => {
+    if (p.length === 2) return { type: 'registered', id: parseUint(p[1], 'id') };
+    expectFields(p, 3, 'registered');
+    const spaces = parseUint(p[2], 'id spaces');
+    if (spaces < 1 || spaces > MAX_ID_SPACES) throw bad(`id spaces out of range: ${spaces}`);
+    return { type: 'registered', id: parseUint(p[1], 'id'), spaces };
+  },
   'peer list': (p, limits) => ({ type: 'peer-list', peers: p[1] === '' && p.length === 2 ? [] : parseList(p.slice(1), limits) }),
   hello: (p) => (expectFields(p, 4, 'hello'), { type: 'hello', peer: endpointAt(p, 1), id: parseUint(p[3], 'id') }),
   welcome: (p, limits) => {
@@ -229,6 +240,15 @@ const parsers: Record<string, Parser> = {
     return { type: 'dead-node', peer: endpointAt(p, 1), timestamp: parseUint(p[3], 'timestamp'), reporter: parseHost(p[4]) };
   },
   'report noted': (p) => (expectFields(p, 3, 'report noted'), { type: 'report-noted', peer: endpointAt(p, 1) }),
+  'id query': (p) => (expectFields(p, 3, 'id query'), { type: 'id-query', peer: endpointAt(p, 1) }),
+  id: (p) => {
+    expectFields(p, 3, 'id answer');
+    const highest = p[2] === '-' ? -1 : parseUint(p[2], 'highest id');
+    if (p[1] === '-') return { type: 'id-answer', highest };
+    const id = parseUint(p[1], 'id');
+    if (id > highest) throw bad(`id answer: id ${id} above the highest ${highest}`);
+    return { type: 'id-answer', id, highest };
+  },
 };
 
 /** Parse one frame's text. Throws DecodeError for anything outside the vocabulary. */
@@ -254,7 +274,7 @@ export function formatMessage(m: GossipMessage): string {
     case 'register':
       return `register:${ep(m.peer)}`;
     case 'registered':
-      return `registered successfully:${m.id}`;
+      return m.spaces === undefined || m.spaces === 1 ? `registered successfully:${m.id}` : `registered successfully:${m.id}:${m.spaces}`;
     case 'peer-list-request':
       return 'peer list';
     case 'peer-list':
@@ -283,6 +303,10 @@ export function formatMessage(m: GossipMessage): string {
       return `Dead Node:${ep(m.peer)}:${m.timestamp}:${m.reporter}`;
     case 'report-noted':
       return `report noted:${ep(m.peer)}`;
+    case 'id-query':
+      return `id query:${ep(m.peer)}`;
+    case 'id-answer':
+      return `id:${m.id ?? '-'}:${m.highest < 0 ? '-' : m.highest}`;
   }
 }
 

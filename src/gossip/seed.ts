@@ -13,7 +13,8 @@ import { silentLogger, type Logger } from '../common/log.js';
 import { listenTcp } from '../common/net.js';
 import { PeriodicTask, systemClock, type Clock } from '../common/lifecycle.js';
 import { Connection } from './connection.js';
-import { probeLiveness } from './dial.js';
+import { probeLiveness, type DialOptions } from './dial.js';
+import { agreeId } from './id-agreement.js';
 import { BufferBudget, SourceLimiter, isLoopback, refusedAddress, sourceAddress } from './guard.js';
 import { IdAllocator, Registry } from './registry.js';
 import { defaultLimits, encodeFrame, endpointKey, formatMessage, type Endpoint, type GossipMessage, type ProtocolLimits } from './protocol.js';
@@ -45,8 +46,14 @@ export interface SeedOptions {
   /** Idle connections are closed after this (ms). */
   idleTimeoutMs?: number;
   limits?: ProtocolLimits;
-  /** shared by the seeds of one process, so that ids are unique across them (default: the seed's own) */
+  /**
+   * Where ids come from (default: the seed's own, one id space). Seeds of one process may share one;
+   * seeds in separate processes each get `new IdAllocator(index, count)` from their line in the
+   * shared config, and `otherSeeds`.
+   */
   ids?: IdAllocator;
+  /** The other seeds of the config: a new address's id is agreed with them (id-agreement.ts). */
+  otherSeeds?: Endpoint[];
   /** uniform [0, 1) (default Math.random), for the peer-list sample */
   random?: () => number;
   /** the network key: only holders may register, report or even be answered (secure.ts) */
@@ -108,6 +115,7 @@ export class Seed extends EventEmitter<SeedEvents> {
   private readonly server: Server;
   private readonly clients = new Set<Client>();
   private readonly registry: Registry;
+  private readonly ids: IdAllocator;
   /** subject -> reporter source of the confirmations in flight (deduped per subject) */
   private readonly confirming = new Map<string, string>();
   private readonly confirmingBy = new Map<string, number>();
@@ -136,7 +144,8 @@ export class Seed extends EventEmitter<SeedEvents> {
     this.limits = options.limits ?? defaultLimits;
     // Loopback is every local process's source: its registrations are bounded only when asked for.
     const exemptLoopback = options.maxPeersPerSource === undefined ? isLoopback : (): boolean => false;
-    this.registry = new Registry(options.ids ?? new IdAllocator(), options.maxPeers ?? C.SEED_MAX_PEERS, options.maxPeersPerSource ?? C.SEED_MAX_PEERS_PER_SOURCE, exemptLoopback);
+    this.ids = options.ids ?? new IdAllocator();
+    this.registry = new Registry(this.ids, options.maxPeers ?? C.SEED_MAX_PEERS, options.maxPeersPerSource ?? C.SEED_MAX_PEERS_PER_SOURCE, exemptLoopback);
     this.limiter = new SourceLimiter(options.maxConnectionsPerSource ?? C.SEED_MAX_CONNECTIONS_PER_SOURCE, options.maxConnections ?? C.SEED_MAX_CONNECTIONS);
     setMaxListeners(0, this.closing.signal); // one listener per probe in flight
     this.server = createServer((socket) => this.onSocket(socket));
@@ -228,6 +237,10 @@ export class Seed extends EventEmitter<SeedEvents> {
       case 'liveness-request':
         this.reply(client, { type: 'liveness-reply', timestamp: m.timestamp, peer: m.peer, replier: this.address() });
         return;
+      case 'id-query':
+        // What the peer lists publish anyway; no more bytes than the query to an unproved source.
+        if (!this.reply(client, { type: 'id-answer', id: this.registry.get(endpointKey(m.peer))?.id, highest: this.ids.highest })) conn.close('id answer longer than the query');
+        return;
       default:
         this.logger.warn({ remote: conn.remote, type: m.type }, `closing connection: unexpected '${m.type}' message to a seed`);
         this.counters.malformed++;
@@ -272,13 +285,28 @@ export class Seed extends EventEmitter<SeedEvents> {
       return;
     }
     client.proved = true;
-    const entry = this.registry.add(peer, client.source, this.clock.now());
+    // A new address: the id the other seeds hold for it, if any (one id from every seed).
+    const adopt = known || !this.options.otherSeeds?.length ? undefined : await agreeId(peer, this.options.otherSeeds, this.ids, this.idQueryOptions());
+    if (this.closed) return;
+    const entry = this.registry.add(peer, client.source, this.clock.now(), adopt);
     if (!known) {
       this.counters.registrations++;
       this.logger.info({ peer: key, id: entry.id }, `registered ${key} as id ${entry.id}`);
       this.emit('registered', { peer: key, id: entry.id });
     }
-    client.conn.send({ type: 'registered', id: entry.id });
+    client.conn.send({ type: 'registered', id: entry.id, spaces: this.ids.spaces });
+  }
+
+  private idQueryOptions(): DialOptions {
+    return {
+      limits: this.limits,
+      logger: this.logger,
+      clock: this.clock,
+      timeoutMs: C.SEED_ID_QUERY_TIMEOUT_MS,
+      localAddress: this.options.host,
+      signal: this.closing.signal,
+      keyring: this.options.keyring,
+    };
   }
 
   private unproved(client: Client, key: string, reason: string): void {

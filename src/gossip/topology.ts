@@ -2,8 +2,8 @@
  * Degree policy: how many neighbours a peer may have and whom it links to. Pure: randomness comes in
  * as an argument (a function returning [0, 1)).
  *
- * - `power-law` (the seed's): capacity = floor(40 * 1.5^(-id/10)), never below a floor (2), where id
- *   is the peer's registration order at the seeds (docs/gossip.md). Early peers become hubs; the
+ * - `power-law` (the seed's): capacity = floor(40 * 1.5^(-order/10)), never below a floor (2), where
+ *   order is the peer's registration order at the seeds, estimated from its id (joinOrder; docs/gossip.md). Early peers become hubs; the
  *   degree distribution follows the capacities. A peer dials out to half its capacity and accepts
  *   links up to all of it.
  * - `preferential`: Barabási–Albert style. A new peer makes `m` links; the first to a peer chosen at
@@ -36,16 +36,28 @@ export interface PolicyOptions {
   links?: number;
 }
 
-/** The seed's capacity formula with the floor. */
-export function powerLawCapacity(id: number, floor = CAPACITY_FLOOR): number {
-  const raw = Math.floor(CAPACITY_BASE * Math.pow(CAPACITY_DECAY, -id / CAPACITY_ID_SCALE));
+/**
+ * A peer's join order estimated from its id, for the capacity formula. With `spaces` id spaces
+ * (IdAllocator: seeds in separate processes) each fresh id is the first of the registering seed's
+ * space above the highest in use, so consecutive joins are 1..spaces apart, (spaces + 1) / 2 on
+ * average (peers pick their first seed at random): dividing by that undoes the stretch, so the
+ * capacities do not fall faster with more seeds. One space: the id is the order.
+ */
+export function joinOrder(id: number, spaces = 1): number {
+  return spaces <= 1 ? id : (2 * id) / (spaces + 1);
+}
+
+/** The seed's capacity formula with the floor; `order` is the join order (joinOrder). */
+export function powerLawCapacity(order: number, floor = CAPACITY_FLOOR): number {
+  const raw = Math.floor(CAPACITY_BASE * Math.pow(CAPACITY_DECAY, -order / CAPACITY_ID_SCALE));
   return Math.max(floor, raw);
 }
 
-export function degreePolicy(name: DegreePolicyName, id: number, options: PolicyOptions = {}): DegreePolicy {
+/** The policy of a peer whose join order (joinOrder of its id) is `order`. */
+export function degreePolicy(name: DegreePolicyName, order: number, options: PolicyOptions = {}): DegreePolicy {
   const floor = options.floor ?? CAPACITY_FLOOR;
   if (name === 'power-law') {
-    const capacity = powerLawCapacity(id, floor);
+    const capacity = powerLawCapacity(order, floor);
     // Dial out to half the capacity and keep the rest for later peers: every join then leaves as much
     // room as it takes, so a newcomer always finds a peer with room and the overlay stays connected.
     return { name, capacity, target: Math.max(1, Math.ceil(capacity / 2)) };
