@@ -1,7 +1,7 @@
 /**
  * Defaults of the gossip system, in one place. Intervals and timeouts are in ms.
  * The seed (WhisperNet) values are kept where it had them: a message every 5 s, 10 in all, a liveness
- * check every 13 s, 3 misses, capacity 40 * 1.5^(-id/10).
+ * check every 13 s, 3 misses, capacity 40 * 1.5^(-order/10) (order: the join order, topology.ts).
  */
 
 /** Largest frame body we accept or send (bytes); checked before any allocation. */
@@ -94,6 +94,8 @@ export const SEED_SWEEP_BATCH = 32;
  * than a registration's connect-back, so a seed that is down delays a registration only a little.
  */
 export const SEED_ID_QUERY_TIMEOUT_MS = 1_000;
+/** Id queries a seed has in flight to the other seeds at once (a registration past it is refused). */
+export const SEED_MAX_ID_QUERIES = 1_024;
 /** Dead Node confirmations in flight on behalf of one reporter (address). */
 export const SEED_MAX_CONFIRMING_PER_REPORTER = 16;
 /** Lost links a peer keeps probing at once (the oldest is dropped past it). */

@@ -12,8 +12,8 @@ import type { IdAllocator } from './registry.js';
 
 /**
  * Ask every seed in `others` at once which id it holds for `peer`; each answer raises `ids.highest`.
- * Resolves with the smallest id held (seeds that disagree after a failure converge on it), or
- * undefined when none holds the address. A seed that does not answer within the timeout is skipped.
+ * Resolves with the id held (the smallest when seeds disagree, as after one was cut off: the one the
+ * peer keeps), or undefined when none holds the address. A seed that does not answer within the timeout is skipped.
  */
 export async function agreeId(peer: Endpoint, others: readonly Endpoint[], ids: IdAllocator, options: DialOptions): Promise<number | undefined> {
   const answers = await Promise.all(

@@ -127,6 +127,8 @@ export class Seed extends EventEmitter<SeedEvents> {
   /** aborted by close(): ends the probes in flight */
   private readonly closing = new AbortController();
   private sweeping = 0;
+  /** id queries in flight to the other seeds (id-agreement.ts) */
+  private querying = 0;
   private started = false;
   private closed = false;
   private readonly clock: Clock;
@@ -286,10 +288,17 @@ export class Seed extends EventEmitter<SeedEvents> {
     }
     client.proved = true;
     // A new address: the id the other seeds hold for it, if any (one id from every seed).
-    const adopt = known || !this.options.otherSeeds?.length ? undefined : await agreeId(peer, this.options.otherSeeds, this.ids, this.idQueryOptions());
+    const others = known ? [] : (this.options.otherSeeds ?? []);
+    if (this.querying + others.length > C.SEED_MAX_ID_QUERIES) {
+      this.unproved(client, key, 'too many registrations in flight');
+      return;
+    }
+    this.querying += others.length;
+    const adopt = others.length === 0 ? undefined : await agreeId(peer, others, this.ids, this.dialOptions(C.SEED_ID_QUERY_TIMEOUT_MS)).finally(() => (this.querying -= others.length));
     if (this.closed) return;
+    const isNew = this.registry.get(key) === undefined; // a registration of it may have come meanwhile
     const entry = this.registry.add(peer, client.source, this.clock.now(), adopt);
-    if (!known) {
+    if (isNew) {
       this.counters.registrations++;
       this.logger.info({ peer: key, id: entry.id }, `registered ${key} as id ${entry.id}`);
       this.emit('registered', { peer: key, id: entry.id });
@@ -297,18 +306,18 @@ export class Seed extends EventEmitter<SeedEvents> {
     client.conn.send({ type: 'registered', id: entry.id, spaces: this.ids.spaces });
   }
 
-  private idQueryOptions(): DialOptions {
+  /** Options of the seed's own dials (probes, id queries): bound to its address, ended by close(). */
+  private dialOptions(timeoutMs: number): DialOptions {
     return {
       limits: this.limits,
       logger: this.logger,
       clock: this.clock,
-      timeoutMs: C.SEED_ID_QUERY_TIMEOUT_MS,
+      timeoutMs,
       localAddress: this.options.host,
       signal: this.closing.signal,
       keyring: this.options.keyring,
     };
   }
-
   private unproved(client: Client, key: string, reason: string): void {
     this.counters.unproved++;
     this.logger.warn({ peer: key, source: client.source, reason }, `refused registration of ${key}: ${reason}`);
@@ -398,14 +407,6 @@ export class Seed extends EventEmitter<SeedEvents> {
   private probe(peer: Endpoint, timeoutMs: number): Promise<boolean> {
     // A random timestamp: only the prober's own request can be answered.
     const nonce = randomInt(1, 2 ** 47);
-    return probeLiveness(peer, this.address(), {
-      limits: this.limits,
-      logger: this.logger,
-      clock: this.clock,
-      timeoutMs,
-      localAddress: this.options.host,
-      signal: this.closing.signal,
-      keyring: this.options.keyring,
-    }, nonce);
+    return probeLiveness(peer, this.address(), this.dialOptions(timeoutMs), nonce);
   }
 }

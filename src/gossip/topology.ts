@@ -3,9 +3,9 @@
  * as an argument (a function returning [0, 1)).
  *
  * - `power-law` (the seed's): capacity = floor(40 * 1.5^(-order/10)), never below a floor (2), where
- *   order is the peer's registration order at the seeds, estimated from its id (joinOrder; docs/gossip.md). Early peers become hubs; the
- *   degree distribution follows the capacities. A peer dials out to half its capacity and accepts
- *   links up to all of it.
+ *   order is the peer's registration order at the seeds, estimated from its id (joinOrder;
+ *   docs/gossip.md). Early peers become hubs; the degree distribution follows the capacities. A peer
+ *   dials out to half its capacity and accepts links up to all of it.
  * - `preferential`: Barabási–Albert style. A new peer makes `m` links; the first to a peer chosen at
  *   random, the others to neighbours of that peer (a random walk of one step picks a peer with
  *   probability proportional to its degree: Vázquez 2003, Saramäki & Kaski 2005), which gives the
