@@ -8,7 +8,7 @@
 export const MAX_FRAME_BYTES = 256 * 1024;
 /** Most entries in one peer list or neighbour list. */
 export const MAX_LIST_ENTRIES = 8192;
-/** Most seeds in a config, so most id spaces (IdAllocator) a registration answer may name. */
+/** Most seeds in a config (each owns an id space, IdAllocator). */
 export const MAX_ID_SPACES = 256;
 /** Longest gossip message text (characters). */
 export const MAX_GOSSIP_TEXT = 512;

@@ -160,13 +160,13 @@ export async function registerAt(seed: Endpoint, self: Endpoint, options: DialOp
   const registered = got.find((m) => m.type === 'registered');
   const list = got.find((m) => m.type === 'peer-list');
   if (!registered || !list) throw new WirelabError('E_NETWORK', `seed ${endpointKey(seed)} answered out of protocol`);
-  return { id: registered.id, spaces: registered.spaces ?? 1, peers: list.peers };
+  return { id: registered.id, density: (registered.density ?? 1000) / 1000, peers: list.peers };
 }
 
-/** A seed's answer to a registration: the id, how many id spaces the seeds share, and its peer list. */
+/** A seed's answer to a registration: the id, the joins per id handed out (0..1], and its peer list. */
 export interface Registered {
   id: number;
-  spaces: number;
+  density: number;
   peers: ListedPeer[];
 }
 

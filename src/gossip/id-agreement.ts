@@ -11,19 +11,21 @@ import { request, type DialOptions } from './dial.js';
 import type { IdAllocator } from './registry.js';
 
 /**
- * Ask every seed in `others` at once which id it holds for `peer`; each answer raises `ids.highest`.
+ * Ask every seed in `others` at once which id it holds for `peer`; each answer raises `ids.highest`
+ * and tells how many fresh ids that seed handed out (so `ids.densityPerMille` counts every join).
  * Resolves with the id held (the smallest when seeds disagree, as after one was cut off: the one the
  * peer keeps), or undefined when none holds the address. A seed that does not answer within the timeout is skipped.
  */
 export async function agreeId(peer: Endpoint, others: readonly Endpoint[], ids: IdAllocator, options: DialOptions): Promise<number | undefined> {
   const answers = await Promise.all(
     others.map(async (seed) => {
+      const from = endpointKey(seed);
       try {
         const got = await request(seed, [{ type: 'id-query', peer }], (r) => r.some((m) => m.type === 'id-answer'), options);
         const answer = got.find((m) => m.type === 'id-answer');
-        return answer?.type === 'id-answer' ? answer : undefined;
+        return answer?.type === 'id-answer' ? { ...answer, from } : undefined;
       } catch (err) {
-        options.logger.warn({ seed: endpointKey(seed), peer: endpointKey(peer), err: (err as Error).message }, `seed ${endpointKey(seed)} did not answer an id query`);
+        options.logger.warn({ seed: from, peer: endpointKey(peer), err: (err as Error).message }, `seed ${from} did not answer an id query`);
         return undefined;
       }
     }),
@@ -31,7 +33,7 @@ export async function agreeId(peer: Endpoint, others: readonly Endpoint[], ids: 
   let held: number | undefined;
   for (const answer of answers) {
     if (!answer) continue;
-    ids.observe(answer.highest);
+    ids.observe(answer.highest, answer.from, answer.fresh);
     if (answer.id !== undefined && (held === undefined || answer.id < held)) held = answer.id;
   }
   return held;

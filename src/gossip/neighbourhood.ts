@@ -199,20 +199,20 @@ export class Neighbourhood {
 
   /**
    * Candidates to dial now, best first. power-law: weighted by the capacity their rank suggests
-   * (`idSpaces`: how many id spaces the seeds' ids come from, topology.ts joinOrder),
+   * (`idDensity`: the seeds' joins per id, topology.ts joinOrder),
    * floor included (Efraimidis–Spirakis weighted sampling: order by u^(1/w), i.e. by ln(u)/w), so hubs
    * are asked first often but not always, and the many floor peers, where room is left in a large
    * network, still come up early; preferential: the welcomed peer's neighbours first, then the rest
    * uniformly.
    */
-  candidates(now: number, policy: DegreePolicyName, idSpaces = 1): Candidate[] {
+  candidates(now: number, policy: DegreePolicyName, idDensity = 1): Candidate[] {
     const open = [...this.known.entries()].filter(([key, c]) => this.isOpen(key, c, now));
     if (policy === 'preferential') {
       const list = shuffled(open.map(([, c]) => c), this.random);
       return [...list.filter((c) => c.preferred), ...list.filter((c) => !c.preferred)];
     }
     return open
-      .map(([, c]) => ({ c, k: Math.log(this.random()) / (powerLawCapacity(joinOrder(c.rank, idSpaces)) / CAPACITY_BASE) }))
+      .map(([, c]) => ({ c, k: Math.log(this.random()) / (powerLawCapacity(joinOrder(c.rank, idDensity)) / CAPACITY_BASE) }))
       .sort((a, b) => b.k - a.k)
       .map(({ c }) => c);
   }

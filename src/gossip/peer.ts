@@ -42,8 +42,8 @@ export class Peer extends EventEmitter<PeerEvents> {
   private seedsUsed: Endpoint[] = [];
   private policyValue: DegreePolicy | undefined;
   private idValue = -1;
-  /** how many id spaces the seeds' ids come from (their registration answers; IdAllocator) */
-  private idSpaces = 1;
+  /** joins per id handed out, (0, 1], from the seeds' registration answers (topology.ts joinOrder) */
+  private idDensity = 1;
   private lastJoin = 0;
   private fillBackoff = 0;
   private skipRounds = 0;
@@ -241,8 +241,8 @@ export class Peer extends EventEmitter<PeerEvents> {
     if (this.idValue < 0) {
       // Seeds agree ids (id-agreement.ts), so the answers are one id; the smallest if a seed was cut off.
       this.idValue = Math.min(...joined.map((j) => j.id));
-      this.idSpaces = Math.max(...joined.map((j) => j.spaces));
-      const order = joinOrder(this.idValue, this.idSpaces);
+      this.idDensity = joined.reduce((sum, j) => sum + j.density, 0) / joined.length;
+      const order = joinOrder(this.idValue, this.idDensity);
       this.policyValue = degreePolicy(this.options.policy ?? 'power-law', order, { floor: this.options.floor, links: this.options.links });
     }
     this.logger.info({ id: this.idValue, seeds: this.seedsUsed.map(endpointKey), capacity: this.policyValue?.capacity }, 'joined');
@@ -270,7 +270,7 @@ export class Peer extends EventEmitter<PeerEvents> {
   private async fillOnce(): Promise<void> {
     const policy = this.policyValue;
     if (!policy || this.closed) return;
-    const queue = this.hood.candidates(this.clock.now(), policy.name, this.idSpaces);
+    const queue = this.hood.candidates(this.clock.now(), policy.name, this.idDensity);
     let tried = 0;
     const worker = async (): Promise<void> => {
       for (let candidate = queue.shift(); candidate; candidate = queue.shift()) {

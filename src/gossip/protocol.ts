@@ -6,7 +6,7 @@
  * is checked against a maximum before a byte of the body is buffered. docs/gossip.md is the spec.
  */
 import { DecodeError } from '../common/errors.js';
-import { MAX_FRAME_BYTES, MAX_GOSSIP_TEXT, MAX_ID_SPACES, MAX_LIST_ENTRIES } from './constants.js';
+import { MAX_FRAME_BYTES, MAX_GOSSIP_TEXT, MAX_LIST_ENTRIES } from './constants.js';
 
 /** An IPv4 address and TCP port. */
 export interface Endpoint {
@@ -21,8 +21,8 @@ export interface ListedPeer extends Endpoint {
 
 export type GossipMessage =
   | { type: 'register'; peer: Endpoint }
-  /** `spaces`: how many id spaces the seeds share (IdAllocator); 1 when absent */
-  | { type: 'registered'; id: number; spaces?: number }
+  /** `density`: joins per id handed out, per mille (IdAllocator.densityPerMille); 1000 when absent */
+  | { type: 'registered'; id: number; density?: number }
   | { type: 'peer-list-request' }
   | { type: 'peer-list'; peers: ListedPeer[] }
   | { type: 'hello'; peer: Endpoint; id: number }
@@ -39,8 +39,8 @@ export type GossipMessage =
   | { type: 'report-noted'; peer: Endpoint }
   /** seed -> seed: which id do you hold for this address? */
   | { type: 'id-query'; peer: Endpoint }
-  /** the answer: the id held (absent: none) and the highest id the seed knows in use (-1: none) */
-  | { type: 'id-answer'; id?: number; highest: number };
+  /** the answer: the id held (absent: none), the highest id the seed knows in use (-1: none), the fresh ids it handed out */
+  | { type: 'id-answer'; id?: number; highest: number; fresh: number };
 
 export interface ProtocolLimits {
   /** bytes */
@@ -203,9 +203,9 @@ const parsers: Record<string, Parser> = {
   'registered successfully': (p) => {
     if (p.length === 2) return { type: 'registered', id: parseUint(p[1], 'id') };
     expectFields(p, 3, 'registered');
-    const spaces = parseUint(p[2], 'id spaces');
-    if (spaces < 1 || spaces > MAX_ID_SPACES) throw bad(`id spaces out of range: ${spaces}`);
-    return { type: 'registered', id: parseUint(p[1], 'id'), spaces };
+    const density = parseUint(p[2], 'id density');
+    if (density < 1 || density > 1000) throw bad(`id density out of range: ${density}`);
+    return { type: 'registered', id: parseUint(p[1], 'id'), density };
   },
   'peer list': (p, limits) => ({ type: 'peer-list', peers: p[1] === '' && p.length === 2 ? [] : parseList(p.slice(1), limits) }),
   hello: (p) => (expectFields(p, 4, 'hello'), { type: 'hello', peer: endpointAt(p, 1), id: parseUint(p[3], 'id') }),
@@ -242,12 +242,14 @@ const parsers: Record<string, Parser> = {
   'report noted': (p) => (expectFields(p, 3, 'report noted'), { type: 'report-noted', peer: endpointAt(p, 1) }),
   'id query': (p) => (expectFields(p, 3, 'id query'), { type: 'id-query', peer: endpointAt(p, 1) }),
   id: (p) => {
-    expectFields(p, 3, 'id answer');
+    expectFields(p, 4, 'id answer');
     const highest = p[2] === '-' ? -1 : parseUint(p[2], 'highest id');
-    if (p[1] === '-') return { type: 'id-answer', highest };
+    const fresh = parseUint(p[3], 'fresh ids');
+    if (fresh > highest + 1) throw bad(`id answer: ${fresh} fresh ids below the highest ${highest}`);
+    if (p[1] === '-') return { type: 'id-answer', highest, fresh };
     const id = parseUint(p[1], 'id');
     if (id > highest) throw bad(`id answer: id ${id} above the highest ${highest}`);
-    return { type: 'id-answer', id, highest };
+    return { type: 'id-answer', id, highest, fresh };
   },
 };
 
@@ -274,7 +276,7 @@ export function formatMessage(m: GossipMessage): string {
     case 'register':
       return `register:${ep(m.peer)}`;
     case 'registered':
-      return m.spaces === undefined || m.spaces === 1 ? `registered successfully:${m.id}` : `registered successfully:${m.id}:${m.spaces}`;
+      return m.density === undefined || m.density === 1000 ? `registered successfully:${m.id}` : `registered successfully:${m.id}:${m.density}`;
     case 'peer-list-request':
       return 'peer list';
     case 'peer-list':
@@ -306,7 +308,7 @@ export function formatMessage(m: GossipMessage): string {
     case 'id-query':
       return `id query:${ep(m.peer)}`;
     case 'id-answer':
-      return `id:${m.id ?? '-'}:${m.highest < 0 ? '-' : m.highest}`;
+      return `id:${m.id ?? '-'}:${m.highest < 0 ? '-' : m.highest}:${m.fresh}`;
   }
 }
 

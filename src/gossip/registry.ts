@@ -18,6 +18,10 @@ import { endpointKey, type Endpoint } from './protocol.js';
  */
 export class IdAllocator {
   private highestId = -1;
+  /** fresh ids this allocator handed out */
+  private freshIds = 0;
+  /** the other seeds' fresh ids, as each last reported (id-agreement.ts) */
+  private readonly reported = new Map<string, number>();
   private readonly held = new Map<string, { id: number; holders: number }>();
   /** id -> the address holding it */
   private readonly holders = new Map<number, string>();
@@ -45,9 +49,35 @@ export class IdAllocator {
     return this.held.get(key)?.id;
   }
 
-  /** Another seed reports ids up to `id` in use: fresh ids go above it. */
-  observe(id: number): void {
-    if (id > this.highestId) this.highestId = id;
+  /** Fresh ids handed out here (each is one peer's first registration). */
+  get fresh(): number {
+    return this.freshIds;
+  }
+
+  /** Peers that joined so far: fresh ids handed out here and, as last reported, by the other seeds. */
+  get joins(): number {
+    let joins = this.freshIds;
+    for (const n of this.reported.values()) joins += n;
+    return joins;
+  }
+
+  /**
+   * Joins per id handed out, per mille (1000: ids are dense, as with one space). Ids of several
+   * spaces leave gaps (a fresh id is the first of its space above the highest), so the id of a
+   * peer times this estimates its join order (topology.ts joinOrder).
+   */
+  get densityPerMille(): number {
+    if (this.highestId < 0) return 1000;
+    return Math.min(1000, Math.max(1, Math.round((1000 * this.joins) / (this.highestId + 1))));
+  }
+
+  /**
+   * Ids up to `highest` are in use (fresh ids go above it); with `from`, that seed has handed out
+   * `fresh` fresh ids in all (its answer to an id query).
+   */
+  observe(highest: number, from?: string, fresh?: number): void {
+    if (highest > this.highestId) this.highestId = highest;
+    if (from !== undefined && fresh !== undefined) this.reported.set(from, fresh);
   }
 
   /**
@@ -60,7 +90,9 @@ export class IdAllocator {
       known.holders++;
       return known.id;
     }
-    const id = adopt !== undefined && !this.holders.has(adopt) ? adopt : this.fresh();
+    const adopted = adopt !== undefined && !this.holders.has(adopt);
+    const id = adopted ? adopt : this.nextFresh();
+    if (!adopted) this.freshIds++;
     this.observe(id);
     this.held.set(key, { id, holders: 1 });
     this.holders.set(id, key);
@@ -76,7 +108,7 @@ export class IdAllocator {
   }
 
   /** The first id of this space above `highest` (never handed out before, in no other space). */
-  private fresh(): number {
+  private nextFresh(): number {
     const next = this.highestId + 1;
     return next + ((((this.index - next) % this.spaces) + this.spaces) % this.spaces);
   }

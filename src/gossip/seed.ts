@@ -129,6 +129,7 @@ export class Seed extends EventEmitter<SeedEvents> {
   private sweeping = 0;
   /** id queries in flight to the other seeds (id-agreement.ts) */
   private querying = 0;
+  private otherSeeds: readonly Endpoint[];
   private started = false;
   private closed = false;
   private readonly clock: Clock;
@@ -147,6 +148,7 @@ export class Seed extends EventEmitter<SeedEvents> {
     // Loopback is every local process's source: its registrations are bounded only when asked for.
     const exemptLoopback = options.maxPeersPerSource === undefined ? isLoopback : (): boolean => false;
     this.ids = options.ids ?? new IdAllocator();
+    this.otherSeeds = options.otherSeeds ?? [];
     this.registry = new Registry(this.ids, options.maxPeers ?? C.SEED_MAX_PEERS, options.maxPeersPerSource ?? C.SEED_MAX_PEERS_PER_SOURCE, exemptLoopback);
     this.limiter = new SourceLimiter(options.maxConnectionsPerSource ?? C.SEED_MAX_CONNECTIONS_PER_SOURCE, options.maxConnections ?? C.SEED_MAX_CONNECTIONS);
     setMaxListeners(0, this.closing.signal); // one listener per probe in flight
@@ -178,6 +180,11 @@ export class Seed extends EventEmitter<SeedEvents> {
 
   has(peer: string): boolean {
     return this.registry.get(peer) !== undefined;
+  }
+
+  /** The other seeds to agree ids with (`otherSeeds`), for seeds whose ports are known only once started. */
+  agreeIdsWith(others: readonly Endpoint[]): void {
+    this.otherSeeds = others.slice();
   }
 
   /** The id this seed gave `peer`, if it holds it. */
@@ -241,7 +248,7 @@ export class Seed extends EventEmitter<SeedEvents> {
         return;
       case 'id-query':
         // What the peer lists publish anyway; no more bytes than the query to an unproved source.
-        if (!this.reply(client, { type: 'id-answer', id: this.registry.get(endpointKey(m.peer))?.id, highest: this.ids.highest })) conn.close('id answer longer than the query');
+        if (!this.reply(client, { type: 'id-answer', id: this.registry.get(endpointKey(m.peer))?.id, highest: this.ids.highest, fresh: this.ids.fresh })) conn.close('id answer longer than the query');
         return;
       default:
         this.logger.warn({ remote: conn.remote, type: m.type }, `closing connection: unexpected '${m.type}' message to a seed`);
@@ -288,7 +295,7 @@ export class Seed extends EventEmitter<SeedEvents> {
     }
     client.proved = true;
     // A new address: the id the other seeds hold for it, if any (one id from every seed).
-    const others = known ? [] : (this.options.otherSeeds ?? []);
+    const others = known ? [] : this.otherSeeds;
     if (this.querying + others.length > C.SEED_MAX_ID_QUERIES) {
       this.unproved(client, key, 'too many registrations in flight');
       return;
@@ -303,7 +310,7 @@ export class Seed extends EventEmitter<SeedEvents> {
       this.logger.info({ peer: key, id: entry.id }, `registered ${key} as id ${entry.id}`);
       this.emit('registered', { peer: key, id: entry.id });
     }
-    client.conn.send({ type: 'registered', id: entry.id, spaces: this.ids.spaces });
+    client.conn.send({ type: 'registered', id: entry.id, density: this.ids.densityPerMille });
   }
 
   /** Options of the seed's own dials (probes, id queries): bound to its address, ended by close(). */

@@ -37,14 +37,13 @@ export interface PolicyOptions {
 }
 
 /**
- * A peer's join order estimated from its id, for the capacity formula. With `spaces` id spaces
- * (IdAllocator: seeds in separate processes) each fresh id is the first of the registering seed's
- * space above the highest in use, so consecutive joins are 1..spaces apart, (spaces + 1) / 2 on
- * average (peers pick their first seed at random): dividing by that undoes the stretch, so the
- * capacities do not fall faster with more seeds. One space: the id is the order.
+ * A peer's join order estimated from its id, for the capacity formula. Seeds in separate processes
+ * hand out ids from interleaved spaces (IdAllocator), leaving gaps: `density` (0..1], the joins per
+ * id handed out that the seeds report, undoes the stretch, so capacities do not fall faster with
+ * more seeds. One space: density 1, the id is the order.
  */
-export function joinOrder(id: number, spaces = 1): number {
-  return spaces <= 1 ? id : (2 * id) / (spaces + 1);
+export function joinOrder(id: number, density = 1): number {
+  return id * density;
 }
 
 /** The seed's capacity formula with the floor; `order` is the join order (joinOrder). */

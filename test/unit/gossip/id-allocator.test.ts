@@ -58,20 +58,33 @@ test('fresh ids of separate seeds never collide, whatever the order and what the
   }
 });
 
-test('joinOrder undoes the stretch of interleaved spaces: ids of peers joining in turn at random seeds', () => {
-  const random = mulberry32(3);
+/**
+ * Peers join 3 (or 1, or 5) seeds, `burst` at a time: each picks its first seed at random, which
+ * hands out a fresh id; after each burst every seed answers the others' id queries (highest id in
+ * use, fresh ids handed out). Returns the last id and the density the seeds report then.
+ */
+function joinAll(count: number, peers: number, burst: number, seed: number): { last: number; density: number } {
+  const random = mulberry32(seed);
+  const seeds = Array.from({ length: count }, (_, i) => new IdAllocator(i, count));
+  let last = 0;
+  for (let n = 0; n < peers; n += burst) {
+    for (let k = n; k < Math.min(peers, n + burst); k++) last = seeds[Math.floor(random() * count)]!.acquire(`p${k}`);
+    seeds.forEach((s, i) => seeds.forEach((o, j) => i !== j && s.observe(o.highest, `seed ${j}`, o.fresh)));
+  }
+  return { last, density: seeds[0]!.densityPerMille / 1000 };
+}
+
+test('the reported density undoes the stretch of interleaved spaces, for joins one by one and in bursts', () => {
   for (const count of [1, 3, 5]) {
-    const seeds = Array.from({ length: count }, (_, i) => new IdAllocator(i, count));
-    let last = 0;
-    for (let n = 0; n < 3000; n++) {
-      const seed = seeds[Math.floor(random() * count)]!;
-      last = seed.acquire(`p${n}`);
-      for (const other of seeds) other.observe(last); // sequential joins: every seed learns the highest
+    for (const burst of [1, 20]) {
+      const { last, density } = joinAll(count, 3000, burst, count * 100 + burst);
+      const order = joinOrder(last, density);
+      assert.ok(Math.abs(order - 2999) < 0.02 * 3000, `${count} seeds, bursts of ${burst}: order ${order.toFixed(0)} for the 3000th peer (id ${last})`);
+      if (count > 1 && burst === 1) assert.ok(last > 1.5 * 2999, `the stretch is real: id ${last}`);
     }
-    const order = joinOrder(last, count);
-    assert.ok(Math.abs(order - 2999) < 0.05 * 3000, `${count} seeds: order ${order.toFixed(0)} for the 3000th peer`);
   }
   assert.equal(joinOrder(12), 12, 'one space: the id is the order');
+  assert.equal(new IdAllocator().densityPerMille, 1000, 'no id yet: dense');
 });
 
 test('an id space must lie inside the count', () => {
