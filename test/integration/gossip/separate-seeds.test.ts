@@ -3,7 +3,7 @@
  * (one config listing all three, as one seed per machine would run) and a dozen peers. Every peer
  * gets one id, the same from every seed that registered it; no two peers share one; a peer that
  * restarts at its address while its registrations live gets its id back, also from a seed that never
- * held it (that seed asks the others).
+ * held it (that seed asks the others); a seed restarted with an empty registry hands out no live id.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -121,4 +121,40 @@ test('gossip seed --config refuses an address the config does not list, in one l
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('a seed restarted with an empty registry hands out no id the other seeds still hold', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'wirelab-gossip-ids-'));
+  const peers: Peer[] = [];
+  const seedProcs: WirelabProcess[] = [];
+  t.after(async () => {
+    await Promise.all(peers.map((p) => p.close()));
+    await Promise.all(seedProcs.map((p) => p.stop('SIGKILL')));
+    await rm(dir, { recursive: true, force: true });
+  });
+  const seeds: Endpoint[] = [];
+  for (let i = 0; i < 3; i++) seeds.push({ host: '127.0.0.1', port: await freePort('tcp') });
+  const config = join(dir, 'seeds.txt');
+  await writeFile(config, seeds.map((s) => `${endpointKey(s)}\n`).join(''));
+  const startSeed = (s: Endpoint): WirelabProcess => WirelabProcess.start(['gossip', 'seed', '--port', String(s.port), '--config', config, '--json']);
+  seedProcs.push(...seeds.map(startSeed));
+  await Promise.all(seedProcs.map((p) => p.waitFor((e) => e.event === 'listening', 30_000, 'seed listening')));
+  // Six peers register first at the first seed (fresh ids of its space: 0, 3, 6 ...), then at the
+  // second (random() near 1 keeps the config order), which holds those ids after the first restarts.
+  const inOrder = (): number => 0.999;
+  for (let i = 0; i < 6; i++) {
+    const p = new Peer({ seeds, autoGossip: false, random: inOrder });
+    peers.push(p);
+    await p.start();
+  }
+  const held = peers.map((p) => p.id);
+  assert.deepEqual(held, [0, 3, 6, 9, 12, 15], 'ids of the first seed');
+  await seedProcs[0]!.stop('SIGKILL');
+  seedProcs[0] = startSeed(seeds[0]!);
+  await seedProcs[0].waitFor((e) => e.event === 'listening', 30_000, 'seed listening again');
+  const after = new Peer({ seeds: [seeds[0]!], autoGossip: false });
+  peers.push(after);
+  await after.start();
+  assert.ok(!held.includes(after.id), `id ${after.id} is not one of the live ids ${held.join(' ')}`);
+  assert.equal(after.id, 18, "the first of the restarted seed's space above the highest the others hold");
 });
