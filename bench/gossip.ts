@@ -1,5 +1,5 @@
 /**
- * Gossip benchmark: `node --expose-gc --import tsx bench/gossip.ts [--sizes 40,200,1000] [--stall 40,200]`.
+ * Gossip benchmark: `node --expose-gc --import tsx bench/gossip.ts [--sizes 40,200,1000] [--stall 40,200] [--ids 200]`.
  *
  * All seeds and peers of one network run in ONE process (one event loop, real TCP on loopback), so
  * every figure includes the cost of 3 seeds and N peers sharing a core. Only the stall experiment
@@ -7,14 +7,16 @@
  * stall the others. Prints, per size: spread time to 100% of live peers (p50/p99 over messages),
  * duplicates per peer per message (tree, and announce-only and plain flooding as references),
  * failure detection time with a 1 s liveness interval, memory and liveness traffic per peer; in
- * brackets beside each, what epidemic theory predicts for the same overlay.
+ * brackets beside each, what epidemic theory predicts for the same overlay. `--ids SIZES`: N peers
+ * joining 3 seeds that agree ids over TCP (as separate `gossip seed --config` processes do) against
+ * 3 seeds numbering on their own (the reference: what separate processes did before issue 14).
  */
 import { performance } from 'node:perf_hooks';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Peer, Seed, countComponents, encodeFrame, endpointKey, formatMessage, type Endpoint } from '../src/gossip/index.js';
+import { IdAllocator, Peer, Seed, countComponents, encodeFrame, endpointKey, formatMessage, type Endpoint } from '../src/gossip/index.js';
 import { WirelabProcess } from '../test/helpers/process.js';
 import { mulberry32 } from '../test/integration/gossip/helpers.js';
 
@@ -329,6 +331,62 @@ async function stallRun(n: number): Promise<Record<string, string>> {
   };
 }
 
+type IdMode = 'own' | 'agree' | 'shared';
+const ID_MODES: Record<IdMode, string> = { own: '3 on their own (ref)', agree: '3 agreeing ids', shared: '3 sharing 1 space' };
+
+/**
+ * N peers join (batches of 20 at once) 3 seeds that number on their own (the reference), agree ids
+ * over TCP, or share one allocator in memory (as `gossip seeds`); join time and the CPU of the whole
+ * process (seeds and peers), and what the seeds handed out.
+ */
+async function idRun(n: number, mode: IdMode): Promise<Record<string, string>> {
+  const shared = new IdAllocator();
+  const seeds = [0, 1, 2].map((i) => new Seed({ port: 0, ids: mode === 'shared' ? shared : new IdAllocator(mode === 'agree' ? i : 0, mode === 'agree' ? 3 : 1) }));
+  await Promise.all(seeds.map((s) => s.start()));
+  const endpoints = seeds.map((s) => s.address());
+  if (mode === 'agree') seeds.forEach((s, i) => s.agreeIdsWith(endpoints.filter((_, j) => j !== i)));
+  const peers: Peer[] = [];
+  try {
+    return await joinAndCount(n, mode, seeds, peers);
+  } finally {
+    await Promise.all(peers.map((p) => p.close()));
+    await Promise.all(seeds.map((s) => s.close()));
+  }
+}
+
+async function joinAndCount(n: number, mode: IdMode, seeds: Seed[], peers: Peer[]): Promise<Record<string, string>> {
+  const endpoints = seeds.map((s) => s.address());
+  const joinMs: number[] = [];
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  for (let i = 0; i < n; i += 20) {
+    const batch = Array.from({ length: Math.min(20, n - i) }, () => new Peer({ seeds: endpoints, autoGossip: false, random, retryJoin: true }));
+    peers.push(...batch);
+    await Promise.all(batch.map(async (p) => {
+      const t = performance.now();
+      await p.start();
+      joinMs.push(performance.now() - t);
+    }));
+  }
+  const wall = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const given = peers.map((p) => new Set(seeds.map((s) => s.idOf(p.key)).filter((id) => id !== undefined)));
+  const owners = new Map<number, Set<string>>();
+  peers.forEach((p, i) => given[i]!.forEach((id) => owners.set(id, (owners.get(id) ?? new Set()).add(p.key))));
+  const maxId = Math.max(...peers.map((p) => p.id));
+  return {
+    seeds: ID_MODES[mode],
+    peers: String(n),
+    'join all, s': (wall / 1000).toFixed(2),
+    'CPU of the process, s': ((cpu.user + cpu.system) / 1e6).toFixed(2),
+    'one join p50/p99, ms': `${pct(joinMs, 50).toFixed(0)}/${pct(joinMs, 99).toFixed(0)}`,
+    'peers given 2 ids [0]': String(given.filter((g) => g.size > 1).length),
+    'ids held by 2+ peers [0]': String([...owners.values()].filter((o) => o.size > 1).length),
+    'largest id [N-1 .. 2(N-1)]': String(maxId),
+    'capacity sum [as one space]': String(peers.reduce((sum, p) => sum + (p.policy?.capacity ?? 0), 0)),
+  };
+}
+
 const LIAR = '127.0.0.66';
 
 function hostPort(key: string): Endpoint {
@@ -350,12 +408,21 @@ function sizesArg(args: string[], flag: string, fallback: number[]): number[] {
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const rows: Record<string, string>[] = [];
-  const sizes = args.includes('--sizes') ? sizesArg(args, '--sizes', [40, 200, 1000]) : args.includes('--stall') ? [] : [40, 200, 1000];
+  const only = args.includes('--stall') || args.includes('--ids');
+  const sizes = args.includes('--sizes') ? sizesArg(args, '--sizes', [40, 200, 1000]) : only ? [] : [40, 200, 1000];
   for (const n of sizes) {
     process.stderr.write(`running N=${n} ...\n`);
     rows.push(sizeRows(await measureSize(n)));
   }
   if (rows.length > 0) process.stdout.write(`gossip, one process, loopback, liveness ${LIVENESS_MS} ms x ${MISSES} misses; [theory]\n${table(rows)}\n`);
+  if (args.includes('--ids')) {
+    const idRows: Record<string, string>[] = [];
+    for (const n of sizesArg(args, '--ids', [200])) {
+      process.stderr.write(`running ids N=${n} ...\n`);
+      for (const mode of ['own', 'agree', 'shared', 'shared', 'agree', 'own'] as const) idRows.push(await idRun(n, mode));
+    }
+    process.stdout.write(`\nids: seeds on their own (reference), agreeing over TCP, sharing one space in memory (ABCCBA order)\n${table(idRows)}\n`);
+  }
   if (!args.includes('--stall')) return;
   const stallRows: Record<string, string>[] = [];
   for (const n of sizesArg(args, '--stall', [40])) {

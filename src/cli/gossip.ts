@@ -19,6 +19,7 @@ import {
   attachSeedLog,
   endpointKey,
   parseDegreeLog,
+  parseEndpoint,
   readSeedConfig,
   renderDegreesSvg,
   renderPng,
@@ -129,13 +130,40 @@ function reportSeed(out: Output, seed: Seed): void {
   seed.on('expired', (r) => out.event('expired', { seed: self(), peer: r.peer }, `seed ${self()} expired ${r.peer} (no longer answers)`));
 }
 
-async function runSeeds(endpoints: Endpoint[], flags: CommonOptions & { confirmTimeout?: number }): Promise<void> {
+/** A seed of a network whose seeds run as separate processes: its id space and the seeds it agrees ids with. */
+interface SeedNetwork {
+  ids: IdAllocator;
+  otherSeeds: Endpoint[];
+}
+
+/**
+ * `gossip seed --config`: the seed's line in the config (its `--listed-as`, default `--host:--port`)
+ * numbers its id space; the other lines are the seeds it agrees ids with (docs/gossip.md).
+ */
+async function seedNetwork(flags: { config?: string; listedAs?: string; host: string; port: number }): Promise<SeedNetwork | undefined> {
+  if (flags.config === undefined) return undefined;
+  const all = await readSeedConfig(flags.config);
+  let self: string;
+  try {
+    self = endpointKey(flags.listedAs === undefined ? { host: flags.host, port: flags.port } : parseEndpoint(flags.listedAs));
+  } catch (err) {
+    throw new WirelabError('E_USAGE', `--listed-as: ${(err as Error).message}`);
+  }
+  const index = all.findIndex((e) => endpointKey(e) === self);
+  if (index < 0) {
+    throw new WirelabError('E_CONFIG', `${self} is not listed in ${flags.config}: a seed given --config must be one of its lines (--listed-as IP:PORT if it listens elsewhere)`);
+  }
+  return { ids: new IdAllocator(index, all.length), otherSeeds: all.filter((_, i) => i !== index) };
+}
+
+async function runSeeds(endpoints: Endpoint[], flags: CommonOptions & { confirmTimeout?: number }, network?: SeedNetwork): Promise<void> {
   const out = new Output(flags);
   const logger = commandLogger(flags, 'gossip-seed');
   const keyring = await keyringOf(flags, logger);
   const eventLog = flags.eventLog ? new LineLog(flags.eventLog, logFailed(logger, flags.eventLog)) : undefined;
-  const ids = new IdAllocator(); // one id space for the seeds of this process: ids unique across them
-  const seeds = endpoints.map((e) => new Seed({ host: e.host, port: e.port, confirmTimeoutMs: flags.confirmTimeout, ids, keyring }, { logger }));
+  // The seeds of one process share one id space: ids unique across them without asking each other.
+  const ids = network?.ids ?? new IdAllocator();
+  const seeds = endpoints.map((e) => new Seed({ host: e.host, port: e.port, confirmTimeoutMs: flags.confirmTimeout, ids, otherSeeds: network?.otherSeeds, keyring }, { logger }));
   try {
     for (const seed of seeds) {
       reportSeed(out, seed);
@@ -265,12 +293,18 @@ export function register(program: Command): void {
     .addOption(portOption('--port <port>', 'TCP port (0: any free port)', 0))
     .option('--host <ip>', 'IPv4 address to listen on', '127.0.0.1')
     .addOption(durationOption('--confirm-timeout <duration>', 'how long the probe of a reported peer waits for its reply (default: 3 liveness intervals, 39s)'))
+    .option('--config <file>', 'the seed list of the network (one IP:PORT per line), this seed among them: ids are agreed with the other seeds')
+    .option('--listed-as <ip:port>', "this seed's line in --config, if not --host:--port (e.g. listening on 0.0.0.0)")
     .addOption(protocolOption());
-  addOutputOptions(seed).action((flags: CommonOptions & Protocol & { port: number; host: string; confirmTimeout?: number }) =>
-    flags.protocol === 'whispernet' ? runWhispernetSeeds([{ host: flags.host, port: flags.port }], flags) : runSeeds([{ host: flags.host, port: flags.port }], flags),
-  );
+  type SeedFlags = CommonOptions & Protocol & { port: number; host: string; confirmTimeout?: number; config?: string; listedAs?: string };
+  addOutputOptions(seed).action(async (flags: SeedFlags, command: Command) => {
+    if (flags.protocol !== 'whispernet') return runSeeds([{ host: flags.host, port: flags.port }], flags, await seedNetwork(flags));
+    rejectWirelabOnlyFlags(command, ['config', 'listedAs']);
+    return runWhispernetSeeds([{ host: flags.host, port: flags.port }], flags);
+  });
   addExamples(seed, [
     ['gossip seed --port 7000', 'one seed on 127.0.0.1:7000'],
+    ['gossip seed --port 7000 --config seeds.txt', 'one of the seeds listed in seeds.txt, each run on its own: ids agreed between them'],
     ['gossip seed --host 0.0.0.0 --port 7000 --event-log outputfile.log', 'reachable from other hosts, events appended to a file'],
     ['gossip seed --port 7000 --protocol whispernet', "speak the original WhisperNet's bare text (docs/whispernet.md)"],
   ]);

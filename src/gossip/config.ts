@@ -2,9 +2,10 @@
 import { readFile } from 'node:fs/promises';
 import { WirelabError, fromSystemError, isWirelabError } from '../common/errors.js';
 import { parseEndpoint, type Endpoint } from './protocol.js';
+import { MAX_ID_SPACES } from './constants.js';
 
-/** Most seeds a config may list. */
-const MAX_SEEDS = 256;
+/** Most seeds a config may list (each owns an id space). */
+const MAX_SEEDS = MAX_ID_SPACES;
 
 /** Parse config text: blank lines and `#` comments are skipped; duplicates are an error. */
 export function parseSeedConfig(text: string, what = 'seed config'): Endpoint[] {

@@ -1,13 +1,15 @@
 /**
  * Defaults of the gossip system, in one place. Intervals and timeouts are in ms.
  * The seed (WhisperNet) values are kept where it had them: a message every 5 s, 10 in all, a liveness
- * check every 13 s, 3 misses, capacity 40 * 1.5^(-id/10).
+ * check every 13 s, 3 misses, capacity 40 * 1.5^(-order/10) (order: the join order, topology.ts).
  */
 
 /** Largest frame body we accept or send (bytes); checked before any allocation. */
 export const MAX_FRAME_BYTES = 256 * 1024;
 /** Most entries in one peer list or neighbour list. */
 export const MAX_LIST_ENTRIES = 8192;
+/** Most seeds in a config (each owns an id space, IdAllocator). */
+export const MAX_ID_SPACES = 256;
 /** Longest gossip message text (characters). */
 export const MAX_GOSSIP_TEXT = 512;
 
@@ -87,6 +89,13 @@ export const SEED_LIST_SAMPLE = 1_024;
 export const SEED_REVALIDATE_MS = 60_000;
 /** Re-probes a seed runs at once. */
 export const SEED_SWEEP_BATCH = 32;
+/**
+ * How long a seed waits for the other seeds' answers when it agrees a new address's id (ms): shorter
+ * than a registration's connect-back, so a seed that is down delays a registration only a little.
+ */
+export const SEED_ID_QUERY_TIMEOUT_MS = 1_000;
+/** Id queries a seed has in flight to the other seeds at once (a registration past it is refused). */
+export const SEED_MAX_ID_QUERIES = 1_024;
 /** Dead Node confirmations in flight on behalf of one reporter (address). */
 export const SEED_MAX_CONFIRMING_PER_REPORTER = 16;
 /** Lost links a peer keeps probing at once (the oldest is dropped past it). */

@@ -7,7 +7,7 @@ import type { Logger } from '../common/log.js';
 import { WirelabError, fromSystemError } from '../common/errors.js';
 import type { Clock } from '../common/lifecycle.js';
 import { Connection } from './connection.js';
-import { endpointKey, type Endpoint, type GossipMessage, type ProtocolLimits } from './protocol.js';
+import { endpointKey, type Endpoint, type GossipMessage, type ListedPeer, type ProtocolLimits } from './protocol.js';
 import { seedQuorum } from './topology.js';
 import type { Keyring } from './secure.js';
 import type { BufferBudget } from './guard.js';
@@ -155,12 +155,19 @@ export function handshake(conn: Connection, hello: GossipMessage, options: Pick<
  * Register `self` at a seed and fetch its peer list, on one connection. The seed connects back to
  * prove our address before it answers, so the deadline is twice the request timeout.
  */
-export async function registerAt(seed: Endpoint, self: Endpoint, options: DialOptions): Promise<{ id: number; peers: Endpoint[] }> {
+export async function registerAt(seed: Endpoint, self: Endpoint, options: DialOptions): Promise<Registered> {
   const got = await request(seed, [{ type: 'register', peer: self }, { type: 'peer-list-request' }], (r) => r.length >= 2, { ...options, timeoutMs: 2 * options.timeoutMs });
   const registered = got.find((m) => m.type === 'registered');
   const list = got.find((m) => m.type === 'peer-list');
   if (!registered || !list) throw new WirelabError('E_NETWORK', `seed ${endpointKey(seed)} answered out of protocol`);
-  return { id: registered.id, peers: list.peers };
+  return { id: registered.id, density: (registered.density ?? 1000) / 1000, peers: list.peers };
+}
+
+/** A seed's answer to a registration: the id, the joins per id handed out (0..1], and its peer list. */
+export interface Registered {
+  id: number;
+  density: number;
+  peers: ListedPeer[];
 }
 
 /**
@@ -172,9 +179,9 @@ export async function registerWithQuorum(
   self: Endpoint,
   options: DialOptions,
   stopped: () => boolean,
-): Promise<{ seed: Endpoint; id: number; peers: Endpoint[] }[]> {
+): Promise<(Registered & { seed: Endpoint })[]> {
   const quorum = seedQuorum(seeds.length);
-  const joined: { seed: Endpoint; id: number; peers: Endpoint[] }[] = [];
+  const joined: (Registered & { seed: Endpoint })[] = [];
   for (const seed of seeds) {
     if (joined.length >= quorum || stopped()) break;
     try {

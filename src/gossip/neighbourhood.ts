@@ -6,7 +6,7 @@
 import type { Connection } from './connection.js';
 import { endpointKey, type Endpoint, type ListedPeer } from './protocol.js';
 import { CAPACITY_BASE, MAX_CANDIDATES, MAX_WATCHED } from './constants.js';
-import { powerLawCapacity, shuffled, type DegreePolicyName } from './topology.js';
+import { joinOrder, powerLawCapacity, shuffled, type DegreePolicyName } from './topology.js';
 
 export interface Neighbour {
   key: string;
@@ -22,7 +22,7 @@ export interface Neighbour {
 
 export interface Candidate {
   endpoint: Endpoint;
-  /** position in a seed's peer list: registration order, so an estimate of the peer's id */
+  /** its id from a seed's peer list, else its position there (registration order, an estimate of the id) */
   rank: number;
   /** ms timestamp before which it is not tried again */
   refusedUntil: number;
@@ -198,20 +198,21 @@ export class Neighbourhood {
   }
 
   /**
-   * Candidates to dial now, best first. power-law: weighted by the capacity their rank suggests,
+   * Candidates to dial now, best first. power-law: weighted by the capacity their rank suggests
+   * (`idDensity`: the seeds' joins per id, topology.ts joinOrder),
    * floor included (Efraimidis–Spirakis weighted sampling: order by u^(1/w), i.e. by ln(u)/w), so hubs
    * are asked first often but not always, and the many floor peers, where room is left in a large
    * network, still come up early; preferential: the welcomed peer's neighbours first, then the rest
    * uniformly.
    */
-  candidates(now: number, policy: DegreePolicyName): Candidate[] {
+  candidates(now: number, policy: DegreePolicyName, idDensity = 1): Candidate[] {
     const open = [...this.known.entries()].filter(([key, c]) => this.isOpen(key, c, now));
     if (policy === 'preferential') {
       const list = shuffled(open.map(([, c]) => c), this.random);
       return [...list.filter((c) => c.preferred), ...list.filter((c) => !c.preferred)];
     }
     return open
-      .map(([, c]) => ({ c, k: Math.log(this.random()) / (powerLawCapacity(c.rank) / CAPACITY_BASE) }))
+      .map(([, c]) => ({ c, k: Math.log(this.random()) / (powerLawCapacity(joinOrder(c.rank, idDensity)) / CAPACITY_BASE) }))
       .sort((a, b) => b.k - a.k)
       .map(({ c }) => c);
   }

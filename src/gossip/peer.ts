@@ -15,7 +15,7 @@ import { LivenessMonitor } from './liveness-monitor.js';
 import { GossipRouter } from './router.js';
 import { defaultLimits, endpointKey, gossipText, type Endpoint, type GossipMessage } from './protocol.js';
 import { Neighbourhood, precedes, type Neighbour } from './neighbourhood.js';
-import { degreePolicy, shuffled, type DegreePolicy } from './topology.js';
+import { degreePolicy, joinOrder, shuffled, type DegreePolicy } from './topology.js';
 import * as C from './constants.js';
 import type { GossipSeen, PeerDeps, PeerEvents, PeerOptions, PeerStats } from './peer-types.js';
 
@@ -42,6 +42,8 @@ export class Peer extends EventEmitter<PeerEvents> {
   private seedsUsed: Endpoint[] = [];
   private policyValue: DegreePolicy | undefined;
   private idValue = -1;
+  /** joins per id handed out, (0, 1], from the seeds' registration answers (topology.ts joinOrder) */
+  private idDensity = 1;
   private lastJoin = 0;
   private fillBackoff = 0;
   private skipRounds = 0;
@@ -127,7 +129,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     return this.selfKey;
   }
 
-  /** Registration order at the seeds (the smallest id any of them gave), or -1 before joining. */
+  /** The id the seeds gave (they agree it; the smallest if they did not), or -1 before joining. */
   get id(): number {
     return this.idValue;
   }
@@ -237,8 +239,11 @@ export class Peer extends EventEmitter<PeerEvents> {
     }
     this.seedsUsed = joined.map((j) => j.seed);
     if (this.idValue < 0) {
+      // Seeds agree ids (id-agreement.ts), so the answers are one id; the smallest if a seed was cut off.
       this.idValue = Math.min(...joined.map((j) => j.id));
-      this.policyValue = degreePolicy(this.options.policy ?? 'power-law', this.idValue, { floor: this.options.floor, links: this.options.links });
+      this.idDensity = joined.reduce((sum, j) => sum + j.density, 0) / joined.length;
+      const order = joinOrder(this.idValue, this.idDensity);
+      this.policyValue = degreePolicy(this.options.policy ?? 'power-law', order, { floor: this.options.floor, links: this.options.links });
     }
     this.logger.info({ id: this.idValue, seeds: this.seedsUsed.map(endpointKey), capacity: this.policyValue?.capacity }, 'joined');
   }
@@ -265,7 +270,7 @@ export class Peer extends EventEmitter<PeerEvents> {
   private async fillOnce(): Promise<void> {
     const policy = this.policyValue;
     if (!policy || this.closed) return;
-    const queue = this.hood.candidates(this.clock.now(), policy.name);
+    const queue = this.hood.candidates(this.clock.now(), policy.name, this.idDensity);
     let tried = 0;
     const worker = async (): Promise<void> => {
       for (let candidate = queue.shift(); candidate; candidate = queue.shift()) {

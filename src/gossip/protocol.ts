@@ -21,7 +21,8 @@ export interface ListedPeer extends Endpoint {
 
 export type GossipMessage =
   | { type: 'register'; peer: Endpoint }
-  | { type: 'registered'; id: number }
+  /** `density`: joins per id handed out, per mille (IdAllocator.densityPerMille); 1000 when absent */
+  | { type: 'registered'; id: number; density?: number }
   | { type: 'peer-list-request' }
   | { type: 'peer-list'; peers: ListedPeer[] }
   | { type: 'hello'; peer: Endpoint; id: number }
@@ -35,7 +36,11 @@ export type GossipMessage =
   | { type: 'prune'; origin: Endpoint }
   | { type: 'anchor' }
   | { type: 'dead-node'; peer: Endpoint; timestamp: number; reporter: string }
-  | { type: 'report-noted'; peer: Endpoint };
+  | { type: 'report-noted'; peer: Endpoint }
+  /** seed -> seed: which id do you hold for this address? */
+  | { type: 'id-query'; peer: Endpoint }
+  /** the answer: the id held (absent: none), the highest id the seed knows in use (-1: none), the fresh ids it handed out */
+  | { type: 'id-answer'; id?: number; highest: number; fresh: number };
 
 export interface ProtocolLimits {
   /** bytes */
@@ -195,7 +200,13 @@ type Parser = (parts: string[], limits: ProtocolLimits) => GossipMessage;
 
 const parsers: Record<string, Parser> = {
   register: (p) => (expectFields(p, 3, 'register'), { type: 'register', peer: endpointAt(p, 1) }),
-  'registered successfully': (p) => (expectFields(p, 2, 'registered'), { type: 'registered', id: parseUint(p[1], 'id') }),
+  'registered successfully': (p) => {
+    if (p.length === 2) return { type: 'registered', id: parseUint(p[1], 'id') };
+    expectFields(p, 3, 'registered');
+    const density = parseUint(p[2], 'id density');
+    if (density < 1 || density > 1000) throw bad(`id density out of range: ${density}`);
+    return { type: 'registered', id: parseUint(p[1], 'id'), density };
+  },
   'peer list': (p, limits) => ({ type: 'peer-list', peers: p[1] === '' && p.length === 2 ? [] : parseList(p.slice(1), limits) }),
   hello: (p) => (expectFields(p, 4, 'hello'), { type: 'hello', peer: endpointAt(p, 1), id: parseUint(p[3], 'id') }),
   welcome: (p, limits) => {
@@ -229,6 +240,17 @@ const parsers: Record<string, Parser> = {
     return { type: 'dead-node', peer: endpointAt(p, 1), timestamp: parseUint(p[3], 'timestamp'), reporter: parseHost(p[4]) };
   },
   'report noted': (p) => (expectFields(p, 3, 'report noted'), { type: 'report-noted', peer: endpointAt(p, 1) }),
+  'id query': (p) => (expectFields(p, 3, 'id query'), { type: 'id-query', peer: endpointAt(p, 1) }),
+  id: (p) => {
+    expectFields(p, 4, 'id answer');
+    const highest = p[2] === '-' ? -1 : parseUint(p[2], 'highest id');
+    const fresh = parseUint(p[3], 'fresh ids');
+    if (fresh > highest + 1) throw bad(`id answer: ${fresh} fresh ids below the highest ${highest}`);
+    if (p[1] === '-') return { type: 'id-answer', highest, fresh };
+    const id = parseUint(p[1], 'id');
+    if (id > highest) throw bad(`id answer: id ${id} above the highest ${highest}`);
+    return { type: 'id-answer', id, highest, fresh };
+  },
 };
 
 /** Parse one frame's text. Throws DecodeError for anything outside the vocabulary. */
@@ -254,7 +276,7 @@ export function formatMessage(m: GossipMessage): string {
     case 'register':
       return `register:${ep(m.peer)}`;
     case 'registered':
-      return `registered successfully:${m.id}`;
+      return m.density === undefined || m.density === 1000 ? `registered successfully:${m.id}` : `registered successfully:${m.id}:${m.density}`;
     case 'peer-list-request':
       return 'peer list';
     case 'peer-list':
@@ -283,6 +305,10 @@ export function formatMessage(m: GossipMessage): string {
       return `Dead Node:${ep(m.peer)}:${m.timestamp}:${m.reporter}`;
     case 'report-noted':
       return `report noted:${ep(m.peer)}`;
+    case 'id-query':
+      return `id query:${ep(m.peer)}`;
+    case 'id-answer':
+      return `id:${m.id ?? '-'}:${m.highest < 0 ? '-' : m.highest}:${m.fresh}`;
   }
 }
 

@@ -13,7 +13,8 @@ import { silentLogger, type Logger } from '../common/log.js';
 import { listenTcp } from '../common/net.js';
 import { PeriodicTask, systemClock, type Clock } from '../common/lifecycle.js';
 import { Connection } from './connection.js';
-import { probeLiveness } from './dial.js';
+import { probeLiveness, type DialOptions } from './dial.js';
+import { agreeId } from './id-agreement.js';
 import { BufferBudget, SourceLimiter, isLoopback, refusedAddress, sourceAddress } from './guard.js';
 import { IdAllocator, Registry } from './registry.js';
 import { defaultLimits, encodeFrame, endpointKey, formatMessage, type Endpoint, type GossipMessage, type ProtocolLimits } from './protocol.js';
@@ -45,8 +46,14 @@ export interface SeedOptions {
   /** Idle connections are closed after this (ms). */
   idleTimeoutMs?: number;
   limits?: ProtocolLimits;
-  /** shared by the seeds of one process, so that ids are unique across them (default: the seed's own) */
+  /**
+   * Where ids come from (default: the seed's own, one id space). Seeds of one process may share one;
+   * seeds in separate processes each get `new IdAllocator(index, count)` from their line in the
+   * shared config, and `otherSeeds`.
+   */
   ids?: IdAllocator;
+  /** The other seeds of the config: a new address's id is agreed with them (id-agreement.ts). */
+  otherSeeds?: Endpoint[];
   /** uniform [0, 1) (default Math.random), for the peer-list sample */
   random?: () => number;
   /** the network key: only holders may register, report or even be answered (secure.ts) */
@@ -108,6 +115,7 @@ export class Seed extends EventEmitter<SeedEvents> {
   private readonly server: Server;
   private readonly clients = new Set<Client>();
   private readonly registry: Registry;
+  private readonly ids: IdAllocator;
   /** subject -> reporter source of the confirmations in flight (deduped per subject) */
   private readonly confirming = new Map<string, string>();
   private readonly confirmingBy = new Map<string, number>();
@@ -119,6 +127,9 @@ export class Seed extends EventEmitter<SeedEvents> {
   /** aborted by close(): ends the probes in flight */
   private readonly closing = new AbortController();
   private sweeping = 0;
+  /** id queries in flight to the other seeds (id-agreement.ts) */
+  private querying = 0;
+  private otherSeeds: readonly Endpoint[];
   private started = false;
   private closed = false;
   private readonly clock: Clock;
@@ -136,7 +147,9 @@ export class Seed extends EventEmitter<SeedEvents> {
     this.limits = options.limits ?? defaultLimits;
     // Loopback is every local process's source: its registrations are bounded only when asked for.
     const exemptLoopback = options.maxPeersPerSource === undefined ? isLoopback : (): boolean => false;
-    this.registry = new Registry(options.ids ?? new IdAllocator(), options.maxPeers ?? C.SEED_MAX_PEERS, options.maxPeersPerSource ?? C.SEED_MAX_PEERS_PER_SOURCE, exemptLoopback);
+    this.ids = options.ids ?? new IdAllocator();
+    this.otherSeeds = options.otherSeeds ?? [];
+    this.registry = new Registry(this.ids, options.maxPeers ?? C.SEED_MAX_PEERS, options.maxPeersPerSource ?? C.SEED_MAX_PEERS_PER_SOURCE, exemptLoopback);
     this.limiter = new SourceLimiter(options.maxConnectionsPerSource ?? C.SEED_MAX_CONNECTIONS_PER_SOURCE, options.maxConnections ?? C.SEED_MAX_CONNECTIONS);
     setMaxListeners(0, this.closing.signal); // one listener per probe in flight
     this.server = createServer((socket) => this.onSocket(socket));
@@ -167,6 +180,11 @@ export class Seed extends EventEmitter<SeedEvents> {
 
   has(peer: string): boolean {
     return this.registry.get(peer) !== undefined;
+  }
+
+  /** The other seeds to agree ids with (`otherSeeds`), for seeds whose ports are known only once started. */
+  agreeIdsWith(others: readonly Endpoint[]): void {
+    this.otherSeeds = others.slice();
   }
 
   /** The id this seed gave `peer`, if it holds it. */
@@ -228,6 +246,10 @@ export class Seed extends EventEmitter<SeedEvents> {
       case 'liveness-request':
         this.reply(client, { type: 'liveness-reply', timestamp: m.timestamp, peer: m.peer, replier: this.address() });
         return;
+      case 'id-query':
+        // What the peer lists publish anyway; no more bytes than the query to an unproved source.
+        if (!this.reply(client, { type: 'id-answer', id: this.registry.get(endpointKey(m.peer))?.id, highest: this.ids.highest, fresh: this.ids.fresh })) conn.close('id answer longer than the query');
+        return;
       default:
         this.logger.warn({ remote: conn.remote, type: m.type }, `closing connection: unexpected '${m.type}' message to a seed`);
         this.counters.malformed++;
@@ -272,15 +294,37 @@ export class Seed extends EventEmitter<SeedEvents> {
       return;
     }
     client.proved = true;
-    const entry = this.registry.add(peer, client.source, this.clock.now());
-    if (!known) {
+    // A new address: the id the other seeds hold for it, if any (one id from every seed).
+    const others = known ? [] : this.otherSeeds;
+    if (this.querying + others.length > C.SEED_MAX_ID_QUERIES) {
+      this.unproved(client, key, 'too many registrations in flight');
+      return;
+    }
+    this.querying += others.length;
+    const adopt = others.length === 0 ? undefined : await agreeId(peer, others, this.ids, this.dialOptions(C.SEED_ID_QUERY_TIMEOUT_MS)).finally(() => (this.querying -= others.length));
+    if (this.closed) return;
+    const isNew = this.registry.get(key) === undefined; // a registration of it may have come meanwhile
+    const entry = this.registry.add(peer, client.source, this.clock.now(), adopt);
+    if (isNew) {
       this.counters.registrations++;
       this.logger.info({ peer: key, id: entry.id }, `registered ${key} as id ${entry.id}`);
       this.emit('registered', { peer: key, id: entry.id });
     }
-    client.conn.send({ type: 'registered', id: entry.id });
+    client.conn.send({ type: 'registered', id: entry.id, density: this.ids.densityPerMille });
   }
 
+  /** Options of the seed's own dials (probes, id queries): bound to its address, ended by close(). */
+  private dialOptions(timeoutMs: number): DialOptions {
+    return {
+      limits: this.limits,
+      logger: this.logger,
+      clock: this.clock,
+      timeoutMs,
+      localAddress: this.options.host,
+      signal: this.closing.signal,
+      keyring: this.options.keyring,
+    };
+  }
   private unproved(client: Client, key: string, reason: string): void {
     this.counters.unproved++;
     this.logger.warn({ peer: key, source: client.source, reason }, `refused registration of ${key}: ${reason}`);
@@ -370,14 +414,6 @@ export class Seed extends EventEmitter<SeedEvents> {
   private probe(peer: Endpoint, timeoutMs: number): Promise<boolean> {
     // A random timestamp: only the prober's own request can be answered.
     const nonce = randomInt(1, 2 ** 47);
-    return probeLiveness(peer, this.address(), {
-      limits: this.limits,
-      logger: this.logger,
-      clock: this.clock,
-      timeoutMs,
-      localAddress: this.options.host,
-      signal: this.closing.signal,
-      keyring: this.options.keyring,
-    }, nonce);
+    return probeLiveness(peer, this.address(), this.dialOptions(timeoutMs), nonce);
   }
 }

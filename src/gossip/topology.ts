@@ -2,10 +2,10 @@
  * Degree policy: how many neighbours a peer may have and whom it links to. Pure: randomness comes in
  * as an argument (a function returning [0, 1)).
  *
- * - `power-law` (the seed's): capacity = floor(40 * 1.5^(-id/10)), never below a floor (2), where id
- *   is the peer's registration order at the seeds (docs/gossip.md). Early peers become hubs; the
- *   degree distribution follows the capacities. A peer dials out to half its capacity and accepts
- *   links up to all of it.
+ * - `power-law` (the seed's): capacity = floor(40 * 1.5^(-order/10)), never below a floor (2), where
+ *   order is the peer's registration order at the seeds, estimated from its id (joinOrder;
+ *   docs/gossip.md). Early peers become hubs; the degree distribution follows the capacities. A peer
+ *   dials out to half its capacity and accepts links up to all of it.
  * - `preferential`: Barabási–Albert style. A new peer makes `m` links; the first to a peer chosen at
  *   random, the others to neighbours of that peer (a random walk of one step picks a peer with
  *   probability proportional to its degree: Vázquez 2003, Saramäki & Kaski 2005), which gives the
@@ -36,16 +36,27 @@ export interface PolicyOptions {
   links?: number;
 }
 
-/** The seed's capacity formula with the floor. */
-export function powerLawCapacity(id: number, floor = CAPACITY_FLOOR): number {
-  const raw = Math.floor(CAPACITY_BASE * Math.pow(CAPACITY_DECAY, -id / CAPACITY_ID_SCALE));
+/**
+ * A peer's join order estimated from its id, for the capacity formula. Seeds in separate processes
+ * hand out ids from interleaved spaces (IdAllocator), leaving gaps: `density` (0..1], the joins per
+ * id handed out that the seeds report, undoes the stretch, so capacities do not fall faster with
+ * more seeds. One space: density 1, the id is the order.
+ */
+export function joinOrder(id: number, density = 1): number {
+  return id * density;
+}
+
+/** The seed's capacity formula with the floor; `order` is the join order (joinOrder). */
+export function powerLawCapacity(order: number, floor = CAPACITY_FLOOR): number {
+  const raw = Math.floor(CAPACITY_BASE * Math.pow(CAPACITY_DECAY, -order / CAPACITY_ID_SCALE));
   return Math.max(floor, raw);
 }
 
-export function degreePolicy(name: DegreePolicyName, id: number, options: PolicyOptions = {}): DegreePolicy {
+/** The policy of a peer whose join order (joinOrder of its id) is `order`. */
+export function degreePolicy(name: DegreePolicyName, order: number, options: PolicyOptions = {}): DegreePolicy {
   const floor = options.floor ?? CAPACITY_FLOOR;
   if (name === 'power-law') {
-    const capacity = powerLawCapacity(id, floor);
+    const capacity = powerLawCapacity(order, floor);
     // Dial out to half the capacity and keep the rest for later peers: every join then leaves as much
     // room as it takes, so a newcomer always finds a peer with room and the overlay stays connected.
     return { name, capacity, target: Math.max(1, Math.ceil(capacity / 2)) };
