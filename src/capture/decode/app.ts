@@ -226,6 +226,7 @@ const GOSSIP_TYPES: ReadonlyArray<[string, string]> = [
   ['register:', 'register'], ['registered successfully:', 'registered'], ['peer list', 'peer-list'], ['hello:', 'hello'],
   ['welcome:', 'welcome'], ['busy:', 'busy'], ['Liveness Request:', 'liveness-request'], ['Liveness Reply:', 'liveness-reply'],
   ['gossip:', 'gossip'], ['ihave:', 'ihave'], ['iwant:', 'iwant'], ['prune:', 'prune'], ['anchor', 'anchor'], ['Dead Node:', 'dead-node'],
+  ['report noted:', 'report-noted'], ['id query:', 'id-query'], ['id:', 'id-answer'],
 ];
 
 /** A gossip frame (docs/gossip.md): u32 BE body length, then text opening with a message keyword. */

@@ -57,6 +57,9 @@ const TCP_CASES: Array<[number, Buffer, string, string, Record<string, string | 
   [10000, chatRecord('quiz_answer', '42'), 'wirelab-chat', 'quiz_answer, 2 bytes', { type: 'quiz_answer', length: 2 }],
   [40123, gossipFrame('hello:10.0.0.1:7001:3'), 'wirelab-gossip', 'hello, 21 bytes', { type: 'hello', length: 21 }],
   [40123, gossipFrame('peer list'), 'wirelab-gossip', 'peer-list-request, 9 bytes', { type: 'peer-list-request', length: 9 }],
+  [40123, gossipFrame('id query:10.0.0.9:7100'), 'wirelab-gossip', 'id-query, 22 bytes', { type: 'id-query', length: 22 }],
+  [40123, gossipFrame('id:4:7:5'), 'wirelab-gossip', 'id-answer, 8 bytes', { type: 'id-answer', length: 8 }],
+  [40123, gossipFrame('report noted:10.0.0.9:7100'), 'wirelab-gossip', 'report-noted, 26 bytes', { type: 'report-noted', length: 26 }],
   [40123, clientHello('a.test'), 'TLS', 'Client Hello (SNI=a.test)', { sni: 'a.test' }],
 ];
 
