@@ -10,6 +10,7 @@ import type { CausalOrder } from './causal-order.js';
 import type { WirelabEvent, WirelabProcess } from './processes.js';
 import type { DemoChat, DemoGossip, DemoReceived, DemoReport, DemoSent } from './demo-events.js';
 import type { LatencySummary } from '../common/format.js';
+import { freePort } from '../common/net.js';
 import { preferPort, QUIZ, type DemoFiles } from './demo-setup.js';
 import { scriptEntry } from './scripts.js';
 import type { BotRole } from './chat-bot.js';
@@ -89,17 +90,22 @@ export async function startBroadcast(ctx: SystemContext): Promise<{ target: stri
   return { target };
 }
 
-/** Three seeds (awaited until listening), then the swarm of peers (its settling is an event). */
+/**
+ * Three seeds, each its own process listed in one seed list (so that they agree peer ids: docs/gossip.md),
+ * awaited until listening; then the swarm of peers (its settling is an event).
+ */
 export async function startGossip(ctx: SystemContext): Promise<{ seeds: string[]; peers: { count: number; address: string } }> {
+  // on loopback the ports are chosen first: every seed must find itself in the list it is started with
+  const listed = await Promise.all(DEMO_SEEDS.map(async (name) => ({ address: address(ctx, name), port: ctx.lab ? SEED_PORT : await freePort('tcp') })));
+  ctx.files.writeSeeds(listed);
   const seeds = await Promise.all(
-    DEMO_SEEDS.map(async (name) => {
-      const args = ctx.lab ? ['--host', address(ctx, name), '--port', String(SEED_PORT)] : ['--port', '0'];
+    DEMO_SEEDS.map(async (name, i) => {
+      const args = ['--host', listed[i]!.address, '--port', String(listed[i]!.port), '--config', ctx.files.seedsFile];
       const seed = ctx.spawn(name, ['gossip', 'seed', ...args], place(ctx, name));
       const listening = await seed.waitFor((e) => e.event === 'listening', ctx.startTimeoutMs, `${name} listening`);
       return String(listening.seed);
     }),
   );
-  ctx.files.writeSeeds(seeds.map((s) => ({ address: s.slice(0, s.lastIndexOf(':')), port: Number(s.slice(s.lastIndexOf(':') + 1)) })));
   const peersAt = address(ctx, 'peers');
   const swarm = ctx.spawn(
     'peers',
