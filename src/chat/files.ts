@@ -36,6 +36,10 @@ export class FileStore {
   get partialDir(): string {
     return join(this.dataDir, 'partial');
   }
+  /** files delivered to clients of our mode, kept until they confirm (for a resumed download) */
+  get outgoingDir(): string {
+    return join(this.dataDir, 'outgoing');
+  }
   /** files a user uploaded to the server */
   userDir(user: string): string {
     return join(this.dataDir, 'files', user);
@@ -44,20 +48,30 @@ export class FileStore {
     return join(this.dataDir, 'all_quiz_scores');
   }
 
-  /** Create the folders; leftovers of a crash in tmp/ are removed (partial/ is kept for resume). */
+  /** Create the folders; leftovers of a crash in tmp/ are removed (partial/ and outgoing/ are kept for resume). */
   async prepare(): Promise<void> {
     await rm(this.tmpDir, { recursive: true, force: true });
-    for (const dir of [this.tmpDir, this.partialDir, join(this.dataDir, 'files'), this.scoresDir]) await mkdir(dir, { recursive: true });
+    for (const dir of [this.tmpDir, this.partialDir, this.outgoingDir, join(this.dataDir, 'files'), this.scoresDir]) await mkdir(dir, { recursive: true });
   }
 
   tmpPath(): string {
     return join(this.tmpDir, `${randomBytes(12).toString('hex')}.part`);
   }
 
-  /** Where a resumable upload keeps its bytes: one file per (user, target, name, hash, size). */
-  partialPath(user: string, to: string | null, name: string, sha256: string, size: number): string {
-    const key = createHash('sha256').update(`${user}\0${to ?? ''}\0${name}\0${sha256}\0${size}`).digest('hex');
+  /**
+   * Where a resumable upload keeps its bytes: one file per (user, target, name, size, modification
+   * time). The whole file's SHA-256 is checked at the end, so a part of another file under the same
+   * key is caught there.
+   */
+  partialPath(user: string, to: string | null, name: string, size: number, mtime: number | undefined): string {
+    const key = createHash('sha256').update(`${user}\0${to ?? ''}\0${name}\0${size}\0${mtime ?? ''}`).digest('hex');
     return join(this.partialDir, `${key}.part`);
+  }
+
+  /** Where a delivery to `user` is recorded (`.json`) and, for a relayed file, kept (`.bin`). */
+  outgoingPath(user: string, sha256: string, size: number): string {
+    const key = createHash('sha256').update(`${user}\0${sha256}\0${size}`).digest('hex');
+    return join(this.outgoingDir, key);
   }
 
   /** Move a complete file to its place (same file system: an atomic rename). */
@@ -111,13 +125,19 @@ export class IncomingFile {
     return this.size > this.maxBytes;
   }
 
-  /** Append; resolves at once unless the disk is behind (then on 'drain'). */
-  write(data: Buffer): void | Promise<void> {
+  /**
+   * Append; resolves at once unless the disk is behind (then on 'drain'). `written` runs once `data`
+   * is no longer needed (written out, or not to be written).
+   */
+  write(data: Buffer, written?: () => void): void | Promise<void> {
     if (this.failed) throw this.failed;
     this.size += data.length;
-    if (this.size > this.maxBytes) return;
+    if (this.size > this.maxBytes) {
+      written?.();
+      return;
+    }
     if (this.hashing) this.digest.update(data);
-    if (this.stream.write(data)) return;
+    if (this.stream.write(data, written && (() => written()))) return;
     return new Promise((resolve) => {
       const done = (): void => {
         this.stream.off('drain', done);
@@ -180,16 +200,27 @@ export function seedFileJob(path: string, announce: string, after?: Buffer): (wr
   };
 }
 
-/** Our own mode: `file_offer` (JSON), `file_chunk` records (u32 id + bytes), `file_end`. */
-export function chunkedFileJob(path: string, offer: { id: number; from: string; name: string; size: number; sha256: string }, after?: Buffer): (write: JobWriter) => Promise<void> {
+/** A server-to-client offer of our mode; `offset` above 0 resumes a download from there. */
+export interface OutgoingOffer {
+  id: number;
+  from: string;
+  name: string;
+  size: number;
+  sha256: string;
+  offset?: number;
+}
+
+/** Our own mode: `file_offer` (JSON), `file_chunk` records (u32 id + bytes) from the offset, `file_end`. */
+export function chunkedFileJob(path: string, offer: OutgoingOffer, after?: Buffer): (write: JobWriter) => Promise<void> {
   return async (write) => {
     await write(encodeRecord('file_offer', JSON.stringify(offer)));
     const handle = await open(path, 'r');
     try {
-      for (;;) {
+      for (let at = offer.offset ?? 0; ; ) {
         const record = allocChunkRecord(offer.id, FILE_CHUNK_BYTES);
-        const { bytesRead } = await handle.read(record, CHUNK_RECORD_PREFIX, FILE_CHUNK_BYTES, null);
+        const { bytesRead } = await handle.read(record, CHUNK_RECORD_PREFIX, FILE_CHUNK_BYTES, at);
         if (bytesRead === 0) break;
+        at += bytesRead;
         await write(setChunkLength(record, bytesRead));
       }
     } finally {

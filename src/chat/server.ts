@@ -7,17 +7,23 @@ import { EventEmitter } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { AccountStore, type HashCost } from './accounts.js';
+import { ChunkPool } from './chunk-pool.js';
 import { Connection } from './connection.js';
 import { FileStore } from './files.js';
 import { encodeRecord, type Frame } from './framing.js';
 import { LoginDialogue } from './login.js';
-import { CAPABILITY, Texts, parseClientRecord, type ClientRequest } from './protocol.js';
+import { sweepKeptFiles } from './kept-files.js';
+import { CAPABILITY, CAPABILITY_VERSION, Texts, parseClientRecord, type ClientRequest } from './protocol.js';
 import type { QuizSession } from './quiz.js';
 import { formatLeaderboard } from './quiz-format.js';
 import { Transfers, type FileEvent } from './transfers.js';
+import { logServerEvents } from './server-log.js';
 import { fromSystemError } from '../common/errors.js';
+import { PeriodicTask, systemClock, type Clock } from '../common/lifecycle.js';
+import { silentLogger, type Logger } from '../common/log.js';
 import {
   DEFAULT_PORT,
+  FILE_CHUNK_BYTES,
   LOGIN_TIMEOUT_MS,
   MAX_CONNECTIONS,
   MAX_PENDING_PER_ADDRESS,
@@ -25,6 +31,8 @@ import {
   MAX_FILE_BYTES,
   MAX_QUEUED_BYTES,
   MAX_TEXT_BYTES,
+  PARTIAL_TTL_MS,
+  MAX_PARTIAL_BYTES,
   QUIZ_MS,
   SHUTDOWN_GRACE_MS,
 } from './constants.js';
@@ -46,6 +54,17 @@ export interface ChatServerOptions {
   maxConnections?: number;
   /** argon2id cost (default OWASP's); benchmarks of other things may lower it */
   hashCost?: HashCost;
+  /** parts of uploads and unconfirmed downloads kept for a resume expire after this long (ms) */
+  partialTtlMs?: number;
+  /** and the oldest go while they hold more than this (bytes) */
+  maxPartialBytes?: number;
+}
+
+export interface ChatServerDeps {
+  /** every event is logged here too (the CLI's `--log FILE`) */
+  logger?: Logger;
+  /** time and timers (the expiry of kept parts) */
+  clock?: Clock;
 }
 
 type Fields = Record<string, unknown>;
@@ -71,6 +90,8 @@ export interface ChatServerEvents {
   'quiz-ended': [{ scores: Array<{ user: string; score: number }>; total: number }];
   kicked: [{ name: string }];
   'slow-client': [{ id: number; name: string | null }];
+  /** a sweep of the resume data removed something (files, bytes) */
+  'partials-removed': [{ files: number; bytes: number }];
   shutdown: [Fields];
 }
 
@@ -90,9 +111,22 @@ export class ChatServer extends EventEmitter<ChatServerEvents> {
   private readonly login: LoginDialogue;
   private closing: Promise<void> | null = null;
   private counters = { messages: 0, privateMessages: 0, files: 0, protocolErrors: 0, logins: 0, failedLogins: 0 };
+  private readonly clock: Clock;
+  private readonly sweeper: PeriodicTask;
+  /** memory for incoming file chunks, shared by all connections: 64 chunks (16 MiB) at most kept */
+  private readonly chunkPool = new ChunkPool(FILE_CHUNK_BYTES + 4, 64);
 
-  constructor(readonly options: ChatServerOptions) {
+  constructor(
+    readonly options: ChatServerOptions,
+    deps: ChatServerDeps = {},
+  ) {
     super();
+    this.clock = deps.clock ?? systemClock;
+    const logger = deps.logger ?? silentLogger;
+    logServerEvents(this, logger);
+    // a quarter of the TTL between sweeps (within 1 s .. 1 h): a part outlives its TTL by at most that
+    const ttl = options.partialTtlMs ?? PARTIAL_TTL_MS;
+    this.sweeper = new PeriodicTask(Math.min(3_600_000, Math.max(1_000, ttl / 4)), () => this.sweep(), (err) => logger.warn({ err }, 'could not sweep the resume data'), this.clock);
     this.store = new FileStore(options.dataDir);
     this.transfers = new Transfers({
       store: this.store,
@@ -122,6 +156,8 @@ export class ChatServer extends EventEmitter<ChatServerEvents> {
   /** Open the database and folders, then listen. Resolves with the bound port. */
   async start(): Promise<number> {
     await this.store.prepare();
+    await this.sweep();
+    this.sweeper.start();
     this.accounts = new AccountStore(this.options.dataDir, Date.now, this.options.hashCost);
     const onSocket = (socket: Socket): void => this.accept(socket);
     this.server = this.options.tls ? createTlsServer({ cert: this.options.tls.cert, key: this.options.tls.key, handshakeTimeout: TLS_HANDSHAKE_MS }, onSocket) : createServer(onSocket);
@@ -135,6 +171,17 @@ export class ChatServer extends EventEmitter<ChatServerEvents> {
     const port = this.port;
     this.emit('listening', { host, port, tls: this.options.tls !== undefined });
     return port;
+  }
+
+  /** Remove expired parts of uploads and unconfirmed downloads (see kept-files.ts). */
+  async sweep(): Promise<void> {
+    const removed = await sweepKeptFiles(this.store, {
+      now: this.clock.now(),
+      ttlMs: this.options.partialTtlMs ?? PARTIAL_TTL_MS,
+      maxBytes: this.options.maxPartialBytes ?? MAX_PARTIAL_BYTES,
+      inUse: this.transfers.inUse,
+    });
+    if (removed.files > 0) this.emit('partials-removed', removed);
   }
 
   get port(): number {
@@ -167,7 +214,7 @@ export class ChatServer extends EventEmitter<ChatServerEvents> {
       onFrame: (c, frame) => this.onFrame(c, frame),
       onClose: (c, reason) => this.onClose(c, reason),
       onSlow: (c) => this.emit('slow-client', { id: c.id, name: c.name }),
-    }, { maxQueuedBytes: this.options.maxQueuedBytes ?? MAX_QUEUED_BYTES });
+    }, { maxQueuedBytes: this.options.maxQueuedBytes ?? MAX_QUEUED_BYTES, chunkPool: this.chunkPool });
     this.connections.add(conn);
     const timer = setTimeout(() => {
       conn.send('error', Texts.loginTimeout);
@@ -277,7 +324,8 @@ export class ChatServer extends EventEmitter<ChatServerEvents> {
       case 'quiz-answer':
         return this.quizAnswer(conn, request.answers);
       case 'caps':
-        conn.extended = true;
+        // an older version of our client gets our token, sees it is not its own, and keeps to the seed's mode
+        conn.extended = request.caps.startsWith(CAPABILITY_VERSION);
         conn.send('caps', CAPABILITY);
         return;
       case 'file-offer':
@@ -285,7 +333,11 @@ export class ChatServer extends EventEmitter<ChatServerEvents> {
       case 'file-chunk':
         return this.transfers.chunk(conn, request.id, request.data);
       case 'file-end':
-        return this.transfers.end(conn, request.id);
+        return this.transfers.end(conn, request.id, request.sha256);
+      case 'file-resume':
+        return this.transfers.resume(conn, request.resume);
+      case 'file-received':
+        return this.transfers.received(conn, request.id);
       case 'invalid':
         if (request.reason === 'text') {
           conn.send('error', Texts.badText);
@@ -391,6 +443,7 @@ export class ChatServer extends EventEmitter<ChatServerEvents> {
 
   private async shutdown(): Promise<void> {
     clearTimeout(this.quizTimer);
+    this.sweeper.stop();
     for (const conn of [...this.loginTimers.keys()]) this.notPending(conn);
     const closed = new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     const notice = encodeRecord('info', Texts.shuttingDown);
