@@ -98,12 +98,14 @@ async function remove(path: string): Promise<void> {
   if (path.endsWith('.json')) await rm(`${path.slice(0, -5)}.bin`, { force: true });
 }
 
-/** Remove expired parts and deliveries, then the oldest over the cap. Returns what went. */
+/** Remove expired parts and deliveries, then the oldest over the cap. Returns what went (files and bytes). */
 export async function sweepKeptFiles(store: FileStore, limits: SweepLimits): Promise<{ files: number; bytes: number }> {
   const all = [...(await entries(store.partialDir)), ...(await entries(store.outgoingDir))];
+  // counted: parts and relayed copies (a delivery's small `.json` record goes with its copy, uncounted)
   const removed = { files: 0, bytes: 0 };
   const drop = async (e: Entry): Promise<void> => {
     await remove(e.path);
+    if (e.path.endsWith('.json')) return;
     removed.files++;
     removed.bytes += e.bytes;
   };

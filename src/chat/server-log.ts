@@ -33,6 +33,13 @@ const lines: { [K in keyof ChatServerEvents]: (e: ChatServerEvents[K][0]) => Lin
   shutdown: () => ({ level: 'info', msg: 'server closed' }),
 };
 
+/** An event's `name` is a user's (or a file's); pino's own `name` field is the logger's. */
+function renamed(event: string, fields: Fields): Fields {
+  const { name, ...rest } = fields;
+  if (name === undefined) return rest;
+  return { ...rest, [event === 'file' || event === 'file-refused' ? 'file' : 'user']: name };
+}
+
 /** Log every event `server` emits to `logger`, with the event name as `event`. */
 export function logServerEvents(server: EventEmitter<ChatServerEvents>, logger: Logger): void {
   const events = server as unknown as NodeJS.EventEmitter;
@@ -40,7 +47,7 @@ export function logServerEvents(server: EventEmitter<ChatServerEvents>, logger: 
     const describe = lines[name] as (e: Fields) => Line;
     events.on(name, (e: Fields) => {
       const line = describe(e);
-      logger[line.level]({ event: name, ...(line.fields ?? e) }, line.msg);
+      logger[line.level]({ event: name, ...renamed(name, line.fields ?? e) }, line.msg);
     });
   }
 }
