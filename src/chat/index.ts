@@ -2,7 +2,8 @@
  * The chat system (seed 003): the seed's framed protocol and raw file transfers, our extension
  * (framed, hashed, resumable files), the server, the client library and the operator console.
  */
-export { ChatServer, type ChatServerOptions, type ChatServerEvents, type ChatServerDeps } from './server.js';
+export { ChatServer } from './server.js';
+export type { ChatServerOptions, ChatServerEvents, ChatServerDeps } from './server-types.js';
 export { AccountStore, type HashCost } from './accounts.js';
 export { ChatClient, type ChatClientOptions, type ChatClientEvents, type Credentials } from './client.js';
 export { runConsoleLine, type ConsoleResult } from './console.js';

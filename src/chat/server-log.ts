@@ -6,7 +6,7 @@
  */
 import type { EventEmitter } from 'node:events';
 import type { Logger } from '../common/log.js';
-import type { ChatServerEvents } from './server.js';
+import type { ChatServerEvents } from './server-types.js';
 
 type Fields = Record<string, unknown>;
 type Line = { level: 'info' | 'warn'; msg: string; fields?: Fields };
