@@ -6,10 +6,11 @@
  *     receipt, none lost or reordered; beside a bare Node loop in the server process writing the same
  *     bytes to the same sockets at the same rate (same run);
  *  3. file transfer MB/s (our framed mode, to disk, SHA-256 checked) beside a bare TCP socket pair
- *     writing to disk the same way; server RSS sampled during the transfer;
+ *     writing to disk the same way, with the CPU time of each end (user + system, all threads);
+ *     server RSS sampled during the transfer;
  *  4. logins per second with argon2id at OWASP cost, beside argon2id verifications alone.
  * Logins in parts 1-2 use a cheap argon2 cost (they measure holding and fan-out, not hashing).
- * Run: node --import tsx bench/chat.ts [--clients 10000] [--fanout 1000,2000] [--seconds 10]
+ * Run: node --import tsx bench/chat.ts [--only idle,fanout,file,logins] [--clients 10000] [--fanout 1000,2000] [--seconds 10]
  *      [--file-mib 512] [--logins 64]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
