@@ -167,9 +167,12 @@ export class Transfers {
 
   /** The client saved and verified a download: the server's copy can go. */
   async received(conn: Connection, id: number): Promise<void> {
-    const delivery = this.deliveries.get(conn)?.get(id);
-    if (!delivery) return;
-    this.deliveries.get(conn)!.delete(id);
+    const mine = this.deliveries.get(conn);
+    const delivery = mine?.get(id);
+    if (!mine || !delivery) return;
+    mine.delete(id);
+    // the same bytes may be on their way to this client again (kept under the same key): keep them
+    if ([...mine.values()].some((d) => d.sha256 === delivery.sha256 && d.size === delivery.size)) return;
     await forgetDelivery(this.host.store, conn.name!, delivery.sha256, delivery.size);
   }
 
