@@ -6,10 +6,11 @@
  *     receipt, none lost or reordered; beside a bare Node loop in the server process writing the same
  *     bytes to the same sockets at the same rate (same run);
  *  3. file transfer MB/s (our framed mode, to disk, SHA-256 checked) beside a bare TCP socket pair
- *     writing to disk the same way; server RSS sampled during the transfer;
+ *     writing to disk the same way, with the CPU time of each end (user + system, all threads);
+ *     server RSS sampled during the transfer;
  *  4. logins per second with argon2id at OWASP cost, beside argon2id verifications alone.
  * Logins in parts 1-2 use a cheap argon2 cost (they measure holding and fan-out, not hashing).
- * Run: node --import tsx bench/chat.ts [--clients 10000] [--fanout 1000,2000] [--seconds 10]
+ * Run: node --import tsx bench/chat.ts [--only idle,fanout,file,logins] [--clients 10000] [--fanout 1000,2000] [--seconds 10]
  *      [--file-mib 512] [--logins 64]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -33,6 +34,16 @@ const arg = (name: string, fallback: string): string => {
 const CHEAP: HashCost = { memoryCost: 64, timeCost: 1 };
 const OWASP: HashCost = { memoryCost: 19_456, timeCost: 2 };
 const rssMib = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+/** CPU seconds (user + system) a process has used: fields 14 and 15 of /proc/PID/stat, in clock ticks (100/s on Linux). */
+const cpuSeconds = (pid: number): number => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+};
+/** CPU seconds this process has used. */
+const ownCpuSeconds = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
 
 // ---- the server child ------------------------------------------------------------------------
 
@@ -225,12 +236,14 @@ async function fileTransfer(mib: number): Promise<void> {
   const pid = child.proc.pid!;
   // reference: a bare TCP pair, the receiver writing to disk
   let started = Date.now();
+  let cpu = [cpuSeconds(pid), ownCpuSeconds()];
   await new Promise<void>((resolve, reject) => {
     const s = connect({ host: '127.0.0.1', port: child.barePort }, () => createReadStream(path, { highWaterMark: 1 << 20 }).pipe(s));
     s.once('error', reject);
     s.once('data', () => resolve()); // the receiver has written the whole file
   });
   const bareSeconds = (Date.now() - started) / 1000;
+  const bareCpu = [cpuSeconds(pid) - cpu[0]!, ownCpuSeconds() - cpu[1]!];
   const client = new ChatClient({ port: child.port, downloadsDir: dir });
   await client.connect();
   await client.login({ register: true, name: 'uploader', password: 'pw' }, () => Promise.reject(new Error('taken')));
@@ -238,14 +251,17 @@ async function fileTransfer(mib: number): Promise<void> {
   let peak = base;
   const sampler = setInterval(() => (peak = Math.max(peak, rssMib(pid))), 100);
   started = Date.now();
+  cpu = [cpuSeconds(pid), ownCpuSeconds()];
   await client.sendFile(path, null);
   const oursSeconds = (Date.now() - started) / 1000;
+  const oursCpu = [cpuSeconds(pid) - cpu[0]!, ownCpuSeconds() - cpu[1]!];
   clearInterval(sampler);
   await client.quit();
   const mbs = (s: number): number => (mib * 1.048576) / s;
-  console.log(`| bare TCP pair, ${mib} MiB to disk | ${mbs(bareSeconds).toFixed(0)} MB/s | 1.00 |`);
-  console.log(`| wirelab upload (framed, SHA-256 both ends, to disk) | ${mbs(oursSeconds).toFixed(0)} MB/s | ${(bareSeconds / oursSeconds).toFixed(2)} |`);
-  console.log(`| server RSS during the upload | ${base.toFixed(0)} -> peak ${peak.toFixed(0)} MiB | |`);
+  const cpuText = (c: number[]): string => `${c[0]!.toFixed(2)} s receiver, ${c[1]!.toFixed(2)} s sender`;
+  console.log(`| bare TCP pair, ${mib} MiB to disk | ${mbs(bareSeconds).toFixed(0)} MB/s | 1.00 | ${cpuText(bareCpu)} |`);
+  console.log(`| wirelab upload (framed, SHA-256 both ends, to disk) | ${mbs(oursSeconds).toFixed(0)} MB/s | ${(bareSeconds / oursSeconds).toFixed(2)} | ${cpuText(oursCpu)} |`);
+  console.log(`| server RSS during the upload | ${base.toFixed(0)} -> peak ${peak.toFixed(0)} MiB | | |`);
   await stopServer(child);
   await rm(dir, { recursive: true, force: true });
 }
@@ -281,7 +297,7 @@ async function main(): Promise<void> {
     for (const n of arg('fanout', '1000,2000').split(',').map(Number)) await fanout(n, Number(arg('seconds', '10')));
   }
   if (only.includes('file')) {
-    console.log('\n| file transfer | rate | ratio |\n| --- | --- | --- |');
+    console.log('\n| file transfer | rate | ratio | CPU time |\n| --- | --- | --- | --- |');
     await fileTransfer(Number(arg('file-mib', '512')));
   }
   if (only.includes('logins')) {

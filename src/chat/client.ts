@@ -3,18 +3,20 @@
  * joining it offers our extension (`caps`); a server that speaks only the seed's protocol answers
  * with its invalid-format error, and the client then keeps to the seed's raw transfers.
  */
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createReadStream } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { connect as connectTcp, type Socket } from 'node:net';
 import { basename } from 'node:path';
 import { connect as connectTls } from 'node:tls';
 import { fromSystemError, WirelabError } from '../common/errors.js';
+import { ChunkPool } from './chunk-pool.js';
 import { Downloads } from './downloads.js';
 import { FrameDecoder, encodeRecord, type Frame } from './framing.js';
 import {
   CAPABILITY,
+  CAPABILITY_VERSION,
   SERVER_HEADERS,
   Texts,
   CHUNK_RECORD_PREFIX,
@@ -26,6 +28,9 @@ import {
   payloadText,
 } from './protocol.js';
 import { FILE_CHUNK_BYTES, SEND_WINDOW_BYTES } from './constants.js';
+
+/** File reads of an upload in flight ahead of the socket. */
+const READ_AHEAD = 4;
 
 export interface ChatClientOptions {
   host?: string;
@@ -47,7 +52,8 @@ export interface Credentials {
 export interface ChatClientEvents {
   /** a record to show the user (msg, info, error, quiz_question) */
   text: [{ header: string; text: string }];
-  'file-incoming': [{ name: string; from: string; size: number | null }];
+  /** `offset` above 0: a resumed download, the bytes before it were kept from an earlier connection */
+  'file-incoming': [{ name: string; from: string; size: number | null; offset: number }];
   'file-progress': [{ direction: 'up' | 'down'; name: string; bytes: number; size: number | null }];
   'file-saved': [{ name: string; path: string; size: number; verified: boolean }];
   'file-failed': [{ name: string; reason: string }];
@@ -75,10 +81,17 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
   private closed = false;
   private closeReason = 'server closed the connection';
   private prompted: Promise<unknown> | null = null;
+  /** memory for outgoing chunk records, reused once the socket has written them: a send window, the reads ahead, and a little more */
+  private readonly chunkPool = new ChunkPool(CHUNK_RECORD_PREFIX + FILE_CHUNK_BYTES, Math.ceil(SEND_WINDOW_BYTES / FILE_CHUNK_BYTES) + READ_AHEAD + 2);
 
   constructor(readonly options: ChatClientOptions) {
     super();
-    this.downloads = new Downloads(options.downloadsDir, this);
+    this.downloads = new Downloads(options.downloadsDir, this, (header, payload) => this.write(header, payload));
+  }
+
+  /** Bytes read from the server on this connection. */
+  get bytesReceived(): number {
+    return this.socket?.bytesRead ?? 0;
   }
 
   /** Open the connection (TCP or TLS). */
@@ -158,6 +171,11 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
         return this.downloads.offer(text);
       case 'file_end':
         return this.downloads.end(text);
+      case 'file_error':
+        // id 0: the answer to a file_resume (ids of uploads start at 1 and were matched above)
+        if (parseFileError(text)?.id === 0) return this.downloads.resumeRefused(text);
+        this.emit('text', { header, text });
+        return;
       default:
         this.emit('text', { header, text });
     }
@@ -232,7 +250,9 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
   private async negotiate(timeoutMs: number): Promise<void> {
     this.write('caps', CAPABILITY);
     const reply = await this.expect((h, t) => h === 'caps' || (h === 'error' && t === Texts.invalidFormat), timeoutMs, 'capabilities').catch(() => null);
-    this.extended = reply?.header === 'caps' && reply.text.startsWith('wirelab/1');
+    this.extended = reply?.header === 'caps' && reply.text.startsWith(CAPABILITY_VERSION);
+    // downloads a broken connection cut short ask for their rest
+    if (this.extended) await this.downloads.resumeKept();
   }
 
   /** Send one record, after any file being sent. */
@@ -249,10 +269,11 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     return true;
   }
 
-  private writeNow(bytes: Buffer): Promise<void> {
+  /** Write; `written` runs once the socket is done with `bytes`. */
+  private writeNow(bytes: Buffer, written?: () => void): Promise<void> {
     const socket = this.socket;
     if (!socket || this.closed) return Promise.reject(new WirelabError('E_CLOSED', 'not connected'));
-    socket.write(bytes);
+    socket.write(bytes, written && (() => written()));
     // keep up to a send window in flight: waiting for 'drain' after every chunk would stall the pipe
     if (socket.writableLength <= SEND_WINDOW_BYTES) return Promise.resolve();
     return new Promise((resolve, reject) => {
@@ -293,39 +314,80 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     return { offset: 0, size };
   }
 
-  /** Our mode; resolves with the offset the server resumed from. */
-  private async sendChunked(path: string, to: string | null): Promise<{ offset: number; size: number }> {
+  /**
+   * Our mode; resolves with the offset the server resumed from. The file is read once: hashed as it is
+   * sent, the SHA-256 going in `file_end`. A resumed upload hashes the part the server kept from the
+   * file first, so the digest always covers the whole file. Should the server's kept part turn out not
+   * to match (another file of the same name, size and time), it is sent once more from the start.
+   */
+  private async sendChunked(path: string, to: string | null, retried = false): Promise<{ offset: number; size: number }> {
     const name = basename(path);
-    const digest = createHash('sha256');
-    for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) digest.update(chunk as Buffer);
-    const size = (await stat(path)).size;
+    const info = await stat(path);
+    const size = info.size;
     const id = this.nextId++;
-    const sha256 = digest.digest('hex');
     const isMine = (h: string, t: string): boolean => ['file_accept', 'file_error', 'file_done'].includes(h) && (parseFileError(t) ?? parseFileAccept(t) ?? parseFileDone(t))?.id === id;
     const accepted = this.expect(isMine, 30_000, 'file_accept');
-    await this.writeNow(encodeRecord('file_offer', JSON.stringify({ id, to, name, size, sha256 })));
+    await this.writeNow(encodeRecord('file_offer', JSON.stringify({ id, to, name, size, mtime: Math.floor(info.mtimeMs) })));
     const answer = await accepted;
     if (answer.header === 'file_error') throw new WirelabError('E_FILE', parseFileError(answer.text)?.reason ?? 'refused');
     const offset = parseFileAccept(answer.text)?.offset ?? 0;
+    const digest = createHash('sha256');
     const handle = await open(path, 'r');
-    let sent = offset;
     try {
-      for (;;) {
-        const record = allocChunkRecord(id, FILE_CHUNK_BYTES);
-        const { bytesRead } = await handle.read(record, CHUNK_RECORD_PREFIX, FILE_CHUNK_BYTES, sent);
-        if (bytesRead === 0) break;
-        await this.writeNow(setChunkLength(record, bytesRead));
-        sent += bytesRead;
-        this.emit('file-progress', { direction: 'up', name, bytes: sent, size });
-      }
+      await hashRange(handle, offset, digest);
+      await this.sendChunks(handle, id, offset, size, digest, (sent) => this.emit('file-progress', { direction: 'up', name, bytes: sent, size }));
     } finally {
       await handle.close();
     }
     const done = this.expect(isMine, 120_000, 'file_done');
-    await this.writeNow(encodeRecord('file_end', JSON.stringify({ id })));
+    await this.writeNow(encodeRecord('file_end', JSON.stringify({ id, sha256: digest.digest('hex') })));
     const result = await done;
-    if (result.header === 'file_error') throw new WirelabError('E_FILE', parseFileError(result.text)?.reason ?? 'refused');
+    if (result.header === 'file_error') {
+      const reason = parseFileError(result.text)?.reason ?? 'refused';
+      if (offset > 0 && !retried && reason.startsWith('SHA-256')) return this.sendChunked(path, to, true);
+      throw new WirelabError('E_FILE', reason);
+    }
     return { offset, size };
+  }
+
+  /**
+   * file_chunk records from `offset` to `size`, each read straight into its record and hashed. Reads
+   * run ahead of the socket (READ_AHEAD chunks): a read from the page cache takes about as long as
+   * the socket takes a chunk, and done one after the other they halved the upload's rate.
+   */
+  private async sendChunks(handle: FileHandle, id: number, offset: number, size: number, digest: Hash, progress: (sent: number) => void): Promise<void> {
+    type Read = { record: Buffer; at: number; bytesRead: number };
+    const ahead: Array<Promise<Read>> = [];
+    let next = offset;
+    const readAhead = (): void => {
+      for (; ahead.length < READ_AHEAD && next < size; next += FILE_CHUNK_BYTES) {
+        const record = allocChunkRecord(id, FILE_CHUNK_BYTES, this.chunkPool.take(CHUNK_RECORD_PREFIX + FILE_CHUNK_BYTES));
+        const at = next;
+        ahead.push(handle.read(record, CHUNK_RECORD_PREFIX, Math.min(FILE_CHUNK_BYTES, size - at), at).then(({ bytesRead }) => ({ record, at, bytesRead })));
+      }
+    };
+    const dropAhead = async (): Promise<void> => {
+      for (const read of ahead.splice(0)) this.chunkPool.give((await read.catch(() => null))?.record ?? Buffer.alloc(0));
+    };
+    try {
+      for (let sent = offset; sent < size; ) {
+        readAhead();
+        const { record, at, bytesRead } = await ahead.shift()!;
+        if (bytesRead === 0) throw new WirelabError('E_FILE', 'the file got shorter while being sent');
+        digest.update(record.subarray(CHUNK_RECORD_PREFIX, CHUNK_RECORD_PREFIX + bytesRead));
+        await this.writeNow(setChunkLength(record, bytesRead), () => this.chunkPool.give(record));
+        sent = at + bytesRead;
+        progress(sent);
+        if (bytesRead < Math.min(FILE_CHUNK_BYTES, size - at)) {
+          // a short read: the reads ahead started at the wrong places
+          await dropAhead();
+          next = sent;
+        }
+      }
+    } finally {
+      // no read may still be running when the file is closed
+      await dropAhead();
+    }
   }
 
   /** Say goodbye (`cmd:disconnect`) and close. */
@@ -341,5 +403,16 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
   /** Drop the connection at once. */
   destroy(): void {
     this.socket?.destroy();
+  }
+}
+
+/** Feed the first `bytes` of an open file to `digest`. */
+async function hashRange(handle: FileHandle, bytes: number, digest: Hash): Promise<void> {
+  const buffer = Buffer.allocUnsafe(FILE_CHUNK_BYTES);
+  for (let at = 0; at < bytes; ) {
+    const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, bytes - at), at);
+    if (bytesRead === 0) throw new WirelabError('E_FILE', 'the file got shorter while being sent');
+    digest.update(buffer.subarray(0, bytesRead));
+    at += bytesRead;
   }
 }

@@ -6,6 +6,7 @@
  * raw file bytes.
  */
 import type { Socket } from 'node:net';
+import type { ChunkPool } from './chunk-pool.js';
 import { FrameDecoder, encodeRecord, type Frame } from './framing.js';
 import { CLIENT_HEADERS, isRawTransfer } from './protocol.js';
 import { MAX_QUEUED_BYTES, RECORD_BURST, RECORDS_PER_SECOND, SEND_WINDOW_BYTES } from './constants.js';
@@ -38,7 +39,9 @@ export class Connection {
   rawSink: { write(data: Buffer): void | Promise<void>; end(): Promise<void>; abort(): void } | null = null;
   readonly address: string;
   bytesIn = 0;
-  private readonly decoder = new FrameDecoder({ rawAfter: isRawTransfer, knownHeaders: CLIENT_HEADERS });
+  /** file_chunk payloads land in buffers of this pool; whoever writes them out gives them back */
+  readonly chunkPool: ChunkPool | null;
+  private readonly decoder: FrameDecoder;
   private readonly inbox: Frame[] = [];
   private busy = false;
   private readonly outbox: Array<Buffer | Job> = [];
@@ -55,9 +58,16 @@ export class Connection {
     readonly id: number,
     readonly socket: Socket,
     private readonly hooks: ConnectionHooks,
-    options: { maxQueuedBytes?: number } = {},
+    options: { maxQueuedBytes?: number; chunkPool?: ChunkPool } = {},
   ) {
     this.address = socket.remoteAddress ?? 'unknown';
+    this.chunkPool = options.chunkPool ?? null;
+    const pool = this.chunkPool;
+    this.decoder = new FrameDecoder({
+      rawAfter: isRawTransfer,
+      knownHeaders: CLIENT_HEADERS,
+      payloadBuffer: pool ? (header, length) => (header === 'file_chunk' && this.auth === 'done' ? pool.take(length) : null) : undefined,
+    });
     this.maxQueued = options.maxQueuedBytes ?? MAX_QUEUED_BYTES;
     socket.setNoDelay(true);
     // a peer that vanished without a FIN (power cut, cable) is found by TCP keepalive

@@ -29,6 +29,11 @@ export const MAX_FILE_NAME_BYTES = 200;
 /** After the seed's `EOF` the server waits this long before its next record to that client, so the seed client's recv(1024) does not read them together. */
 export const SEED_EOF_GAP_MS = 50;
 
+/** Parts of uploads and unconfirmed downloads kept for a resume expire after this long (ms): 24 h. */
+export const PARTIAL_TTL_MS = 24 * 3_600_000;
+/** Bytes those parts may hold together before the oldest are removed: 8 GiB. */
+export const MAX_PARTIAL_BYTES = 8 * 1024 * 1024 * 1024;
+
 /** Bytes queued for one client before it is disconnected as a slow reader. */
 export const MAX_QUEUED_BYTES = 8 * 1024 * 1024;
 /** A client not logged in after this long is disconnected (the issue: 30 s). */

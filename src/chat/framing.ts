@@ -42,6 +42,11 @@ export interface DecoderOptions {
   rawAfter?: (header: string, payload: Buffer) => boolean;
   /** headers a peer may send: used to tell the `EOF` ending a raw transfer from `EOF` inside a file */
   knownHeaders?: readonly string[];
+  /**
+   * Memory for a payload of this header and length (already checked against the limit), or null for
+   * the default. Lets file chunks land in reused buffers (chunk-pool.ts) instead of fresh ones.
+   */
+  payloadBuffer?: (header: string, length: number) => Buffer | null;
 }
 
 type State = 'headerLength' | 'header' | 'payloadLength' | 'payload' | 'skip' | 'raw' | 'dead';
@@ -62,8 +67,11 @@ export class FrameDecoder {
   private readonly maxSkip: number;
   private readonly rawAfter: (header: string, payload: Buffer) => boolean;
   private readonly known: ReadonlySet<string>;
+  private readonly payloadBuffer: (header: string, length: number) => Buffer | null;
   /** bytes of the current field gathered so far */
   private parts: Buffer[] = [];
+  /** where the current payload is copied, when `payloadBuffer` gave memory for it */
+  private into: Buffer | null = null;
   private have = 0;
   private need = 2;
   private header = '';
@@ -78,6 +86,7 @@ export class FrameDecoder {
     this.maxSkip = options.maxSkipBytes ?? MAX_SKIP_BYTES;
     this.rawAfter = options.rawAfter ?? (() => false);
     this.known = new Set(options.knownHeaders ?? []);
+    this.payloadBuffer = options.payloadBuffer ?? (() => null);
   }
 
   /** true while a raw transfer is being read */
@@ -117,10 +126,12 @@ export class FrameDecoder {
   /** Collect `need` bytes of a field across chunks, then hand the whole field on. */
   private gather(data: Buffer, done: (field: Buffer) => void): Buffer {
     const take = Math.min(this.need - this.have, data.length);
-    this.parts.push(data.subarray(0, take));
+    if (this.into) data.copy(this.into, this.have, 0, take);
+    else this.parts.push(data.subarray(0, take));
     this.have += take;
     if (this.have === this.need) {
-      const field = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.have);
+      const field = this.into ?? (this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.have));
+      this.into = null;
       this.parts = [];
       this.have = 0;
       done(field);
@@ -165,6 +176,7 @@ export class FrameDecoder {
       this.onPayload(Buffer.alloc(0), out);
       return;
     }
+    this.into = this.headerOk ? this.payloadBuffer(this.header, length) : null;
     this.expect('payload', length);
   }
 

@@ -9,7 +9,7 @@ import { MAX_FILE_NAME_BYTES, MAX_NAME_CHARS } from './constants.js';
 /** Headers a seed client may send (the original's validate_message list). */
 export const SEED_CLIENT_HEADERS = ['msg', 'cmd', 'to', 'info', 'file_transfer', 'quiz_answer'] as const;
 /** Headers our own extension adds, client to server. */
-export const EXTENSION_CLIENT_HEADERS = ['caps', 'file_offer', 'file_chunk', 'file_end'] as const;
+export const EXTENSION_CLIENT_HEADERS = ['caps', 'file_offer', 'file_chunk', 'file_end', 'file_resume', 'file_received'] as const;
 export const CLIENT_HEADERS: readonly string[] = [...SEED_CLIENT_HEADERS, ...EXTENSION_CLIENT_HEADERS];
 /** Headers the server sends (the seed client accepts the first six). */
 export const SERVER_HEADERS: readonly string[] = [
@@ -17,8 +17,13 @@ export const SERVER_HEADERS: readonly string[] = [
   'caps', 'file_offer', 'file_chunk', 'file_end', 'file_accept', 'file_done', 'file_error',
 ];
 
-/** The capability token of our extension, sent in a `caps` record once logged in. */
-export const CAPABILITY = 'wirelab/1 files=chunked-sha256-resume';
+/**
+ * The capability token of our extension, sent in a `caps` record once logged in. Version 2: an upload's
+ * SHA-256 comes in its `file_end` (hashed while sending), downloads resume too.
+ */
+export const CAPABILITY = 'wirelab/2 files=chunked-sha256-resume';
+/** A client's `caps` that the server takes (anything else keeps the client in the seed's mode). */
+export const CAPABILITY_VERSION = 'wirelab/2';
 
 /** The texts of the seed's server, byte for byte (reference: chat-seed-wire.md). */
 export const Texts = {
@@ -87,7 +92,9 @@ export type ClientRequest =
   | { type: 'caps'; caps: string }
   | { type: 'file-offer'; offer: FileOffer }
   | { type: 'file-chunk'; id: number; data: Buffer }
-  | { type: 'file-end'; id: number }
+  | { type: 'file-end'; id: number; sha256: string }
+  | { type: 'file-resume'; resume: FileResume }
+  | { type: 'file-received'; id: number }
   | { type: 'invalid'; reason: 'header' | 'text' | 'format' };
 
 /** Does a seed file transfer of raw bytes follow this record? (The decoder's `rawAfter`.) */
@@ -133,8 +140,16 @@ export function parseClientRecord(header: string, payload: Buffer): ClientReques
       return offer ? { type: 'file-offer', offer } : { type: 'invalid', reason: 'format' };
     }
     case 'file_end': {
-      const end = parseJson(FileIdSchema, text);
-      return end ? { type: 'file-end', id: end.id } : { type: 'invalid', reason: 'format' };
+      const end = parseJson(FileEndSchema, text);
+      return end ? { type: 'file-end', id: end.id, sha256: end.sha256 } : { type: 'invalid', reason: 'format' };
+    }
+    case 'file_resume': {
+      const resume = parseJson(FileResumeSchema, text);
+      return resume ? { type: 'file-resume', resume } : { type: 'invalid', reason: 'format' };
+    }
+    case 'file_received': {
+      const received = parseJson(FileIdSchema, text);
+      return received ? { type: 'file-received', id: received.id } : { type: 'invalid', reason: 'format' };
     }
     default:
       return { type: 'invalid', reason: 'header' };
@@ -180,21 +195,37 @@ export function csvCell(value: string): string {
 // ---- our extension: framed files ------------------------------------------------------------
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
+const transferId = z.number().int().min(0).max(0xffffffff);
+const bytes = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+/** Client to server: the SHA-256 comes in `file_end`, so that the client reads the file once. */
 const FileOfferSchema = z.object({
-  id: z.number().int().min(0).max(0xffffffff),
-  /** null: to the server; a name: to that user (client to server); `from` in offers from the server */
+  id: transferId,
+  /** null: to the server; a name: to that user */
   to: z.string().max(MAX_NAME_CHARS).nullable().optional(),
-  from: z.string().max(MAX_NAME_CHARS).optional(),
   name: z.string().min(1).max(MAX_FILE_NAME_BYTES * 4),
-  size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
-  sha256: sha256Hex,
+  size: bytes,
+  /** the file's modification time (ms): part of the resume key, so that an edited file starts over */
+  mtime: bytes.optional(),
 });
-const FileIdSchema = z.object({ id: z.number().int().min(0).max(0xffffffff) });
+/** Server to client: the server knows the hash of what it sends; `offset` > 0 on a resumed download. */
+const DownloadOfferSchema = z.object({
+  id: transferId,
+  from: z.string().max(MAX_NAME_CHARS),
+  name: z.string().min(1).max(MAX_FILE_NAME_BYTES * 4),
+  size: bytes,
+  sha256: sha256Hex,
+  offset: bytes.optional(),
+});
+const FileIdSchema = z.object({ id: transferId });
+const FileEndSchema = z.object({ id: transferId, sha256: sha256Hex });
+const FileResumeSchema = z.object({ sha256: sha256Hex, size: bytes, offset: bytes });
 const FileAcceptSchema = z.object({ id: z.number().int(), offset: z.number().int().min(0) });
 const FileDoneSchema = z.object({ id: z.number().int(), name: z.string(), size: z.number().int(), sha256: sha256Hex });
-const FileErrorSchema = z.object({ id: z.number().int(), reason: z.string() });
+const FileErrorSchema = z.object({ id: z.number().int(), reason: z.string(), sha256: sha256Hex.optional() });
 
 export type FileOffer = z.infer<typeof FileOfferSchema>;
+export type DownloadOffer = z.infer<typeof DownloadOfferSchema>;
+export type FileResume = z.infer<typeof FileResumeSchema>;
 export type FileAccept = z.infer<typeof FileAcceptSchema>;
 export type FileDone = z.infer<typeof FileDoneSchema>;
 export type FileError = z.infer<typeof FileErrorSchema>;
@@ -209,18 +240,11 @@ function parseJson<T>(schema: z.ZodType<T>, text: string): T | null {
 }
 
 export const parseFileOffer = (text: string): FileOffer | null => parseJson(FileOfferSchema, text);
+export const parseDownloadOffer = (text: string): DownloadOffer | null => parseJson(DownloadOfferSchema, text);
 export const parseFileAccept = (text: string): FileAccept | null => parseJson(FileAcceptSchema, text);
 export const parseFileDone = (text: string): FileDone | null => parseJson(FileDoneSchema, text);
 export const parseFileError = (text: string): FileError | null => parseJson(FileErrorSchema, text);
 export const parseFileId = (text: string): { id: number } | null => parseJson(FileIdSchema, text);
-
-/** The payload of a file_chunk record: u32be transfer id, then the bytes. */
-export function chunkPayload(id: number, data: Uint8Array): Buffer {
-  const out = Buffer.allocUnsafe(4 + data.length);
-  out.writeUInt32BE(id, 0);
-  out.set(data, 4);
-  return out;
-}
 
 /** Bytes of a file_chunk record before the file bytes: u16 10, "file_chunk", u32 length, u32 id. */
 export const CHUNK_RECORD_PREFIX = 2 + 10 + 4 + 4;
@@ -228,10 +252,10 @@ export const CHUNK_RECORD_PREFIX = 2 + 10 + 4 + 4;
 /**
  * A whole file_chunk record with room for `dataLength` file bytes at CHUNK_RECORD_PREFIX, so that a
  * file can be read straight into it (one buffer, no copy). `setChunkLength` fixes the length when
- * fewer bytes came.
+ * fewer bytes came. `memory` (at least that long) is used instead of a new buffer when given.
  */
-export function allocChunkRecord(id: number, dataLength: number): Buffer {
-  const out = Buffer.allocUnsafe(CHUNK_RECORD_PREFIX + dataLength);
+export function allocChunkRecord(id: number, dataLength: number, memory?: Buffer): Buffer {
+  const out = memory ?? Buffer.allocUnsafe(CHUNK_RECORD_PREFIX + dataLength);
   out.writeUInt16BE(10, 0);
   out.write('file_chunk', 2, 'latin1');
   out.writeUInt32BE(4 + dataLength, 12);

@@ -6,18 +6,25 @@
 import { EventEmitter } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
-import { AccountStore, type HashCost } from './accounts.js';
+import { AccountStore } from './accounts.js';
+import { ChunkPool } from './chunk-pool.js';
 import { Connection } from './connection.js';
 import { FileStore } from './files.js';
 import { encodeRecord, type Frame } from './framing.js';
 import { LoginDialogue } from './login.js';
-import { CAPABILITY, Texts, parseClientRecord, type ClientRequest } from './protocol.js';
+import { sweepKeptFiles } from './kept-files.js';
+import { CAPABILITY, CAPABILITY_VERSION, Texts, parseClientRecord, type ClientRequest } from './protocol.js';
 import type { QuizSession } from './quiz.js';
 import { formatLeaderboard } from './quiz-format.js';
-import { Transfers, type FileEvent } from './transfers.js';
+import { Transfers } from './transfers.js';
+import type { ChatServerDeps, ChatServerEvents, ChatServerOptions } from './server-types.js';
+import { logServerEvents } from './server-log.js';
 import { fromSystemError } from '../common/errors.js';
+import { PeriodicTask, systemClock, type Clock } from '../common/lifecycle.js';
+import { silentLogger } from '../common/log.js';
 import {
   DEFAULT_PORT,
+  FILE_CHUNK_BYTES,
   LOGIN_TIMEOUT_MS,
   MAX_CONNECTIONS,
   MAX_PENDING_PER_ADDRESS,
@@ -25,54 +32,16 @@ import {
   MAX_FILE_BYTES,
   MAX_QUEUED_BYTES,
   MAX_TEXT_BYTES,
+  PARTIAL_TTL_MS,
+  MAX_PARTIAL_BYTES,
   QUIZ_MS,
   SHUTDOWN_GRACE_MS,
 } from './constants.js';
 
-export interface ChatServerOptions {
-  host?: string;
-  /** 0: any free port */
-  port?: number;
-  /** where accounts, files and quiz scores live */
-  dataDir: string;
-  /** PEM certificate and key: TLS instead of plain TCP */
-  tls?: { cert: Buffer; key: Buffer };
-  /** ms */
-  loginTimeoutMs?: number;
-  /** ms given to answer a quiz */
-  quizMs?: number;
-  maxFileBytes?: number;
-  maxQueuedBytes?: number;
-  maxConnections?: number;
-  /** argon2id cost (default OWASP's); benchmarks of other things may lower it */
-  hashCost?: HashCost;
-}
-
-type Fields = Record<string, unknown>;
-
 /** A TLS handshake must be done in this long (ms). */
 const TLS_HANDSHAKE_MS = 10_000;
 
-/** Everything that happens, for --json and for tests. */
-export interface ChatServerEvents {
-  listening: [{ host: string; port: number; tls: boolean }];
-  connected: [{ id: number; address: string }];
-  registered: [{ name: string; address: string }];
-  joined: [{ name: string; address: string; extended: boolean }];
-  'login-failed': [{ name: string; address: string; reason: string }];
-  left: [{ id: number; name: string | null; address: string; reason: string }];
-  message: [{ from: string; to: string | null; text: string }];
-  announcement: [{ text: string }];
-  file: [FileEvent];
-  'file-refused': [{ from: string | null; name: string; reason: string }];
-  'protocol-error': [{ id: number; address: string; name: string | null; reason: string }];
-  'quiz-started': [{ questions: number; participants: string[] }];
-  'quiz-answer': [{ name: string; score: number; total: number }];
-  'quiz-ended': [{ scores: Array<{ user: string; score: number }>; total: number }];
-  kicked: [{ name: string }];
-  'slow-client': [{ id: number; name: string | null }];
-  shutdown: [Fields];
-}
+type Fields = Record<string, unknown>;
 
 export class ChatServer extends EventEmitter<ChatServerEvents> {
   readonly store: FileStore;
@@ -90,9 +59,22 @@ export class ChatServer extends EventEmitter<ChatServerEvents> {
   private readonly login: LoginDialogue;
   private closing: Promise<void> | null = null;
   private counters = { messages: 0, privateMessages: 0, files: 0, protocolErrors: 0, logins: 0, failedLogins: 0 };
+  private readonly clock: Clock;
+  private readonly sweeper: PeriodicTask;
+  /** memory for incoming file chunks, shared by all connections: 64 chunks (16 MiB) at most kept */
+  private readonly chunkPool = new ChunkPool(FILE_CHUNK_BYTES + 4, 64);
 
-  constructor(readonly options: ChatServerOptions) {
+  constructor(
+    readonly options: ChatServerOptions,
+    deps: ChatServerDeps = {},
+  ) {
     super();
+    this.clock = deps.clock ?? systemClock;
+    const logger = deps.logger ?? silentLogger;
+    logServerEvents(this, logger);
+    // a quarter of the TTL between sweeps (within 1 s .. 1 h): a part outlives its TTL by at most that
+    const ttl = options.partialTtlMs ?? PARTIAL_TTL_MS;
+    this.sweeper = new PeriodicTask(Math.min(3_600_000, Math.max(1_000, ttl / 4)), () => this.sweep(), (err) => logger.warn({ err }, 'could not sweep the resume data'), this.clock);
     this.store = new FileStore(options.dataDir);
     this.transfers = new Transfers({
       store: this.store,
@@ -122,6 +104,8 @@ export class ChatServer extends EventEmitter<ChatServerEvents> {
   /** Open the database and folders, then listen. Resolves with the bound port. */
   async start(): Promise<number> {
     await this.store.prepare();
+    await this.sweep();
+    this.sweeper.start();
     this.accounts = new AccountStore(this.options.dataDir, Date.now, this.options.hashCost);
     const onSocket = (socket: Socket): void => this.accept(socket);
     this.server = this.options.tls ? createTlsServer({ cert: this.options.tls.cert, key: this.options.tls.key, handshakeTimeout: TLS_HANDSHAKE_MS }, onSocket) : createServer(onSocket);
@@ -135,6 +119,17 @@ export class ChatServer extends EventEmitter<ChatServerEvents> {
     const port = this.port;
     this.emit('listening', { host, port, tls: this.options.tls !== undefined });
     return port;
+  }
+
+  /** Remove expired parts of uploads and unconfirmed downloads (see kept-files.ts). */
+  async sweep(): Promise<void> {
+    const removed = await sweepKeptFiles(this.store, {
+      now: this.clock.now(),
+      ttlMs: this.options.partialTtlMs ?? PARTIAL_TTL_MS,
+      maxBytes: this.options.maxPartialBytes ?? MAX_PARTIAL_BYTES,
+      inUse: this.transfers.inUse,
+    });
+    if (removed.files > 0) this.emit('partials-removed', removed);
   }
 
   get port(): number {
@@ -167,7 +162,7 @@ export class ChatServer extends EventEmitter<ChatServerEvents> {
       onFrame: (c, frame) => this.onFrame(c, frame),
       onClose: (c, reason) => this.onClose(c, reason),
       onSlow: (c) => this.emit('slow-client', { id: c.id, name: c.name }),
-    }, { maxQueuedBytes: this.options.maxQueuedBytes ?? MAX_QUEUED_BYTES });
+    }, { maxQueuedBytes: this.options.maxQueuedBytes ?? MAX_QUEUED_BYTES, chunkPool: this.chunkPool });
     this.connections.add(conn);
     const timer = setTimeout(() => {
       conn.send('error', Texts.loginTimeout);
@@ -277,7 +272,8 @@ export class ChatServer extends EventEmitter<ChatServerEvents> {
       case 'quiz-answer':
         return this.quizAnswer(conn, request.answers);
       case 'caps':
-        conn.extended = true;
+        // an older version of our client gets our token, sees it is not its own, and keeps to the seed's mode
+        conn.extended = request.caps.startsWith(CAPABILITY_VERSION);
         conn.send('caps', CAPABILITY);
         return;
       case 'file-offer':
@@ -285,7 +281,11 @@ export class ChatServer extends EventEmitter<ChatServerEvents> {
       case 'file-chunk':
         return this.transfers.chunk(conn, request.id, request.data);
       case 'file-end':
-        return this.transfers.end(conn, request.id);
+        return this.transfers.end(conn, request.id, request.sha256);
+      case 'file-resume':
+        return this.transfers.resume(conn, request.resume);
+      case 'file-received':
+        return this.transfers.received(conn, request.id);
       case 'invalid':
         if (request.reason === 'text') {
           conn.send('error', Texts.badText);
@@ -391,6 +391,7 @@ export class ChatServer extends EventEmitter<ChatServerEvents> {
 
   private async shutdown(): Promise<void> {
     clearTimeout(this.quizTimer);
+    this.sweeper.stop();
     for (const conn of [...this.loginTimers.keys()]) this.notPending(conn);
     const closed = new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     const notice = encodeRecord('info', Texts.shuttingDown);

@@ -7,9 +7,10 @@
 import { rm, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Connection } from './connection.js';
-import { chunkedFileJob, hashFile, IncomingFile, seedFileJob, type FileStore } from './files.js';
+import { chunkedFileJob, hashFile, IncomingFile, seedFileJob, type FileStore, type OutgoingOffer } from './files.js';
 import { encodeRecord } from './framing.js';
-import { Texts, safeFileName, type FileOffer } from './protocol.js';
+import { findDelivery, forgetDelivery, keepDelivery } from './kept-files.js';
+import { Texts, safeFileName, type FileOffer, type FileResume } from './protocol.js';
 
 /** At most this many framed uploads open at once per client. */
 const MAX_UPLOADS_PER_CLIENT = 4;
@@ -21,6 +22,8 @@ export interface FileEvent {
   size: number;
   sha256: string;
   mode: 'seed' | 'chunked';
+  /** bytes skipped because the recipient had them (a resumed download); 0 otherwise */
+  offset: number;
 }
 
 export interface TransferHost {
@@ -38,8 +41,19 @@ interface Upload {
   file: IncomingFile;
 }
 
+/** A delivery to a client of our mode, until it says `file_received`. */
+interface Delivery {
+  sha256: string;
+  size: number;
+}
+
 export class Transfers {
   private readonly uploads = new Map<Connection, Map<number, Upload>>();
+  /** deliveries sent to each client of our mode, by offer id, until confirmed */
+  private readonly deliveries = new Map<Connection, Map<number, Delivery>>();
+  /** files a transfer is writing or reading: the expiry sweep leaves them alone */
+  readonly inUse = new Set<string>();
+  /** 0 is never an offer's id: a `file_error` with id 0 answers a `file_resume` */
   private nextOutgoingId = 1;
 
   constructor(private readonly host: TransferHost) {}
@@ -65,7 +79,7 @@ export class Transfers {
           await rm(file.path, { force: true });
           return this.refuse(conn, name, `larger than ${this.host.maxFileBytes} bytes`);
         }
-        await this.complete(conn, file.path, { from: user, to, name, size, sha256, mode: 'seed' });
+        await this.complete(conn, file.path, { from: user, to, name, size, sha256, mode: 'seed', offset: 0 });
       },
     };
   }
@@ -97,9 +111,16 @@ export class Transfers {
       this.refuse(conn, event.name, `no user named '${event.to}' is online`);
       return false;
     }
-    const job = recipient.extended
-      ? chunkedFileJob(path, { id: this.nextOutgoingId++, from: event.from, name: event.name, size: event.size, sha256: event.sha256 })
-      : seedFileJob(path, Texts.fileTo(event.from, event.name));
+    if (recipient.extended) {
+      // kept in outgoing/ until the recipient confirms, so that a broken download can resume
+      const kept = await keepDelivery(this.host.store, { user: recipient.name!, from: event.from, name: event.name, size: event.size, sha256: event.sha256, path }, true);
+      this.deliver(recipient, kept, { from: event.from, name: event.name, size: event.size, sha256: event.sha256 }, () => {
+        conn.send('info', Texts.sentTo(event.name, event.to!));
+        this.host.onFile(event);
+      });
+      return true;
+    }
+    const job = seedFileJob(path, Texts.fileTo(event.from, event.name));
     recipient.sendJob(async (write) => {
       try {
         await job(write);
@@ -110,6 +131,49 @@ export class Transfers {
       }
     });
     return true;
+  }
+
+  /** Stream a kept file to a client of our mode (from `offset` on a resume); `sent` runs once it is all written. */
+  private deliver(target: Connection, path: string, offer: Omit<OutgoingOffer, 'id'>, sent: () => void): void {
+    const id = this.nextOutgoingId++;
+    const mine = this.deliveries.get(target) ?? new Map<number, Delivery>();
+    mine.set(id, { sha256: offer.sha256, size: offer.size });
+    this.deliveries.set(target, mine);
+    const record = `${this.host.store.outgoingPath(target.name!, offer.sha256, offer.size)}.json`;
+    const job = chunkedFileJob(path, { id, ...offer });
+    target.sendJob(async (write) => {
+      this.inUse.add(path).add(record);
+      try {
+        await job(write);
+        sent();
+      } finally {
+        this.inUse.delete(path);
+        this.inUse.delete(record);
+      }
+    });
+  }
+
+  /** A client of our mode asks for the rest of a download it has a part of. */
+  async resume(conn: Connection, request: FileResume): Promise<void> {
+    const kept = await findDelivery(this.host.store, conn.name!, request.sha256, request.size);
+    if (!kept || request.offset > kept.size) {
+      const reason = kept ? 'offset past the end of the file' : 'the server no longer has this file';
+      conn.send('file_error', JSON.stringify({ id: 0, sha256: request.sha256, reason }));
+      return;
+    }
+    const offer = { from: kept.from, name: kept.name, size: kept.size, sha256: kept.sha256, offset: request.offset };
+    this.deliver(conn, kept.path, offer, () => this.host.onFile({ from: kept.from, to: conn.name, name: kept.name, size: kept.size, sha256: kept.sha256, mode: 'chunked', offset: request.offset }));
+  }
+
+  /** The client saved and verified a download: the server's copy can go. */
+  async received(conn: Connection, id: number): Promise<void> {
+    const mine = this.deliveries.get(conn);
+    const delivery = mine?.get(id);
+    if (!mine || !delivery) return;
+    mine.delete(id);
+    // the same bytes may be on their way to this client again (kept under the same key): keep them
+    if ([...mine.values()].some((d) => d.sha256 === delivery.sha256 && d.size === delivery.size)) return;
+    await forgetDelivery(this.host.store, conn.name!, delivery.sha256, delivery.size);
   }
 
   /** Our mode: an offer. Answered with file_accept (and the offset to resume from) or file_error. */
@@ -128,8 +192,13 @@ export class Transfers {
       this.host.onRefused(conn, offer.name, reason ?? 'refused');
       return;
     }
-    const path = this.host.store.partialPath(conn.name!, to, name, offer.sha256, offer.size);
+    const path = this.host.store.partialPath(conn.name!, to, name, offer.size, offer.mtime);
+    if (this.inUse.has(path)) {
+      conn.send('file_error', JSON.stringify({ id: offer.id, reason: 'this file is already being sent' }));
+      return;
+    }
     const file = await IncomingFile.open(path, offer.size, true);
+    this.inUse.add(path);
     mine.set(offer.id, { offer, name, file });
     this.uploads.set(conn, mine);
     conn.send('file_accept', JSON.stringify({ id: offer.id, offset: file.size }));
@@ -146,25 +215,33 @@ export class Transfers {
       conn.send('file_error', JSON.stringify({ id, reason: 'more bytes than offered' }));
       return;
     }
-    return upload.file.write(data);
+    // the chunk's memory goes back to the pool once it is on disk
+    return upload.file.write(data, () => conn.chunkPool?.give(data));
   }
 
-  async end(conn: Connection, id: number): Promise<void> {
+  /** `file_end` with the SHA-256 the client computed while sending: checked against the whole file stored. */
+  async end(conn: Connection, id: number, claimed: string): Promise<void> {
     const upload = this.uploads.get(conn)?.get(id);
     if (!upload) {
       conn.send('file_error', JSON.stringify({ id, reason: 'no such transfer' }));
       return;
     }
     this.uploads.get(conn)!.delete(id);
-    const { size, sha256 } = await upload.file.end();
-    if (size !== upload.offer.size || sha256 !== upload.offer.sha256) {
+    let result: { size: number; sha256: string };
+    try {
+      result = await upload.file.end();
+    } finally {
+      this.inUse.delete(upload.file.path);
+    }
+    const { size, sha256 } = result;
+    if (size !== upload.offer.size || sha256 !== claimed) {
       await rm(upload.file.path, { force: true });
-      conn.send('file_error', JSON.stringify({ id, reason: size !== upload.offer.size ? 'size differs from the offer' : 'SHA-256 differs from the offer' }));
+      conn.send('file_error', JSON.stringify({ id, reason: size !== upload.offer.size ? 'size differs from the offer' : 'SHA-256 differs from the bytes received' }));
       this.host.onRefused(conn, upload.name, 'verification failed');
       return;
     }
     const to = upload.offer.to ?? null;
-    const done = await this.complete(conn, upload.file.path, { from: conn.name!, to, name: upload.name, size, sha256, mode: 'chunked' });
+    const done = await this.complete(conn, upload.file.path, { from: conn.name!, to, name: upload.name, size, sha256, mode: 'chunked', offset: 0 });
     if (done) conn.send('file_done', JSON.stringify({ id, name: upload.name, size, sha256 }));
     else conn.send('file_error', JSON.stringify({ id, reason: `no user named '${to}' is online` }));
   }
@@ -173,14 +250,18 @@ export class Transfers {
     const upload = this.uploads.get(conn)?.get(id);
     if (!upload) return;
     this.uploads.get(conn)!.delete(id);
-    if (remove) upload.file.abort();
-    else void upload.file.pause();
+    const path = upload.file.path;
+    if (remove) {
+      upload.file.abort();
+      this.inUse.delete(path);
+    } else void upload.file.pause().finally(() => this.inUse.delete(path));
   }
 
-  /** The client went away: its framed uploads are kept on disk for a resume. */
+  /** The client went away: its framed uploads are kept on disk for a resume, as are its unconfirmed downloads. */
   disconnected(conn: Connection): void {
     for (const id of [...(this.uploads.get(conn)?.keys() ?? [])]) this.drop(conn, id, false);
     this.uploads.delete(conn);
+    this.deliveries.delete(conn);
   }
 
   /** The operator's `send_file`: a file from the server to one client or all. */
@@ -190,13 +271,19 @@ export class Transfers {
     const { size, sha256 } = await hashFile(path);
     const name = basename(path);
     for (const target of targets) {
-      const done = encodeRecord('info', Texts.sentTo(name, target.name!));
-      const job = target.extended
-        ? chunkedFileJob(path, { id: this.nextOutgoingId++, from: 'server', name, size, sha256 }, done)
-        : seedFileJob(path, Texts.fileFromServer(name), done);
+      const event: FileEvent = { from: 'server', to: target.name, name, size, sha256, mode: target.extended ? 'chunked' : 'seed', offset: 0 };
+      if (target.extended) {
+        const kept = await keepDelivery(this.host.store, { user: target.name!, from: 'server', name, size, sha256, path }, false);
+        this.deliver(target, kept, { from: 'server', name, size, sha256 }, () => {
+          target.send('info', Texts.sentTo(name, target.name!));
+          this.host.onFile(event);
+        });
+        continue;
+      }
+      const job = seedFileJob(path, Texts.fileFromServer(name), encodeRecord('info', Texts.sentTo(name, target.name!)));
       target.sendJob(async (write) => {
         await job(write);
-        this.host.onFile({ from: 'server', to: target.name, name, size, sha256, mode: target.extended ? 'chunked' : 'seed' });
+        this.host.onFile(event);
       });
     }
     return { size, sha256 };

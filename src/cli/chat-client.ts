@@ -170,6 +170,9 @@ async function runClient(flags: ClientFlags): Promise<void> {
     term.rl.close();
     throw err;
   }
+  client.on('file-incoming', (e) => {
+    if (e.offset > 0) term.print(`resuming ${escapeControl(e.name)} from ${escapeControl(e.from)} at byte ${e.offset.toLocaleString('en-US')}`);
+  });
   client.on('file-progress', progress(term));
   client.on('file-saved', (e) => term.print(`saved ${escapeControl(e.name)} (${e.size.toLocaleString('en-US')} bytes${e.verified ? ', SHA-256 checked' : ''}) to ${e.path}`));
   client.on('file-failed', (e) => term.print(`file ${escapeControl(e.name)} failed: ${e.reason}`));

@@ -7,8 +7,8 @@ import { readFile, stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { WirelabError } from '../common/errors.js';
-import { ChatServer, DEFAULT_PORT, MAX_QUEUED_BYTES, escapeControl, runConsoleLine, type ChatServerEvents } from '../chat/index.js';
-import { Output, addExamples, addOutputOptions, durationOption, portOption, positiveInt, signalExitCode, untilStopped, type OutputOptions } from './shared.js';
+import { ChatServer, DEFAULT_PORT, MAX_PARTIAL_BYTES, MAX_QUEUED_BYTES, PARTIAL_TTL_MS, escapeControl, runConsoleLine, type ChatServerEvents } from '../chat/index.js';
+import { Output, addExamples, addOutputOptions, commandLogger, durationOption, portOption, positiveInt, signalExitCode, untilStopped, type OutputOptions } from './shared.js';
 import { registerClient } from './chat-client.js';
 
 interface ServerFlags extends OutputOptions {
@@ -20,6 +20,8 @@ interface ServerFlags extends OutputOptions {
   quizTime: number;
   loginTimeout: number;
   maxQueued: number;
+  partialTtl: number;
+  partialMax: number;
 }
 
 /** How each server event reads to a person (wire text escaped). */
@@ -40,6 +42,7 @@ const human: { [K in keyof ChatServerEvents]: (e: ChatServerEvents[K][0]) => str
   'quiz-ended': (e) => `quiz over: ${e.scores.map((s) => `${s.user} ${s.score}/${e.total}`).join(', ') || 'nobody answered'}`,
   kicked: (e) => `kicked ${e.name}`,
   'slow-client': (e) => `disconnected ${e.name ?? `connection ${e.id}`}: not reading`,
+  'partials-removed': (e) => `removed ${e.files} expired or excess resume file(s), ${e.bytes} bytes`,
   shutdown: (e) => `server closed: ${String(e.logins)} logins, ${String(e.messages)} messages, ${String(e.privateMessages)} private, ${String(e.files)} files`,
 };
 
@@ -64,7 +67,22 @@ async function runServer(flags: ServerFlags): Promise<void> {
   await checkDataDir(flags.data);
   const tls = flags.tlsCert && flags.tlsKey ? { cert: await readPem(flags.tlsCert, '--tls-cert'), key: await readPem(flags.tlsKey, '--tls-key') } : undefined;
   const out = new Output(flags);
-  const server = new ChatServer({ host: flags.host, port: flags.port, dataDir: flags.data, tls, quizMs: flags.quizTime, loginTimeoutMs: flags.loginTimeout, maxQueuedBytes: flags.maxQueued });
+  // events are the output already: stderr shows only errors unless -v; --log FILE gets every event
+  const logger = commandLogger(flags, 'chat-server', true);
+  const server = new ChatServer(
+    {
+      host: flags.host,
+      port: flags.port,
+      dataDir: flags.data,
+      tls,
+      quizMs: flags.quizTime,
+      loginTimeoutMs: flags.loginTimeout,
+      maxQueuedBytes: flags.maxQueued,
+      partialTtlMs: flags.partialTtl,
+      maxPartialBytes: flags.partialMax,
+    },
+    { logger },
+  );
   // every event of the server becomes one output line (the typed map above says how it reads)
   const events = server as unknown as NodeJS.EventEmitter;
   for (const name of Object.keys(human) as Array<keyof ChatServerEvents>) {
@@ -109,7 +127,9 @@ export function register(program: Command): void {
     .option('--tls-key <file>', 'PEM private key for --tls-cert')
     .addOption(durationOption('--quiz-time <duration>', 'time to answer a quiz', 60_000))
     .addOption(durationOption('--login-timeout <duration>', 'disconnect a client not logged in by then', 30_000))
-    .option('--max-queued <bytes>', 'bytes queued for one client before it is disconnected as not reading', positiveInt('--max-queued'), MAX_QUEUED_BYTES);
+    .option('--max-queued <bytes>', 'bytes queued for one client before it is disconnected as not reading', positiveInt('--max-queued'), MAX_QUEUED_BYTES)
+    .addOption(durationOption('--partial-ttl <duration>', 'parts of broken transfers kept for a resume are removed after this long', PARTIAL_TTL_MS))
+    .option('--partial-max <bytes>', 'bytes those parts may hold together before the oldest are removed', positiveInt('--partial-max'), MAX_PARTIAL_BYTES);
   addOutputOptions(server).action((flags: ServerFlags) => runServer(flags));
   addExamples(server, [
     ['chat server', 'listen on 127.0.0.1:10000, accounts and files under ./chat-data'],

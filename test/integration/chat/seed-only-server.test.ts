@@ -119,7 +119,7 @@ test('our client falls back to the seed protocol against a seed-only server', { 
   const file = join(work.dir, 'client_files', 'sample.txt');
   await alice.client.sendFile(file, null);
   await seed.waitFor(() => seed.files.length === 1, 'the raw file');
-  assert.deepEqual(seed.got.slice(3).map((g) => `${g.header}:${g.text}`), ['caps:wirelab/1 files=chunked-sha256-resume', 'msg:hello seed', 'file_transfer:file_to_server:sample.txt']);
+  assert.deepEqual(seed.got.slice(3).map((g) => `${g.header}:${g.text}`), ['caps:wirelab/2 files=chunked-sha256-resume', 'msg:hello seed', 'file_transfer:file_to_server:sample.txt']);
   assert.deepEqual(seed.files[0], readFileSync(file));
 
   // a file from the seed server: announcement with the trailing newline, raw bytes, EOF

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { csvCell, escapeControl, isRawTransfer, isValidUserName, parseClientRecord, parseFileOffer, safeFileName } from '../../../src/chat/protocol.js';
+import { csvCell, escapeControl, isRawTransfer, isValidUserName, parseClientRecord, parseDownloadOffer, parseFileOffer, safeFileName } from '../../../src/chat/protocol.js';
 import { formatLeaderboard, formatQuestions, parseAnswers, parseQuestions, scoreAnswers, scoreLine } from '../../../src/chat/quiz-format.js';
 
 const fixture = (path: string): string => readFileSync(new URL(`../../fixtures/chat/${path}`, import.meta.url), 'utf8');
@@ -51,11 +51,22 @@ test('terminal escaping and CSV cells', () => {
   assert.equal(scoreLine('@SUM(A1)', 2), "'@SUM(A1),2\n");
 });
 
-test('file offers are validated', () => {
+test('file offers, ends, resumes and confirmations are validated', () => {
   const sha = 'a'.repeat(64);
-  assert.deepEqual(parseFileOffer(JSON.stringify({ id: 1, to: null, name: 'x', size: 3, sha256: sha })), { id: 1, to: null, name: 'x', size: 3, sha256: sha });
-  assert.equal(parseFileOffer(JSON.stringify({ id: -1, name: 'x', size: 3, sha256: sha })), null);
-  assert.equal(parseFileOffer(JSON.stringify({ id: 1, name: 'x', size: 3, sha256: 'zz' })), null);
+  const p = (h: string, value: unknown): unknown => parseClientRecord(h, Buffer.from(JSON.stringify(value)));
+  assert.deepEqual(parseFileOffer(JSON.stringify({ id: 1, to: null, name: 'x', size: 3, mtime: 5 })), { id: 1, to: null, name: 'x', size: 3, mtime: 5 });
+  assert.equal(parseFileOffer(JSON.stringify({ id: -1, name: 'x', size: 3 })), null);
+  assert.equal(parseFileOffer(JSON.stringify({ id: 1, name: 'x', size: -3 })), null);
+  // the upload's hash comes at the end
+  assert.deepEqual(p('file_end', { id: 7, sha256: sha }), { type: 'file-end', id: 7, sha256: sha });
+  assert.deepEqual(p('file_end', { id: 7 }), { type: 'invalid', reason: 'format' });
+  assert.deepEqual(p('file_end', { id: 7, sha256: 'zz' }), { type: 'invalid', reason: 'format' });
+  assert.deepEqual(p('file_resume', { sha256: sha, size: 10, offset: 4 }), { type: 'file-resume', resume: { sha256: sha, size: 10, offset: 4 } });
+  assert.deepEqual(p('file_resume', { sha256: sha, size: 10 }), { type: 'invalid', reason: 'format' });
+  assert.deepEqual(p('file_received', { id: 3 }), { type: 'file-received', id: 3 });
+  // server to client: the hash is known up front, an offset marks a resumed download
+  assert.deepEqual(parseDownloadOffer(JSON.stringify({ id: 2, from: 'server', name: 'x', size: 3, sha256: sha, offset: 1 })), { id: 2, from: 'server', name: 'x', size: 3, sha256: sha, offset: 1 });
+  assert.equal(parseDownloadOffer(JSON.stringify({ id: 2, from: 'server', name: 'x', size: 3 })), null);
 });
 
 test('the quiz payload is the reference quiz_question record, byte for byte', () => {
