@@ -8,7 +8,7 @@ import { createInterface, type Interface } from 'node:readline';
 import type { Command } from 'commander';
 import { WirelabError } from '../common/errors.js';
 import { ChatClient, DEFAULT_PORT, escapeControl } from '../chat/index.js';
-import { epochSeconds, formatClock } from '../common/format.js';
+import { epochSeconds, formatClock, groupDigits } from '../common/format.js';
 import { addExamples, portOption } from './shared.js';
 
 interface ClientFlags {
@@ -83,7 +83,7 @@ function progress(term: Terminal): (e: { direction: 'up' | 'down'; name: string;
     lastAt = now;
     lastName = e.name;
     const pct = e.size ? ` ${Math.floor((e.bytes / e.size) * 100)}%` : '';
-    term.print(`${e.direction === 'up' ? 'sending' : 'receiving'} ${escapeControl(e.name)}:${pct} ${e.bytes.toLocaleString('en-US')} bytes`);
+    term.print(`${e.direction === 'up' ? 'sending' : 'receiving'} ${escapeControl(e.name)}:${pct} ${groupDigits(e.bytes)} bytes`);
   };
 }
 
@@ -171,10 +171,10 @@ async function runClient(flags: ClientFlags): Promise<void> {
     throw err;
   }
   client.on('file-incoming', (e) => {
-    if (e.offset > 0) term.print(`resuming ${escapeControl(e.name)} from ${escapeControl(e.from)} at byte ${e.offset.toLocaleString('en-US')}`);
+    if (e.offset > 0) term.print(`resuming ${escapeControl(e.name)} from ${escapeControl(e.from)} at byte ${groupDigits(e.offset)}`);
   });
   client.on('file-progress', progress(term));
-  client.on('file-saved', (e) => term.print(`saved ${escapeControl(e.name)} (${e.size.toLocaleString('en-US')} bytes${e.verified ? ', SHA-256 checked' : ''}) to ${e.path}`));
+  client.on('file-saved', (e) => term.print(`saved ${escapeControl(e.name)} (${groupDigits(e.size)} bytes${e.verified ? ', SHA-256 checked' : ''}) to ${e.path}`));
   client.on('file-failed', (e) => term.print(`file ${escapeControl(e.name)} failed: ${e.reason}`));
   term.print(`${client.extended ? 'wirelab server: files are checked with SHA-256 and resumable' : 'seed server: plain file transfers'}; /help for commands`);
   term.rl.setPrompt('> ');
