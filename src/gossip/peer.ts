@@ -9,6 +9,7 @@ import { silentLogger, type Logger } from '../common/log.js';
 import { listenTcp } from '../common/net.js';
 import { PeriodicTask, systemClock, type Clock } from '../common/lifecycle.js';
 import type { Connection } from './connection.js';
+import { HelloSlots } from './hello-slots.js';
 import { dial, handshake, registerWithQuorum, type DialOptions } from './dial.js';
 import { InboundGate } from './inbound.js';
 import { LivenessMonitor } from './liveness-monitor.js';
@@ -48,6 +49,8 @@ export class Peer extends EventEmitter<PeerEvents> {
   private fillBackoff = 0;
   private skipRounds = 0;
   private filling: Promise<void> | undefined;
+  /** hellos in flight against the links still wanted (parallel dials never overshoot the target) */
+  private readonly helloSlots = new HelloSlots();
   private sent = 0;
   private started = false;
   private closed = false;
@@ -168,6 +171,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     if (this.closed) return;
     this.closed = true;
     this.closing.abort();
+    this.helloSlots.close();
     this.gossipTask.stop();
     this.livenessTask.stop();
     this.pullTask.stop();
@@ -296,8 +300,15 @@ export class Peer extends EventEmitter<PeerEvents> {
   private async link(to: Endpoint, anchorOnly: boolean): Promise<Endpoint[] | undefined> {
     const key = endpointKey(to);
     this.hood.pending.add(key);
+    let slot = false;
     try {
       const conn = await dial(to, this.dialOptions());
+      // a dial for the anchor alone (past the target) takes no slot: a second anchor welcome is closed below
+      slot = !anchorOnly && (await this.helloSlots.acquire(() => (this.policyValue?.target ?? 0) - this.hood.size));
+      if (!anchorOnly && !slot) {
+        conn.close('not needed');
+        return undefined;
+      }
       const hello: GossipMessage = { type: 'hello', peer: this.self, id: this.idValue };
       const answer = await handshake(conn, hello, this.dialOptions());
       if (answer?.type !== 'welcome') {
@@ -305,8 +316,12 @@ export class Peer extends EventEmitter<PeerEvents> {
         this.hood.refused(key, this.clock.now());
         return undefined;
       }
+      // A welcome is kept while short of the target (hello-slots.ts keeps parallel dials from
+      // overshooting it), or as the anchor we still lack; never past the capacity.
+      const anchors = !this.hood.anchored && this.before(answer.id, key);
+      const wanted = this.hood.size < (this.policyValue?.target ?? 0) || anchors;
       const full = this.hood.size >= (this.policyValue?.capacity ?? 0);
-      if (this.closed || this.hood.isNeighbour(key) || full || (anchorOnly && !this.before(answer.id, key))) {
+      if (this.closed || this.hood.isNeighbour(key) || full || !wanted || (anchorOnly && !anchors)) {
         conn.close('not needed');
         return undefined;
       }
@@ -317,6 +332,7 @@ export class Peer extends EventEmitter<PeerEvents> {
       return undefined;
     } finally {
       this.hood.pending.delete(key);
+      if (slot) this.helloSlots.release();
     }
   }
 
