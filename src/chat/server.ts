@@ -105,7 +105,6 @@ export class ChatServer extends EventEmitter<ChatServerEvents> {
   async start(): Promise<number> {
     await this.store.prepare();
     await this.sweep();
-    this.sweeper.start();
     this.accounts = new AccountStore(this.options.dataDir, Date.now, this.options.hashCost);
     const onSocket = (socket: Socket): void => this.accept(socket);
     this.server = this.options.tls ? createTlsServer({ cert: this.options.tls.cert, key: this.options.tls.key, handshakeTimeout: TLS_HANDSHAKE_MS }, onSocket) : createServer(onSocket);
@@ -116,6 +115,8 @@ export class ChatServer extends EventEmitter<ChatServerEvents> {
       this.server!.listen(this.options.port ?? DEFAULT_PORT, host, () => resolve());
     });
     this.server.on('error', () => undefined);
+    // after the listen: a server that could not start leaves no timer behind (the process ends)
+    this.sweeper.start();
     const port = this.port;
     this.emit('listening', { host, port, tls: this.options.tls !== undefined });
     return port;
