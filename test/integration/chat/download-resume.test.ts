@@ -7,40 +7,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { TestUser } from './clients.js';
-import { ServerProcess, workDir } from './helpers.js';
-import { withDeadline } from '../../helpers/deadline.js';
+import { runScriptClient, ServerProcess, workDir } from './helpers.js';
 
 const downloader = fileURLToPath(new URL('./download-client.ts', import.meta.url));
 const uploader = fileURLToPath(new URL('./upload-client.ts', import.meta.url));
-
-/** A test client process; `line(re)` resolves with the first line of its stdout matching. */
-function runClient(script: string, args: string[]): { line: (re: RegExp, ms?: number) => Promise<string>; kill: () => void; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const lines: string[] = [];
-  const waiters: Array<{ re: RegExp; resolve: (l: string) => void }> = [];
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  createInterface({ input: child.stdout }).on('line', (l) => {
-    lines.push(l);
-    for (const w of [...waiters]) if (w.re.test(l)) w.resolve(l);
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return {
-    line: (re, ms = 30_000) => {
-      const seen = lines.find((l) => re.test(l));
-      return seen ? Promise.resolve(seen) : withDeadline(new Promise((resolve) => waiters.push({ re, resolve })), ms, () => `line ${re}; got ${JSON.stringify(lines)}; stderr ${stderr}`);
-    },
-    kill: () => child.kill('SIGKILL'),
-    exited,
-  };
-}
 
 test('a download killed halfway resumes from its part, and only the rest is sent', { timeout: 120_000 }, async (t) => {
   const work = workDir();
@@ -54,7 +29,7 @@ test('a download killed halfway resumes from its part, and only the rest is sent
   const alice = await TestUser.join(port, 'alice', { downloads: join(work.dir, 'dl') });
   t.after(() => alice.close());
 
-  const first = runClient(downloader, [String(port), 'bob', 'pw', 'register', downloads, 'stall']);
+  const first = runScriptClient(downloader, [String(port), 'bob', 'pw', 'register', downloads, 'stall']);
   t.after(first.kill);
   await first.line(/^joined$/);
   await alice.client.sendFile(file, 'bob');
@@ -70,7 +45,7 @@ test('a download killed halfway resumes from its part, and only the rest is sent
   assert.ok(onDisk > 0 && onDisk < content.length && content.subarray(0, onDisk).equals(readFileSync(join(downloads, part))), 'the part is a prefix of the file');
   assert.equal(readdirSync(join(work.data, 'outgoing')).length, 2, 'the server keeps the file and its record');
 
-  const second = runClient(downloader, [String(port), 'bob', 'pw', 'login', downloads]);
+  const second = runScriptClient(downloader, [String(port), 'bob', 'pw', 'login', downloads]);
   t.after(second.kill);
   const offset = Number((await second.line(/^incoming \d+$/)).split(' ')[1]);
   assert.equal(offset, onDisk, 'the download resumes from the length of the part');
@@ -95,7 +70,7 @@ test('an upload resumed onto the part of another file is caught by the whole-fil
   writeFileSync(file, randomBytes(48 * 1024 * 1024));
   const when = new Date('2026-01-01T00:00:00Z');
   utimesSync(file, when, when);
-  const first = runClient(uploader, [String(port), 'alice', 'pw', 'register', file]);
+  const first = runScriptClient(uploader, [String(port), 'alice', 'pw', 'register', file]);
   t.after(first.kill);
   await first.line(/^progress \d+$/);
   first.kill();
@@ -107,7 +82,7 @@ test('an upload resumed onto the part of another file is caught by the whole-fil
   const other = randomBytes(48 * 1024 * 1024);
   writeFileSync(file, other);
   utimesSync(file, when, when);
-  const second = runClient(uploader, [String(port), 'alice', 'pw', 'login', file]);
+  const second = runScriptClient(uploader, [String(port), 'alice', 'pw', 'login', file]);
   t.after(second.kill);
   await second.line(/^done 0$/, 60_000);
   assert.equal(await second.exited, 0);

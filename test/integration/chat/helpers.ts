@@ -230,3 +230,36 @@ export interface ReferenceRecord {
 export function referenceSession(): ReferenceRecord[] {
   return (JSON.parse(readFileSync(join(fixtures, 'seed-session.json'), 'utf8')) as { records: ReferenceRecord[] }).records;
 }
+
+/** A test client script run as its own process (so that it can be killed with SIGKILL mid-transfer). */
+export interface ScriptClient {
+  /** the lines of its stdout so far */
+  lines: string[];
+  /** the first stdout line matching `re` (one already seen, or the next), within `ms` */
+  line: (re: RegExp, ms?: number) => Promise<string>;
+  kill: () => void;
+  exited: Promise<number | null>;
+}
+
+/** Start `script` (a .ts test client) with `args` under tsx. */
+export function runScriptClient(script: string, args: string[]): ScriptClient {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  const waiters: Array<{ re: RegExp; resolve: (l: string) => void }> = [];
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  createInterface({ input: child.stdout }).on('line', (l) => {
+    lines.push(l);
+    for (const w of [...waiters]) if (w.re.test(l)) w.resolve(l);
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    lines,
+    line: (re, ms = 30_000) => {
+      const seen = lines.find((l) => re.test(l));
+      return seen ? Promise.resolve(seen) : withDeadline(new Promise((resolve) => waiters.push({ re, resolve })), ms, () => `line ${re}; got ${JSON.stringify(lines)}; stderr ${stderr}`);
+    },
+    kill: () => child.kill('SIGKILL'),
+    exited,
+  };
+}

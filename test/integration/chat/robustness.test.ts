@@ -5,39 +5,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { TestUser } from './clients.js';
-import { SeedClient, ServerProcess, workDir } from './helpers.js';
-import { withDeadline } from '../../helpers/deadline.js';
+import { runScriptClient, SeedClient, ServerProcess, workDir } from './helpers.js';
 
 const uploader = fileURLToPath(new URL('./upload-client.ts', import.meta.url));
-
-function runUploader(args: string[]): { lines: string[]; waitLine: (re: RegExp, ms: number) => Promise<string>; kill: () => void; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', uploader, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const lines: string[] = [];
-  const waiters: Array<{ re: RegExp; resolve: (l: string) => void }> = [];
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  createInterface({ input: child.stdout }).on('line', (l) => {
-    lines.push(l);
-    for (const w of [...waiters]) if (w.re.test(l)) w.resolve(l);
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return {
-    lines,
-    waitLine: (re, ms) => {
-      const seen = lines.find((l) => re.test(l));
-      return seen ? Promise.resolve(seen) : withDeadline(new Promise((resolve) => waiters.push({ re, resolve })), ms, () => `uploader line ${re}; stderr ${stderr}`);
-    },
-    kill: () => child.kill('SIGKILL'),
-    exited,
-  };
-}
 
 test('a client killed mid-transfer leaves nothing half-written, and the upload resumes', { timeout: 90_000 }, async (t) => {
   const work = workDir();
@@ -47,9 +23,9 @@ test('a client killed mid-transfer leaves nothing half-written, and the upload r
   const file = join(work.dir, 'big.bin');
   const content = randomBytes(48 * 1024 * 1024);
   writeFileSync(file, content);
-  const first = runUploader([String(port), 'alice', 'pw', 'register', file]);
+  const first = runScriptClient(uploader, [String(port), 'alice', 'pw', 'register', file]);
   t.after(first.kill);
-  await first.waitLine(/^progress (\d+)/, 30_000);
+  await first.line(/^progress (\d+)/, 30_000);
   first.kill();
   await first.exited;
   await server.waitFor((e) => e.event === 'left' && e.name === 'alice');
@@ -60,9 +36,9 @@ test('a client killed mid-transfer leaves nothing half-written, and the upload r
   assert.ok(kept.length > 0 && kept.length < content.length);
   assert.ok(content.subarray(0, kept.length).equals(kept), 'the kept part is a prefix of the file');
 
-  const second = runUploader([String(port), 'alice', 'pw', 'login', file]);
+  const second = runScriptClient(uploader, [String(port), 'alice', 'pw', 'login', file]);
   t.after(second.kill);
-  const done = await second.waitLine(/^done (\d+)/, 60_000);
+  const done = await second.line(/^done (\d+)/, 60_000);
   assert.ok(Number(done.split(' ')[1]) >= kept.length, `resumed from ${done}`);
   assert.equal(await second.exited, 0);
   assert.ok(readFileSync(join(work.data, 'files', 'alice', 'big.bin')).equals(content));
