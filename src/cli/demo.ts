@@ -1,7 +1,7 @@
 /** `wirelab demo`: the whole lab on this machine, shown live, one timestamped line per event. */
 import type { Command } from 'commander';
 import { describeLatencies, escapeControl, plural } from '../common/format.js';
-import { DEFAULT_DASHBOARD_PORT, Demo, type DemoReady } from '../lab/demo.js';
+import { DEFAULT_CHAT_PORT, DEFAULT_DASHBOARD_PORT, Demo, type DemoReady } from '../lab/demo.js';
 import { Output, addExamples, addOutputOptions, armStop, durationOption, portOption, untilStopped, type OutputOptions } from './shared.js';
 
 interface DemoFlags extends OutputOptions {
@@ -9,6 +9,7 @@ interface DemoFlags extends OutputOptions {
   interval: number;
   loopback?: boolean;
   port: number;
+  chatPort: number;
   dashboard: boolean;
 }
 
@@ -55,7 +56,7 @@ async function runDemo(flags: DemoFlags): Promise<void> {
   // from here a signal stops the demo cleanly, even while it is still building its network
   armStop();
   const out = new Output(flags);
-  const demo = new Demo({ namespaces: flags.loopback ? false : undefined, intervalMs: flags.interval, dashboardPort: flags.port, dashboard: flags.dashboard });
+  const demo = new Demo({ namespaces: flags.loopback ? false : undefined, intervalMs: flags.interval, dashboardPort: flags.port, dashboard: flags.dashboard, chatPort: flags.chatPort });
   const failed = new Promise<string>((resolve) => demo.once('failed', (f) => resolve(`${f.label} ${f.reason}`)));
   const tty = process.stdout.isTTY === true && flags.json !== true;
   printDemo(out, demo, tty);
@@ -78,6 +79,7 @@ export function register(program: Command): void {
     .addOption(durationOption('--duration <duration>', 'stop after this long (default: run until stopped)'))
     .addOption(durationOption('--interval <duration>', 'time between broadcasts', 1000))
     .addOption(portOption('--port <port>', "the dashboard's port on 127.0.0.1 (0: any free port)", DEFAULT_DASHBOARD_PORT))
+    .addOption(portOption('--chat-port <port>', "the chat server's port (on loopback a free one when it is taken; 0: any free port)", DEFAULT_CHAT_PORT))
     .option('--no-dashboard', 'do not start the dashboard')
     .option('--loopback', 'stay on loopback even when namespaces are available');
   addOutputOptions(demo).action((flags: DemoFlags) => runDemo(flags));

@@ -12,6 +12,8 @@ export interface DemoOptions {
   dashboardPort?: number;
   /** start the dashboard (default true, where it can run) */
   dashboard?: boolean;
+  /** the chat server's port (default 10000, or a free one on loopback when 10000 is taken; 0: any free) */
+  chatPort?: number;
 }
 
 /** A broadcast left the master. `time`: seconds since the epoch, as the master saw it. */

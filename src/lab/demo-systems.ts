@@ -27,7 +27,8 @@ export const DEMO_BOTS: { name: string; role: BotRole }[] = [
 const LOOPBACK_BROADCAST = '127.255.255.255';
 const BROADCAST_PORT = 12345;
 const SEED_PORT = 7000;
-const CHAT_PORT = 10000;
+/** the chat server's usual port (seed 003) */
+export const DEFAULT_CHAT_PORT = 10000;
 /** gossip messages remembered while they spread (a bounded map) */
 const MAX_TRACKED_GOSSIP = 1000;
 
@@ -43,6 +44,8 @@ export interface SystemContext {
   startTimeoutMs: number;
   intervalMs: number;
   message: string;
+  /** the chat server's port (0: any free port, read from its listening event) */
+  chatPort: number;
 }
 
 /** An event's `time` field (epoch seconds), or now when a child sent none. */
@@ -160,14 +163,16 @@ function serverLine(e: WirelabEvent): string | null {
 /** The chat server (awaited until listening), the three clients (awaited until joined); `go` starts the quiz. */
 export async function startChat(ctx: SystemContext): Promise<{ server: string; clients: string[]; go: () => void }> {
   const host = address(ctx, 'chat');
-  const port = ctx.lab ? CHAT_PORT : await preferPort('tcp', CHAT_PORT);
-  const args = ['chat', 'server', '--host', host, '--port', String(port), '--data', ctx.files.chatData, '--quiz-time', '20s'];
+  // on loopback the usual port may be taken (another demo, a chat server of the user's): then any free one
+  const wanted = ctx.lab || ctx.chatPort === 0 ? ctx.chatPort : await preferPort('tcp', ctx.chatPort);
+  const args = ['chat', 'server', '--host', host, '--port', String(wanted), '--data', ctx.files.chatData, '--quiz-time', '20s'];
   const server = ctx.spawn('chat server', args, place(ctx, 'chat'), { stdin: true });
   server.on('event', (e) => {
     const line = serverLine(e);
     if (line !== null) ctx.chat({ who: 'server', what: e.event, text: line, time: eventTime(e) });
   });
-  await server.waitFor((e) => e.event === 'listening', ctx.startTimeoutMs, 'the chat server listening');
+  const listening = await server.waitFor((e) => e.event === 'listening', ctx.startTimeoutMs, 'the chat server listening');
+  const port = typeof listening.port === 'number' ? listening.port : wanted;
   const bots = DEMO_BOTS.map(({ name, role }) => {
     const botArgs = ['--host', host, '--port', String(port), '--name', name, '--role', role, '--dir', ctx.files.dir, '--answers', QUIZ.answers];
     const bot = ctx.spawn(`chat client ${name}`, botArgs, place(ctx, name), { entry: scriptEntry('chat-bot'), own: true });

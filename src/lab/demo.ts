@@ -17,11 +17,11 @@ import { freePort } from '../common/net.js';
 import { TcpRelay } from './relay.js';
 import { ReaperLink } from './reaper.js';
 import { scriptEntry } from './scripts.js';
-import { startBroadcast, startChat, startGossip, type Place, type SystemContext } from './demo-systems.js';
+import { DEFAULT_CHAT_PORT, startBroadcast, startChat, startGossip, type Place, type SystemContext } from './demo-systems.js';
 import type { DemoEvents, DemoOptions, DemoReady, DemoReceived, DemoReport, DemoSent } from './demo-events.js';
 
 export * from './demo-events.js';
-export { DEMO_NODES, DEMO_SEEDS, DEMO_BOTS } from './demo-systems.js';
+export { DEFAULT_CHAT_PORT, DEMO_NODES, DEMO_SEEDS, DEMO_BOTS } from './demo-systems.js';
 
 /** ms a child may take to come up (a loaded machine starts a dozen node processes at once) */
 export const START_TIMEOUT_MS = 60_000;
@@ -107,6 +107,7 @@ export class Demo extends EventEmitter<DemoEvents> {
       startTimeoutMs: START_TIMEOUT_MS,
       intervalMs: this.options.intervalMs ?? 1000,
       message: this.options.message ?? 'Hello, Nodes!',
+      chatPort: this.options.chatPort ?? DEFAULT_CHAT_PORT,
     };
     this.progress('starting the dashboard (the analyzer capturing the lab)');
     const dashboard = await this.startDashboard(lab, files);

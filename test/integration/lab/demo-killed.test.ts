@@ -99,5 +99,5 @@ test('kill -9 of the demo in namespaces: its reaper removes every process, names
 });
 
 test('kill -9 of the demo on loopback: its reaper stops every process (the dashboard on its port too) and removes its files', { skip, timeout: 120_000 }, async (t) => {
-  await killAndCheck(['--loopback'], 0, t);
+  await killAndCheck(['--loopback', '--chat-port', '0'], 0, t);
 });

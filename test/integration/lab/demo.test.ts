@@ -32,7 +32,7 @@ async function checkDemo(args: string[], mode: 'namespaces' | 'loopback'): Promi
 }
 
 test('the demo on loopback: a master and four nodes, every broadcast acknowledged by all four', async () => {
-  assert.deepEqual(await checkDemo(['--loopback'], 'loopback'), []);
+  assert.deepEqual(await checkDemo(['--loopback', '--chat-port', '0'], 'loopback'), []);
 });
 
 test('the demo in namespaces: the same across separate hosts, and the namespaces are gone afterwards', { skip: Lab.unavailableReason() }, async () => {
@@ -91,7 +91,7 @@ test('SIGHUP tears the demo down like Ctrl-C: exit 129, no child process and no 
 });
 
 test('the demo prints in causal order, each line with its time', { timeout: 60_000 }, async () => {
-  const result = await runWirelab(['demo', '--loopback', '--no-dashboard', '--duration', '3s', '--interval', '100ms'], { timeoutMs: 90_000 });
+  const result = await runWirelab(['demo', '--loopback', '--chat-port', '0', '--no-dashboard', '--duration', '3s', '--interval', '100ms'], { timeoutMs: 90_000 });
   assert.equal(result.code, 0, result.stderr);
   const lines = result.stdout.split('\n').filter((l) => /^\d\d:\d\d:\d\d\.\d{3} /.test(l));
   assert.ok(lines.length > 10, result.stdout);
@@ -115,7 +115,7 @@ test('the demo prints in causal order, each line with its time', { timeout: 60_0
 });
 
 test('a second Ctrl-C during the shutdown exits at once with 130, and still leaves no child behind', { timeout: 60_000 }, async (t) => {
-  const demo = WirelabProcess.start(['demo', '--loopback', '--no-dashboard', '--interval', '200ms', '--json']);
+  const demo = WirelabProcess.start(['demo', '--loopback', '--chat-port', '0', '--no-dashboard', '--interval', '200ms', '--json']);
   t.after(() => stopDemo(demo, () => demo.events.find((e) => e.event === 'ready')));
   const ready = await demo.waitFor((e) => e.event === 'ready', 60_000);
   await demo.waitFor((e) => e.event === 'report', 20_000);
