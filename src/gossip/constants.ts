@@ -102,6 +102,12 @@ export const SEED_MAX_CONFIRMING_PER_REPORTER = 16;
 export const MAX_WATCHED = 256;
 /** Outbound link attempts a peer runs in parallel. */
 export const DIAL_PARALLEL = 8;
+/**
+ * ms a connected dial waits for a hello slot (hello-slots.ts) before it says hello anyway: a
+ * candidate that takes the slot and never answers holds it for REQUEST_TIMEOUT_MS, and must not hide
+ * the live candidates behind it.
+ */
+export const HELLO_LEASE_MS = 500;
 /** A Dead Node report is repeated to a seed that did not answer, this many times in all. */
 export const REPORT_ATTEMPTS = 6;
 /** Gossip bodies accepted per neighbour: per second sustained, and in a burst. */

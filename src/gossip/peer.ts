@@ -50,7 +50,7 @@ export class Peer extends EventEmitter<PeerEvents> {
   private skipRounds = 0;
   private filling: Promise<void> | undefined;
   /** hellos in flight against the links still wanted (parallel dials never overshoot the target) */
-  private readonly helloSlots = new HelloSlots();
+  private readonly helloSlots: HelloSlots;
   private sent = 0;
   private started = false;
   private closed = false;
@@ -62,6 +62,7 @@ export class Peer extends EventEmitter<PeerEvents> {
   ) {
     super();
     this.clock = deps.clock ?? systemClock;
+    this.helloSlots = new HelloSlots(this.clock, C.HELLO_LEASE_MS);
     this.logger = deps.logger ?? silentLogger;
     this.random = options.random ?? Math.random;
     setMaxListeners(0, this.closing.signal); // one listener per open link or request, all removed on close

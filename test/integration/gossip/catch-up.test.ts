@@ -6,17 +6,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Peer, Seed } from '../../../src/gossip/index.js';
-import { mulberry32, untilTrue } from './helpers.js';
+import { Peer } from '../../../src/gossip/index.js';
+import { mulberry32, seedWithPeers, untilTrue } from './helpers.js';
 
 test('staggered starts and a peer joining 5 s later: every message reaches every peer', async (t) => {
-  const seed = new Seed({ port: 0 });
-  const peers: Peer[] = [];
-  t.after(async () => {
-    await Promise.all(peers.map((p) => p.close()));
-    await seed.close();
-  });
-  await seed.start();
+  const { seed, peers } = await seedWithPeers(t);
   const random = mulberry32(14);
   const seen = new Map<Peer, Set<string>>();
   const add = async (): Promise<Peer> => {

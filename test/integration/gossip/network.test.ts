@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Peer, Seed, countComponents as connectedComponents, endpointKey, powerLawCapacity, type GossipSeen } from '../../../src/gossip/index.js';
-import { mulberry32, untilTrue } from './helpers.js';
+import { mulberry32, seedWithPeers, untilTrue } from './helpers.js';
 
 const SEEDS = 3;
 const PEERS = 40;
@@ -84,13 +84,7 @@ test('3 seeds and 40 peers on loopback: every message reaches every peer exactly
 });
 
 test('preferential attachment: a connected overlay where early peers gather the most links', async (t) => {
-  const seed = new Seed({ port: 0 });
-  const peers: Peer[] = [];
-  t.after(async () => {
-    await Promise.all(peers.map((p) => p.close()));
-    await seed.close();
-  });
-  await seed.start();
+  const { seed, peers } = await seedWithPeers(t);
   const random = mulberry32(7);
   for (let i = 0; i < 30; i++) {
     const peer = new Peer({ seeds: [seed.address()], policy: 'preferential', autoGossip: false, livenessIntervalMs: 500, random });

@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, connect, type Server } from 'node:net';
-import { FrameDecoder, Peer, Seed, encodeFrame, formatMessage, parseMessage } from '../../../src/gossip/index.js';
+import { FrameDecoder, Peer, encodeFrame, formatMessage, parseMessage, type Seed } from '../../../src/gossip/index.js';
+import { seedWithPeers } from './helpers.js';
 
 /** A listener that answers liveness requests (so a seed lists it) but never answers hello. */
 async function silentPeer(t: { after(fn: () => void): void }): Promise<Server> {
@@ -28,16 +29,9 @@ async function silentPeer(t: { after(fn: () => void): void }): Promise<Server> {
   return srv;
 }
 
-test('candidates that never answer do not delay the link to a live one', async (t) => {
-  const seed = new Seed({ port: 0 });
-  const peers: Peer[] = [];
-  t.after(async () => {
-    await Promise.all(peers.map((p) => p.close()));
-    await seed.close();
-  });
-  await seed.start();
-  // Six silent candidates register first (the lowest ids: the power-law policy favours them).
-  for (let i = 0; i < 6; i++) {
+/** `count` silent listeners registered with `seed` (each proved by its liveness answer). */
+async function registerSilent(t: { after(fn: () => void): void }, seed: Seed, count: number): Promise<void> {
+  for (let i = 0; i < count; i++) {
     const srv = await silentPeer(t);
     const sock = connect(seed.address().port, '127.0.0.1');
     const registered = once(sock, 'data');
@@ -45,7 +39,13 @@ test('candidates that never answer do not delay the link to a live one', async (
     await registered;
     sock.destroy();
   }
-  assert.equal(seed.stats().peers, 6);
+  assert.equal(seed.stats().peers, count);
+}
+
+test('candidates that never answer do not delay the link to a live one', async (t) => {
+  const { seed, peers } = await seedWithPeers(t);
+  // Six silent candidates register first (the lowest ids: the power-law policy favours them).
+  await registerSilent(t, seed, 6);
   const a = new Peer({ seeds: [seed.address()], autoGossip: false });
   peers.push(a);
   const b = new Peer({ seeds: [seed.address()], autoGossip: false });
@@ -56,6 +56,26 @@ test('candidates that never answer do not delay the link to a live one', async (
   b.once('neighbour', () => (took = Date.now() - started));
   await b.start();
   t.diagnostic(`b linked to ${b.neighbours().join(',')} in ${took} ms`);
+  assert.deepEqual(b.neighbours(), [a.key]);
+  assert.ok(took < 2_500, `linked before one dial timeout (3 s) passed: ${took} ms`);
+});
+
+test('a peer that wants a single link is not held back by silent candidates one after another', async (t) => {
+  const { seed, peers } = await seedWithPeers(t);
+  await registerSilent(t, seed, 6);
+  const a = new Peer({ seeds: [seed.address()], autoGossip: false });
+  peers.push(a);
+  // target 1: a dial whose hello goes to a silent candidate holds the only hello slot (hello-slots.ts)
+  // until the lease ends, not for a whole dial timeout per silent candidate
+  const b = new Peer({ seeds: [seed.address()], autoGossip: false, policy: 'preferential', links: 1, floor: 1 });
+  peers.push(b);
+  await a.start().catch(() => undefined);
+  const started = Date.now();
+  let took = Infinity;
+  b.once('neighbour', () => (took = Date.now() - started));
+  await b.start();
+  t.diagnostic(`b (target ${b.policy?.target}) linked to ${b.neighbours().join(',')} in ${took} ms`);
+  assert.equal(b.policy?.target, 1);
   assert.deepEqual(b.neighbours(), [a.key]);
   assert.ok(took < 2_500, `linked before one dial timeout (3 s) passed: ${took} ms`);
 });

@@ -1,30 +1,8 @@
 /** The warning digest (issue 13, broadcast 5): a few lines as they come, then one summary per source per interval. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Clock } from '../../../src/common/lifecycle.js';
+import { fakeClock } from '../../helpers/clock.js';
 import { WarningDigest } from '../../../src/broadcast/warnings.js';
-
-/** A clock driven by the test: timers fire only when the test advances time. */
-function fakeClock(): Clock & { advance(ms: number): void } {
-  let now = 1_000_000;
-  const timers = new Map<number, { at: number; fn: () => void }>();
-  let next = 1;
-  return {
-    now: () => now,
-    nowUs: () => now * 1000,
-    hrtime: () => BigInt(now) * 1_000_000n,
-    setTimeout: (fn, ms) => {
-      const id = next++;
-      timers.set(id, { at: now + ms, fn });
-      return { unref: () => undefined, id } as unknown as NodeJS.Timeout;
-    },
-    clearTimeout: (h) => void timers.delete((h as unknown as { id: number }).id),
-    advance(ms: number) {
-      now += ms;
-      for (const [id, t] of [...timers]) if (t.at <= now) { timers.delete(id); t.fn(); }
-    },
-  };
-}
 
 test('2,000 invalid datagrams from one address: five lines as they come, then one summary', () => {
   const clock = fakeClock();
