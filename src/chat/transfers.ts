@@ -155,6 +155,13 @@ export class Transfers {
 
   /** A client of our mode asks for the rest of a download it has a part of. */
   async resume(conn: Connection, request: FileResume): Promise<void> {
+    // one delivery of a file at a time per connection: a client repeating file_resume (within the
+    // record rate) would otherwise queue a whole-file job per request, without bound
+    const mine = this.deliveries.get(conn);
+    if (mine && [...mine.values()].some((d) => d.sha256 === request.sha256 && d.size === request.size)) {
+      conn.send('file_error', JSON.stringify({ id: 0, sha256: request.sha256, reason: 'this file is already on its way' }));
+      return;
+    }
     const kept = await findDelivery(this.host.store, conn.name!, request.sha256, request.size);
     if (!kept || request.offset > kept.size) {
       const reason = kept ? 'offset past the end of the file' : 'the server no longer has this file';
