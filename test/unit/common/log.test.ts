@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { WirelabError } from '../../../src/common/errors.js';
 import { checkLogPath, createLogger, plainLogLine } from '../../../src/common/log.js';
@@ -10,6 +11,23 @@ function sink(): { lines: string[]; write(text: string): void } {
   const lines: string[] = [];
   return { lines, write: (text: string) => void lines.push(text) };
 }
+
+test('pino is loaded only once something is logged at an enabled level; a child built before keeps its fields', () => {
+  const require = createRequire(import.meta.url);
+  const loaded = (): boolean => Object.keys(require.cache).some((path) => /[\\/]node_modules[\\/]pino[\\/]pino\.js$/.test(path));
+  assert.equal(loaded(), false, 'nothing has loaded pino yet (this test runs first)');
+  const err = sink();
+  const logger = createLogger({ name: 'peer', stderr: err });
+  const child = logger.child({ peer: 7 });
+  logger.info('below the level');
+  child.debug('below the level too');
+  assert.equal(logger.isLevelEnabled('info'), false);
+  assert.equal(logger.level, 'warn');
+  assert.equal(loaded(), false, 'disabled levels and child() build nothing');
+  child.warn('lost a link');
+  assert.equal(loaded(), true, 'the first enabled log builds the logger');
+  assert.deepEqual(err.lines, ['wirelab: warning: lost a link (peer=7)\n']);
+});
 
 test('by default stderr gets warnings and errors only, one plain line each, never JSON', () => {
   const err = sink();
