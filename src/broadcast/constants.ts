@@ -42,12 +42,6 @@ export const ACK_RATE_PER_SOURCE = 250;
 export const ACK_BURST_PER_SOURCE = 500;
 /** Source addresses a node tracks at once (rate buckets, protocol speakers); least recently heard forgotten first. */
 export const MAX_TRACKED_SOURCES = 4096;
-/** ms over which repeated warnings are counted and summarised in one line */
-export const WARNING_INTERVAL_MS = 10_000;
-/** warnings logged as they happen in each interval before the rest are only counted */
-export const WARNINGS_PER_INTERVAL = 5;
-/** sources named one by one in a summary; the rest are added up in one line */
-export const SUMMARY_SOURCES = 5;
 /** Acknowledgements a master counts per message; more are counted as excess and not listed. */
 export const MAX_ACKS_PER_MESSAGE = 4096;
 /** Receive buffer a master asks for, bytes: a burst of acknowledgements from a large LAN must not overflow it. */

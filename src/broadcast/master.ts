@@ -20,7 +20,7 @@ import { PendingMessage, echoes, originalReplyBody, type Acknowledgement, type D
 import { decodeEnvelope, encodeEnvelope, looksLikeEnvelope } from './envelope.js';
 import { Roster, type RosterEntry } from './roster.js';
 import { fitUtf8 } from './text.js';
-import { WarningDigest } from './warnings.js';
+import { WarningDigest } from '../common/warnings.js';
 
 export { describeReport, type Acknowledgement, type DeliveryReport } from './delivery.js';
 

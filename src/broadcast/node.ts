@@ -18,7 +18,7 @@ import { ackFor, plainSession } from './envelope.js';
 import { SessionWindows } from './replay.js';
 import { WindowStore, checkStateDir } from './state.js';
 import { escapeControl } from '../common/format.js';
-import { WarningDigest } from './warnings.js';
+import { WarningDigest } from '../common/warnings.js';
 
 export interface NodeOptions {
   /** UDP port, default 12345; 0 picks a free one */

@@ -60,6 +60,8 @@ export class ChatServer extends EventEmitter<ChatServerEvents> {
   private closing: Promise<void> | null = null;
   private counters = { messages: 0, privateMessages: 0, files: 0, protocolErrors: 0, logins: 0, failedLogins: 0 };
   private readonly clock: Clock;
+  /** logs what the warning digests still count, and stops their timers */
+  private readonly stopLog: () => void;
   private readonly sweeper: PeriodicTask;
   /** memory for incoming file chunks, shared by all connections: 64 chunks (16 MiB) at most kept */
   private readonly chunkPool = new ChunkPool(FILE_CHUNK_BYTES + 4, 64);
@@ -71,7 +73,7 @@ export class ChatServer extends EventEmitter<ChatServerEvents> {
     super();
     this.clock = deps.clock ?? systemClock;
     const logger = deps.logger ?? silentLogger;
-    logServerEvents(this, logger);
+    this.stopLog = logServerEvents(this, logger, this.clock);
     // a quarter of the TTL between sweeps (within 1 s .. 1 h): a part outlives its TTL by at most that
     const ttl = options.partialTtlMs ?? PARTIAL_TTL_MS;
     this.sweeper = new PeriodicTask(Math.min(3_600_000, Math.max(1_000, ttl / 4)), () => this.sweep(), (err) => logger.warn({ err }, 'could not sweep the resume data'), this.clock);
@@ -403,6 +405,7 @@ export class ChatServer extends EventEmitter<ChatServerEvents> {
     await closed;
     await this.quiz?.settled();
     this.accounts?.close();
+    this.stopLog();
     this.emit('shutdown', this.stats());
   }
 }

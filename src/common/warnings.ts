@@ -5,9 +5,17 @@
  * increment per datagram, not a log line: a synchronous write per datagram halves a node's throughput,
  * and once nobody reads stderr it blocks delivery altogether.
  */
-import type { Clock } from '../common/lifecycle.js';
-import { SUMMARY_SOURCES, WARNINGS_PER_INTERVAL, WARNING_INTERVAL_MS, MAX_TRACKED_SOURCES } from './constants.js';
-import { escapeControl, groupDigits } from '../common/format.js';
+import type { Clock } from './lifecycle.js';
+import { escapeControl, groupDigits } from './format.js';
+
+/** ms over which repeated warnings are counted and summarised in one line */
+export const WARNING_INTERVAL_MS = 10_000;
+/** warnings logged as they happen in each interval before the rest are only counted */
+export const WARNINGS_PER_INTERVAL = 5;
+/** sources named one by one in a summary; the rest are added up in one line */
+export const SUMMARY_SOURCES = 5;
+/** sources counted one by one; beyond it they are only added up */
+export const MAX_WARNING_SOURCES = 4096;
 
 export interface WarningDigestOptions {
   /** ms, default 10 000 */
@@ -46,16 +54,19 @@ export class WarningDigest {
     this.intervalMs = options.intervalMs ?? WARNING_INTERVAL_MS;
     this.immediate = options.immediate ?? WARNINGS_PER_INTERVAL;
     this.summarySources = options.summarySources ?? SUMMARY_SOURCES;
-    this.maxSources = options.maxSources ?? MAX_TRACKED_SOURCES;
+    this.maxSources = options.maxSources ?? MAX_WARNING_SOURCES;
     this.immediateLeft = this.immediate;
   }
 
-  /** A warning about `source` ("198.19.99.7:40000"); `noun` is singular ("invalid datagram"). */
-  note(noun: string, source: string, reason: string): void {
+  /**
+   * A warning about `source` ("198.19.99.7:40000"); `noun` is singular ("invalid datagram").
+   * `fields` go with the line when it is logged as it comes (a summary has only counts).
+   */
+  note(noun: string, source: string, reason: string, fields: Record<string, unknown> = {}): void {
     this.arm();
     if (this.immediateLeft > 0) {
       this.immediateLeft--;
-      this.sink(`${noun} from ${source}: ${escapeControl(reason)}`, { from: source, reason });
+      this.sink(`${noun} from ${source}: ${escapeControl(reason)}`, { ...fields, from: source, reason });
       return;
     }
     const host = source.replace(/:\d+$/, ''); // summaries per address: a flood changes ports

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fakeClock } from '../../helpers/clock.js';
-import { WarningDigest } from '../../../src/broadcast/warnings.js';
+import { WarningDigest } from '../../../src/common/warnings.js';
 
 test('2,000 invalid datagrams from one address: five lines as they come, then one summary', () => {
   const clock = fakeClock();
