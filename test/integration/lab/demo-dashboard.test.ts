@@ -7,11 +7,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { Lab } from '../../../src/lab/hosts.js';
 import { WirelabProcess } from '../../helpers/process.js';
 import { launch, skipReason } from '../../browser/browser.js';
-import { stopDemo } from './leftovers.js';
+import { accepting, stopDemo } from './leftovers.js';
 
 const PROTOCOLS = ['wirelab-broadcast', 'wirelab-gossip', 'wirelab-chat'];
 
@@ -24,18 +23,6 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-/** Whether something accepts connections on 127.0.0.1:port. */
-function accepting(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 interface Snapshot {

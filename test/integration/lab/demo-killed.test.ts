@@ -9,11 +9,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { connect } from 'node:net';
 import { once } from 'node:events';
 import { Lab } from '../../../src/lab/hosts.js';
 import { WirelabProcess } from '../../helpers/process.js';
-import { stopDemo } from './leftovers.js';
+import { withDeadline } from '../../helpers/deadline.js';
+import { accepting, stopDemo } from './leftovers.js';
 
 /** ms from the kill until the reaper must have finished */
 const REAP_DEADLINE_MS = 20_000;
@@ -40,29 +40,6 @@ function alive(pid: number): boolean {
   return inGroups([pid]).some((line) => line.startsWith(`${pid} `));
 }
 
-/** Whether something accepts connections on 127.0.0.1:port. */
-function accepting(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
-/** Resolves when `promise` does; rejects after `ms` with `what`. */
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms)));
-  try {
-    return await Promise.race([promise, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 async function killAndCheck(args: string[], expectNamespaces: number, t: { after: (fn: () => Promise<void>) => void }): Promise<void> {
   const demo = WirelabProcess.start(['demo', '--port', '0', '--interval', '300ms', '--json', ...args]);
   t.after(() => stopDemo(demo, () => demo.events.find((e) => e.event === 'ready')));
@@ -81,7 +58,7 @@ async function killAndCheck(args: string[], expectNamespaces: number, t: { after
 
   const closed = once(demo.child, 'close');
   demo.child.kill('SIGKILL');
-  await within(closed, REAP_DEADLINE_MS, "the demo's stderr closed (the demo and its reaper both gone)");
+  await withDeadline(closed, REAP_DEADLINE_MS, "the demo's stderr closed (the demo and its reaper both gone)");
   assert.equal(demo.child.signalCode, 'SIGKILL');
   assert.match(demo.stderr, /the demo ended without its teardown; removed \d+ processes/, demo.stderr);
   assert.equal(alive(reaper), false, 'the reaper is gone');
